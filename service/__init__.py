@@ -1,0 +1,1 @@
+"""Interlock: a self-hosted human-in-the-loop service for AI agents."""

@@ -1,0 +1,1 @@
+"""HTTP controllers, wire schemas and the error table of the Interlock API."""

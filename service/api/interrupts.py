@@ -1,0 +1,99 @@
+"""The LoopIn interrupt routes: create, read, decide, cancel, the pending queue and analytics."""
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from service.api import schemas, views
+from service.api.auth import ANONYMOUS, SCOPE_KEY
+from service.api.deps import services
+from service.api.io import idempotency_key, json_body, json_response
+from service.api.openapi import documented
+from service.domain import machine
+from service.domain.errors import AlreadyDecided, InputError
+
+Req = Request[Any, Any, Any]
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+
+
+class InterruptController(Controller):
+    """/interrupts: one action, one decision."""
+
+    path = "/interrupts"
+    tags = ["interrupts"]
+
+    @post("/", status_code=201, opt=documented(schemas.CreateInterruptBody, schemas.CreatedResponse, 201))
+    async def create(self, request: Req) -> Response[bytes]:
+        """Ask a human about an action; answers with the review URL."""
+        svc = services(request)
+        new = schemas.decode_create(await json_body(request))
+        key = idempotency_key(request)
+        scope = request.scope.get("state", {}).get(SCOPE_KEY, ANONYMOUS)
+        result = await svc.interrupts.create(new, idempotency=(scope, key) if key else None)
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+        return json_response(views.created(result, svc.settings.base_url), 201, headers)
+
+    @get("/{interrupt_id:str}", opt=documented(None, schemas.InterruptResponse))
+    async def read(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
+        """The interrupt's current status and, once made, its decision."""
+        svc = services(request)
+        record = await svc.interrupts.get(interrupt_id)
+        return json_response(views.interrupt(record, svc.settings.base_url, svc.clock.now_ms()))
+
+    @post("/{interrupt_id:str}/decide", status_code=200, opt=documented(schemas.DecideBody, schemas.DecidedResponse))
+    async def decide(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
+        """Approve or reject; exactly one decision ever wins."""
+        svc = services(request)
+        body = await json_body(request)
+        try:
+            decision = schemas.decode_decision(body)
+        except InputError:
+            await _raise_if_not_pending(request, interrupt_id)  # compat order: 404, then 409, then 400
+            raise
+        return json_response(views.decided(await svc.interrupts.decide(interrupt_id, decision)))
+
+    @delete("/{interrupt_id:str}", status_code=200, opt=documented(None, schemas.CancelledResponse))
+    async def cancel(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
+        """Withdraw a pending interrupt (the agent no longer needs the decision)."""
+        result = await services(request).interrupts.cancel(interrupt_id)
+        return json_response(schemas.CancelledResponse(interruptId=result.id, status=result.status))
+
+    @get("/pending/{user_id:str}", opt=documented(None, list[schemas.PendingItem]))
+    async def pending(
+        self,
+        request: Req,
+        user_id: FromPath[str],
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+        cursor: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """The user's pending interrupts, newest first; `Link: rel=next` when there are more."""
+        svc = services(request)
+        page = await svc.interrupts.pending(user_id, limit=limit, cursor=cursor)
+        headers = None
+        if page.next_cursor:
+            url = request.url.with_replacements(query=f"limit={limit}&cursor={page.next_cursor}")
+            headers = {"Link": f'<{url}>; rel="next"', "X-Next-Cursor": page.next_cursor}
+        return json_response([views.pending_item(it, svc.settings.base_url) for it in page.items], 200, headers)
+
+
+class AnalyticsController(Controller):
+    """/analytics: a user's decision statistics from counters kept at each transition."""
+
+    path = "/analytics"
+    tags = ["interrupts"]
+
+    @get("/{user_id:str}", opt=documented(None, schemas.AnalyticsResponse))
+    async def analytics(self, request: Req, user_id: FromPath[str]) -> Response[bytes]:
+        """Counts, approval rate, response time and top actions of a user's interrupts."""
+        stats = await services(request).interrupts.analytics(user_id)
+        return json_response(views.analytics(user_id, stats))
+
+
+async def _raise_if_not_pending(request: Req, interrupt_id: str) -> None:
+    svc = services(request)
+    record = await svc.interrupts.get(interrupt_id)
+    now = svc.clock.now_ms()
+    if record.status_at(now) != machine.PENDING:
+        raise AlreadyDecided(record.status_at(now), views.current(record, now))

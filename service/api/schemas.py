@@ -1,0 +1,199 @@
+"""Wire Structs of the interrupt API and the decoding that turns request bodies into domain values.
+
+Compat messages come verbatim from the spec; every other rejection names the field and the rule.
+"""
+
+import re
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, Meta, Raw, UnsetType
+
+from service.domain import machine
+from service.domain.errors import InvalidField, MalformedJson
+from service.domain.models import Decision, NewInterrupt
+
+REQUIRED = "agentId, userId, action, and context are required"
+BAD_URGENCY = "urgency must be low, medium, or high"
+BAD_DECISION = "decision must be approved or rejected"
+MAX_EXPIRES_IN = 2_592_000
+DEFAULT_EXPIRES_IN = 3600
+
+# What each field must be, for messages when msgspec rejects a type or a constraint.
+FIELD_RULES = {
+    "agentId": "agentId must be a non-empty string",
+    "userId": "userId must be a non-empty string",
+    "action": "action must be a non-empty string",
+    "context": "context must be a JSON object",
+    "urgency": BAD_URGENCY,
+    "expiresIn": f"expiresIn must be a number of seconds greater than 0 and at most {MAX_EXPIRES_IN}",
+    "callbackUrl": "callbackUrl must be an absolute http or https URL",
+    "decision": BAD_DECISION,
+    "reason": "reason must be a string",
+    "modifiedParams": "modifiedParams must be a JSON object",
+}
+_PATH = re.compile(r"at `\$\.(\w+)")
+_URL = re.compile(r"^https?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
+
+
+class CreateInterruptBody(msgspec.Struct, kw_only=True):
+    """POST /interrupts body. Unknown fields are ignored (compat)."""
+
+    agentId: str | None = None
+    userId: str | None = None
+    action: str | None = None
+    context: Raw = msgspec.field(default_factory=lambda: Raw(b"null"))
+    urgency: str | None = None
+    expiresIn: Annotated[float, Meta(gt=0, le=MAX_EXPIRES_IN)] | None = None
+    callbackUrl: Annotated[str, Meta(max_length=2048)] | None = None
+
+
+class DecideBody(msgspec.Struct, kw_only=True):
+    """POST /interrupts/{id}/decide body."""
+
+    decision: Any = None
+    reason: str | None = None
+    modifiedParams: Raw = msgspec.field(default_factory=lambda: Raw(b"null"))
+
+
+class CreatedResponse(msgspec.Struct, kw_only=True):
+    """201 answer to a create: exactly these keys (compat)."""
+
+    interruptId: str
+    status: str
+    expiresAt: str
+    reviewUrl: str
+
+
+class InterruptResponse(msgspec.Struct, kw_only=True):
+    """GET /interrupts/{id}: decision fields appear only once set (absent, not null)."""
+
+    interruptId: str
+    status: str
+    action: str
+    context: Raw
+    urgency: str
+    createdAt: str
+    expiresAt: str
+    reviewUrl: str
+    decision: str | UnsetType = UNSET
+    decidedAt: str | UnsetType = UNSET
+    reason: str | UnsetType = UNSET
+    modifiedParams: Raw | UnsetType = UNSET
+
+
+class PendingItem(msgspec.Struct, kw_only=True):
+    """One element of GET /interrupts/pending/{userId}; never carries callbackUrl."""
+
+    id: str
+    interruptId: str
+    agentId: str
+    userId: str
+    action: str
+    context: Raw
+    urgency: str
+    status: str
+    createdAt: str
+    expiresAt: str
+    reviewUrl: str
+
+
+class DecidedResponse(msgspec.Struct, kw_only=True):
+    """200 answer to a decide: exactly these keys (compat)."""
+
+    interruptId: str
+    status: str
+    decision: str
+    decidedAt: str
+
+
+class CancelledResponse(msgspec.Struct, kw_only=True):
+    """200 answer to a cancel."""
+
+    interruptId: str
+    status: str
+
+
+class ActionCount(msgspec.Struct, kw_only=True):
+    """One entry of topActionTypes."""
+
+    action: str
+    count: int
+
+
+class AnalyticsResponse(msgspec.Struct, kw_only=True):
+    """GET /analytics/{userId}."""
+
+    userId: str
+    totalInterrupts: int
+    approvalRate: float | int | None
+    avgResponseTimeMs: int | None
+    byStatus: dict[str, int]
+    byUrgency: dict[str, int]
+    topActionTypes: list[ActionCount]
+
+
+class HealthResponse(msgspec.Struct, kw_only=True):
+    """GET /health (compat)."""
+
+    status: str
+    service: str
+
+
+_create_decoder = msgspec.json.Decoder(CreateInterruptBody)
+_decide_decoder = msgspec.json.Decoder(DecideBody)
+
+
+def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        match = _PATH.search(str(exc))
+        field = match.group(1) if match else None
+        if field is None:
+            raise InvalidField("request body must be a JSON object") from None
+        raise InvalidField(FIELD_RULES.get(field, f"{field}: {exc}"), field=field) from None
+    except msgspec.DecodeError as exc:
+        raise MalformedJson(f"request body is not valid JSON: {exc}") from None
+
+
+def _is_object(raw: Raw) -> bool:
+    return bytes(raw).lstrip()[:1] == b"{"
+
+
+def _is_null(raw: Raw) -> bool:
+    return bytes(raw).strip() in (b"null", b'""', b"")
+
+
+def decode_create(body: bytes) -> NewInterrupt:
+    """Validate a create body into a NewInterrupt, raising InvalidField with the compat message."""
+    data: CreateInterruptBody = _decode(_create_decoder, body)
+    if not data.agentId or not data.userId or not data.action or _is_null(data.context):
+        raise InvalidField(REQUIRED)
+    if not _is_object(data.context):
+        raise InvalidField(FIELD_RULES["context"], field="context")
+    if data.urgency is not None and data.urgency not in machine.URGENCIES:
+        raise InvalidField(BAD_URGENCY, field="urgency")
+    if data.callbackUrl is not None and not _URL.match(data.callbackUrl):
+        raise InvalidField(FIELD_RULES["callbackUrl"], field="callbackUrl")
+    seconds = DEFAULT_EXPIRES_IN if data.expiresIn is None else data.expiresIn
+    return NewInterrupt(
+        agent_id=data.agentId,
+        user_id=data.userId,
+        action=data.action,
+        context=bytes(data.context).decode(),
+        urgency=data.urgency or "medium",
+        expires_in_ms=max(1, round(seconds * 1000)),
+        callback_url=data.callbackUrl,
+    )
+
+
+def decode_decision(body: bytes) -> Decision:
+    """Validate a decide body into a Decision."""
+    data: DecideBody = _decode(_decide_decoder, body)
+    if data.decision not in machine.DECISIONS:
+        raise InvalidField(BAD_DECISION, field="decision")
+    params = None if bytes(data.modifiedParams).strip() == b"null" else bytes(data.modifiedParams).decode()
+    if params is not None and not _is_object(data.modifiedParams):
+        raise InvalidField(FIELD_RULES["modifiedParams"], field="modifiedParams")
+    return Decision(decision=data.decision, reason=data.reason, modified_params=params)

@@ -1,0 +1,96 @@
+"""Renders domain records as the wire Structs of the interrupt API."""
+
+import math
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, Raw
+
+from service.api import schemas
+from service.clock import iso_ms
+from service.domain.models import Analytics, Interrupt
+from service.store.interrupts import Created, Transitioned
+
+
+def review_url(base_url: str, interrupt_id: str) -> str:
+    """The public review page of an interrupt (compat: B + /review/ + id)."""
+    return f"{base_url}/review/{interrupt_id}"
+
+
+def created(result: Created, base_url: str) -> schemas.CreatedResponse:
+    """The 201 body of a create."""
+    return schemas.CreatedResponse(
+        interruptId=result.id,
+        status="pending",
+        expiresAt=iso_ms(result.expires_at),
+        reviewUrl=review_url(base_url, result.id),
+    )
+
+
+def interrupt(record: Interrupt, base_url: str, now_ms: int) -> schemas.InterruptResponse:
+    """GET /interrupts/{id}: the record as a reader sees it at `now_ms`."""
+    return schemas.InterruptResponse(
+        interruptId=record.id,
+        status=record.status_at(now_ms),
+        action=record.action,
+        context=Raw(record.context),
+        urgency=record.urgency,
+        createdAt=iso_ms(record.created_at),
+        expiresAt=iso_ms(record.expires_at),
+        reviewUrl=review_url(base_url, record.id),
+        decision=record.decision if record.decision is not None else UNSET,
+        decidedAt=iso_ms(record.decided_at) if record.decided_at is not None else UNSET,
+        reason=record.reason if record.reason is not None else UNSET,
+        modifiedParams=Raw(record.modified_params) if record.modified_params is not None else UNSET,
+    )
+
+
+def current(record: Interrupt, now_ms: int) -> dict[str, Any]:
+    """The state a conflicting caller is shown: status and, once made, the decision."""
+    view: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(interrupt(record, "", now_ms)))
+    keep = ("interruptId", "status", "decision", "decidedAt", "reason", "modifiedParams")
+    return {k: view[k] for k in keep if k in view}
+
+
+def pending_item(record: Interrupt, base_url: str) -> schemas.PendingItem:
+    """One element of a user's pending list."""
+    return schemas.PendingItem(
+        id=record.id,
+        interruptId=record.id,
+        agentId=record.agent_id,
+        userId=record.user_id,
+        action=record.action,
+        context=Raw(record.context),
+        urgency=record.urgency,
+        status=record.status,
+        createdAt=iso_ms(record.created_at),
+        expiresAt=iso_ms(record.expires_at),
+        reviewUrl=review_url(base_url, record.id),
+    )
+
+
+def decided(result: Transitioned) -> schemas.DecidedResponse:
+    """The 200 body of a decide (compat: status is the literal `resolved`)."""
+    assert result.decided_at is not None
+    return schemas.DecidedResponse(
+        interruptId=result.id, status="resolved", decision=result.status, decidedAt=iso_ms(result.decided_at)
+    )
+
+
+def analytics(user_id: str, stats: Analytics) -> schemas.AnalyticsResponse:
+    """GET /analytics/{userId} from the user's counters (rounding half up, like JavaScript)."""
+    approved = stats.by_status.get("approved", 0)
+    return schemas.AnalyticsResponse(
+        userId=user_id,
+        totalInterrupts=stats.total,
+        approvalRate=_js_number(approved / stats.decided_count) if stats.decided_count else None,
+        avgResponseTimeMs=math.floor(stats.decided_ms_sum / stats.decided_count + 0.5) if stats.decided_count else None,
+        byStatus=stats.by_status,
+        byUrgency=stats.by_urgency,
+        topActionTypes=[schemas.ActionCount(action=a, count=c) for a, c in stats.top_actions],
+    )
+
+
+def _js_number(value: float) -> float | int:
+    """Whole numbers as integers, so `1` encodes as `1` (as JavaScript prints it), not `1.0`."""
+    return int(value) if value.is_integer() else value

@@ -1,0 +1,89 @@
+"""create_app: the only place where settings, Redis, the clock, stores and routes are wired together."""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from service.api.auth import ApiKeyMiddleware
+from service.api.deps import Services
+from service.api.health import HealthController
+from service.api.interrupts import AnalyticsController, InterruptController
+from service.api.openapi import openapi_json
+from service.api.problems import EXCEPTION_HANDLERS
+from service.clock import Clock, SystemClock
+from service.settings import Settings
+from service.store.health import HealthProbe
+from service.store.interrupts import InterruptStore
+
+RedisFactory = Callable[[], Redis]
+
+
+def redis_factory_for(settings: Settings) -> RedisFactory:
+    """A factory of clients for settings.redis_url with a blocking pool (waits instead of failing at the cap)."""
+    if not settings.redis_url:
+        raise ValueError("redis_url is not set (the CLI starts the embedded server and sets it)")
+    url = settings.redis_url
+
+    def factory() -> Redis:
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=settings.redis_pool_size,
+            timeout=5,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_timeout=10,
+            health_check_interval=30,
+        )
+        return Redis(connection_pool=pool)
+
+    return factory
+
+
+def create_app(
+    settings: Settings, *, redis_factory: RedisFactory | None = None, clock: Clock | None = None
+) -> Litestar:
+    """Build the ASGI app. Redis clients are made on startup, inside the serving event loop."""
+    make_redis = redis_factory or redis_factory_for(settings)
+    the_clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        redis = make_redis()
+        app.state.services = Services(
+            settings=settings,
+            clock=the_clock,
+            interrupts=InterruptStore(redis, the_clock, retention_ms=settings.retention_ms),
+            health=HealthProbe(redis),
+        )
+        try:
+            yield
+        finally:
+            await redis.aclose()
+
+    app = Litestar(
+        route_handlers=[InterruptController, AnalyticsController, HealthController, openapi_json],
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Interlock",
+            version=version("interlock"),
+            path="/docs",
+            description="Human-in-the-loop interrupts (LoopIn API) and loops (intheloop.run API) for AI agents.",
+        ),
+        logging_config=None,
+    )
+    # Authentication runs before routing, so unknown protected paths answer 401, not 404.
+    app.asgi_handler = ApiKeyMiddleware(app.asgi_handler, settings.api_keys)
+    return app
+
+
+def app_from_env() -> Litestar:
+    """Factory for multi-process servers: each worker process reads the environment once, here."""
+    import os
+
+    return create_app(Settings.from_env(os.environ))

@@ -1,0 +1,64 @@
+"""The one command line: `interlock serve | mcp | …`, the entrypoint that reads the environment."""
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from service.settings import Settings, SettingsError
+
+log = logging.getLogger("interlock")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run the chosen command."""
+    parser = argparse.ArgumentParser(prog="interlock", description="Human-in-the-loop service for AI agents.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP API (with an embedded Redis when REDIS_URL is unset)")
+    serve.add_argument("--host", help="bind address (default $HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default $PORT or 3002)")
+    serve.add_argument("--workers", type=int, help="HTTP worker processes (default $INTERLOCK_WORKERS or 1)")
+    serve.add_argument("--no-worker", action="store_true", help="do not run the background worker in this process tree")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as exc:
+        print(f"interlock: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "serve":
+        return serve_command(settings, host=args.host, port=args.port, workers=args.workers)
+    return 2
+
+
+def serve_command(settings: Settings, *, host: str | None, port: int | None, workers: int | None) -> int:
+    """Start the embedded Redis if needed, then serve until a signal arrives."""
+    from service import servers
+    from service.embedded import EmbeddedRedis, EmbeddedRedisError
+
+    overrides = {
+        "HOST": host,
+        "PORT": str(port) if port else None,
+        "INTERLOCK_WORKERS": str(workers) if workers else None,
+    }
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[name] = value
+    if port and not os.environ.get("LOOPIN_BASE_URL"):
+        os.environ["LOOPIN_BASE_URL"] = f"http://localhost:{port}"
+    embedded = None
+    if not settings.redis_url:
+        try:
+            embedded = EmbeddedRedis(settings.data_dir).start()
+        except EmbeddedRedisError as exc:
+            print(f"interlock: {exc}", file=sys.stderr)
+            return 1
+        os.environ["REDIS_URL"] = embedded.url  # worker processes read it
+    try:
+        servers.run(Settings.from_env(os.environ))
+    finally:
+        if embedded is not None:
+            log.info("stopping embedded Redis (AOF flushed on shutdown)")
+            embedded.stop()
+    return 0

@@ -1,0 +1,47 @@
+"""Time as an injected dependency: the Clock protocol, the system clock, a frozen clock for tests."""
+
+import time
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Something that tells the current time in epoch milliseconds."""
+
+    def now_ms(self) -> int:
+        """Return the current time in milliseconds since the epoch."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now_ms(self) -> int:
+        """Return the wall-clock time in epoch milliseconds."""
+        return time.time_ns() // 1_000_000
+
+
+class FrozenClock:
+    """A clock that only moves when told to (tests)."""
+
+    def __init__(self, start_ms: int | None = None) -> None:
+        # Start at the real time by default: Redis TTLs run on the server's clock.
+        self._now = SystemClock().now_ms() if start_ms is None else start_ms
+
+    def now_ms(self) -> int:
+        """Return the frozen time."""
+        return self._now
+
+    def advance(self, ms: int) -> None:
+        """Move the clock forward by `ms` milliseconds."""
+        self._now += ms
+
+    def set(self, ms: int) -> None:
+        """Jump to an absolute time."""
+        self._now = ms
+
+
+def iso_ms(epoch_ms: int) -> str:
+    """Format epoch milliseconds as ISO-8601 UTC with milliseconds and `Z` (the wire format)."""
+    seconds, millis = divmod(epoch_ms, 1000)
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis:03d}Z"

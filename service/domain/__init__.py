@@ -1,0 +1,1 @@
+"""Pure domain: models, the state machine, loop policies and the error tree (no I/O, no HTTP)."""

@@ -1,0 +1,100 @@
+"""The InterlockError tree: every failure the domain and store can report, with no HTTP in it.
+
+InterlockError
+├── InputError                  the request is not acceptable as given
+│   ├── InvalidField            one field breaks a rule (names the field)
+│   ├── MalformedJson           the body is not JSON
+│   ├── BodyTooLarge            the body is over the configured limit
+│   └── UnsupportedContentType  the body is not declared as JSON
+├── Unauthorized                no valid API key
+├── RouteNotFound               no such route
+├── InterruptNotFound           unknown, malformed or retention-expired interrupt id
+├── InterruptConflict           the interrupt is no longer pending
+│   ├── AlreadyDecided          decide on a terminal interrupt (carries the winner in `current`)
+│   └── CannotCancel            cancel on a terminal interrupt
+├── IdempotencyConflict         same Idempotency-Key, different body
+└── StoreUnavailable            Redis cannot be reached
+"""
+
+from typing import Any
+
+
+class InterlockError(Exception):
+    """Base of every error Interlock reports to a caller."""
+
+    def __init__(self, message: str, *, field: str | None = None, current: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.current = current
+
+
+class InputError(InterlockError):
+    """The request is not acceptable as given."""
+
+
+class InvalidField(InputError):
+    """A field is missing, of the wrong type, or breaks a rule."""
+
+
+class MalformedJson(InputError):
+    """The body could not be parsed as JSON."""
+
+
+class BodyTooLarge(InputError):
+    """The body is larger than the configured limit."""
+
+
+class UnsupportedContentType(InputError):
+    """The body is not declared as JSON."""
+
+
+class Unauthorized(InterlockError):
+    """No valid API key was presented for a protected route."""
+
+
+class RouteNotFound(InterlockError):
+    """No route matches the request path."""
+
+
+class MethodNotAllowed(InterlockError):
+    """The route exists but not for this method."""
+
+
+class InterruptNotFound(InterlockError):
+    """The interrupt id is unknown, malformed, or past retention."""
+
+    def __init__(self) -> None:
+        super().__init__("Interrupt not found")
+
+
+class InterruptConflict(InterlockError):
+    """The interrupt is no longer pending."""
+
+
+class AlreadyDecided(InterruptConflict):
+    """A decision arrived for an interrupt that is already terminal."""
+
+    def __init__(self, status: str, current: dict[str, Any]) -> None:
+        super().__init__(f"Interrupt is already {status}", current=current)
+
+
+class CannotCancel(InterruptConflict):
+    """A cancel arrived for an interrupt that is already terminal."""
+
+    def __init__(self, status: str, current: dict[str, Any]) -> None:
+        super().__init__(f"Cannot cancel an interrupt with status: {status}", current=current)
+
+
+class IdempotencyConflict(InterlockError):
+    """An Idempotency-Key was reused with a different request body."""
+
+    def __init__(self) -> None:
+        super().__init__("Idempotency-Key was already used with a different request body")
+
+
+class StoreUnavailable(InterlockError):
+    """The Redis server cannot be reached; the caller should retry."""
+
+    def __init__(self) -> None:
+        super().__init__("Service temporarily unavailable: the state store cannot be reached")

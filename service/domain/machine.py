@@ -1,0 +1,63 @@
+"""The interrupt state machine in plain Python: the readable spec that the Lua scripts implement.
+
+A parity test runs every (state, action) pair through this module and the scripts and compares.
+"""
+
+import enum
+from typing import Final
+
+PENDING: Final = "pending"
+APPROVED: Final = "approved"
+REJECTED: Final = "rejected"
+EXPIRED: Final = "expired"
+CANCELLED: Final = "cancelled"
+STATUSES: Final = (PENDING, APPROVED, REJECTED, EXPIRED, CANCELLED)
+DECISIONS: Final = (APPROVED, REJECTED)
+URGENCIES: Final = ("low", "medium", "high")
+
+
+class Action(enum.StrEnum):
+    """What can be done to an interrupt."""
+
+    APPROVE = "approved"
+    REJECT = "rejected"
+    CANCEL = "cancel"
+    EXPIRE = "expire"
+
+
+class Verdict(enum.StrEnum):
+    """How a transition attempt ends."""
+
+    APPLIED = "ok"  # the action took effect
+    CONFLICT = "conflict"  # the interrupt is terminal; nothing changed (beyond a due expiry)
+    NOT_DUE = "notdue"  # expire before the deadline: nothing to do
+
+
+def is_terminal(status: str) -> bool:
+    """True for every status but pending."""
+    return status != PENDING
+
+
+def effective_status(status: str, expires_at_ms: int, now_ms: int) -> str:
+    """The status a reader must see: a pending interrupt reads expired from its deadline on."""
+    if status == PENDING and now_ms >= expires_at_ms:
+        return EXPIRED
+    return status
+
+
+def transition(status: str, action: Action, expires_at_ms: int, now_ms: int) -> tuple[Verdict, str]:
+    """Apply `action` at `now_ms`; return the verdict and the stored status afterwards.
+
+    A pending interrupt past its deadline is expired first, whatever the action, so a late
+    decide or cancel conflicts with `expired` and the expiry itself is recorded.
+    """
+    current = effective_status(status, expires_at_ms, now_ms)
+    if action is Action.EXPIRE:
+        if status == PENDING and current == EXPIRED:
+            return Verdict.APPLIED, EXPIRED
+        return (Verdict.NOT_DUE if status == PENDING else Verdict.CONFLICT), status
+    if current != PENDING:
+        return Verdict.CONFLICT, current
+    if action is Action.CANCEL:
+        return Verdict.APPLIED, CANCELLED
+    return Verdict.APPLIED, action.value

@@ -1,0 +1,67 @@
+"""Domain records as frozen msgspec Structs: what an interrupt is, independent of Redis and HTTP."""
+
+import msgspec
+
+from service.domain.machine import effective_status
+
+
+class NewInterrupt(msgspec.Struct, frozen=True, kw_only=True):
+    """A validated request to create an interrupt (context kept as the caller's JSON text)."""
+
+    agent_id: str
+    user_id: str
+    action: str
+    context: str
+    urgency: str
+    expires_in_ms: int
+    callback_url: str | None = None
+
+
+class Decision(msgspec.Struct, frozen=True, kw_only=True):
+    """A validated human decision (modified_params kept as JSON text)."""
+
+    decision: str
+    reason: str | None = None
+    modified_params: str | None = None
+
+
+class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored interrupt: the action an agent asked about and, once made, its decision."""
+
+    id: str
+    agent_id: str
+    user_id: str
+    action: str
+    context: str
+    urgency: str
+    status: str
+    created_at: int
+    expires_at: int
+    version: int
+    decided_at: int | None = None
+    decision: str | None = None
+    reason: str | None = None
+    modified_params: str | None = None
+    callback_url: str | None = None
+
+    def status_at(self, now_ms: int) -> str:
+        """The status a reader sees at `now_ms` (pending past the deadline reads expired)."""
+        return effective_status(self.status, self.expires_at, now_ms)
+
+
+class PendingPage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of a user's pending interrupts, newest first, and the cursor to the next page."""
+
+    items: list[Interrupt]
+    next_cursor: str | None
+
+
+class Analytics(msgspec.Struct, frozen=True, kw_only=True):
+    """A user's counters, as maintained by the transitions."""
+
+    total: int
+    by_status: dict[str, int]
+    by_urgency: dict[str, int]
+    decided_count: int
+    decided_ms_sum: int
+    top_actions: list[tuple[str, int]]

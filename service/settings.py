@@ -1,0 +1,112 @@
+"""One frozen Settings struct, read once from the environment by the entrypoint (never at import)."""
+
+import re
+from collections.abc import Mapping
+
+import msgspec
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+# Every INTERLOCK_* variable we understand; any other one is a typo and stops startup.
+KNOWN_PREFIXED = frozenset(
+    {
+        "INTERLOCK_API_KEYS",
+        "INTERLOCK_WEBHOOK_ALLOW_CIDRS",
+        "INTERLOCK_DATA_DIR",
+        "INTERLOCK_RETENTION",
+        "INTERLOCK_MAX_BODY_BYTES",
+        "INTERLOCK_WORKERS",
+        "INTERLOCK_SERVER",
+        "INTERLOCK_REDIS_POOL_SIZE",
+        "INTERLOCK_LOG_LEVEL",
+        "INTERLOCK_LOG_FORMAT",
+    }
+)
+
+
+class SettingsError(ValueError):
+    """A setting is misspelled or has a value we cannot use."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the service is configured with."""
+
+    host: str = "127.0.0.1"
+    port: int = 3002
+    base_url: str = "http://localhost:3002"
+    api_keys: tuple[str, ...] = ()
+    redis_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_allow_cidrs: tuple[str, ...] = ()
+    smtp_url: str | None = None
+    smtp_from: str | None = None
+    data_dir: str = "./.interlock"
+    retention_ms: int = 7 * 86_400_000
+    max_body_bytes: int = 64 * 1024
+    workers: int = 1
+    server: str = "granian"
+    redis_pool_size: int = 64
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @property
+    def auth_enabled(self) -> bool:
+        """True when at least one API key is configured."""
+        return bool(self.api_keys)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        """Build settings from an environment mapping; raise SettingsError naming a bad variable."""
+        unknown = sorted(k for k in env if k.startswith("INTERLOCK_") and k not in KNOWN_PREFIXED)
+        if unknown:
+            raise SettingsError(f"unknown setting {unknown[0]} (known: {', '.join(sorted(KNOWN_PREFIXED))})")
+        port = _int(env, "PORT", 3002)
+        keys = [env.get("API_KEY_SECRET", ""), *env.get("INTERLOCK_API_KEYS", "").split(",")]
+        server = env.get("INTERLOCK_SERVER", "granian")
+        if server not in ("granian", "uvicorn"):
+            raise SettingsError("INTERLOCK_SERVER must be granian or uvicorn")
+        return cls(
+            host=env.get("HOST", "127.0.0.1"),
+            port=port,
+            base_url=(env.get("LOOPIN_BASE_URL") or f"http://localhost:{port}").rstrip("/"),
+            api_keys=tuple(dict.fromkeys(k.strip() for k in keys if k.strip())),
+            redis_url=env.get("REDIS_URL") or None,
+            webhook_secret=env.get("WEBHOOK_SECRET") or None,
+            webhook_allow_cidrs=_csv(env.get("INTERLOCK_WEBHOOK_ALLOW_CIDRS", "")),
+            smtp_url=env.get("SMTP_URL") or None,
+            smtp_from=env.get("SMTP_FROM") or None,
+            data_dir=env.get("INTERLOCK_DATA_DIR", "./.interlock"),
+            retention_ms=parse_duration_ms("INTERLOCK_RETENTION", env.get("INTERLOCK_RETENTION", "7d")),
+            max_body_bytes=_int(env, "INTERLOCK_MAX_BODY_BYTES", 64 * 1024),
+            workers=_int(env, "INTERLOCK_WORKERS", 1),
+            server=server,
+            redis_pool_size=_int(env, "INTERLOCK_REDIS_POOL_SIZE", 64),
+            log_level=env.get("INTERLOCK_LOG_LEVEL", "INFO").upper(),
+            log_format=env.get("INTERLOCK_LOG_FORMAT", "text"),
+        )
+
+
+def parse_duration_ms(name: str, text: str) -> int:
+    """Parse `7d`, `12h`, `30m`, `45s`, `500ms` or bare seconds into milliseconds."""
+    match = _DURATION.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise SettingsError(f"{name} must be a positive duration like 7d, 12h, 30m or 45s, got {text!r}")
+    return int(match.group(1)) * _UNIT_MS[match.group(2) or "s"]
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a positive integer, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be a positive integer, got {raw!r}")
+    return value
+
+
+def _csv(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())

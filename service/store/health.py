@@ -1,0 +1,37 @@
+"""Readiness probe: is Redis answering, and is it configured so that no decision can be lost."""
+
+import logging
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from service.store.errors import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+
+class HealthProbe:
+    """Checks the Redis server behind the stores."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def problems(self) -> tuple[list[str], list[str]]:
+        """(problems, warnings): any problem makes the service unready."""
+        try:
+            await self._redis.ping()
+        except UNAVAILABLE as exc:
+            return [f"redis is not reachable: {type(exc).__name__}"], []
+        try:
+            config = await self._redis.config_get("maxmemory-policy")
+            config.update(await self._redis.config_get("appendonly"))
+        except ResponseError:
+            return [], ["CONFIG is disabled on the Redis server: durability and eviction settings were not checked"]
+        except UNAVAILABLE as exc:
+            return [f"redis is not reachable: {type(exc).__name__}"], []
+        problems = []
+        if config.get("maxmemory-policy") != "noeviction":
+            problems.append(f"maxmemory-policy is {config.get('maxmemory-policy')}, must be noeviction")
+        if config.get("appendonly") != "yes":
+            problems.append("appendonly is off: acknowledged decisions could be lost on restart")
+        return problems, []

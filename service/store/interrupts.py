@@ -1,0 +1,272 @@
+"""The interrupt store: every read and transition of interrupts, one Lua script per transition."""
+
+import base64
+import binascii
+import hashlib
+import re
+import uuid
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+
+from service.clock import Clock, iso_ms
+from service.domain import machine
+from service.domain.errors import (
+    AlreadyDecided,
+    CannotCancel,
+    IdempotencyConflict,
+    InterruptNotFound,
+    InvalidField,
+)
+from service.domain.models import Analytics, Decision, Interrupt, NewInterrupt, PendingPage
+from service.store import keys
+from service.store.errors import translated
+from service.store.scripts import Scripts
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_MAX_EXPIRY_MS = 2_592_000_000
+IDEMPOTENCY_TTL_MS = 24 * 3_600_000
+
+
+class Created(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of a create: the interrupt's id and deadline, and whether it was a replay."""
+
+    id: str
+    expires_at: int
+    replayed: bool = False
+
+
+class Transitioned(msgspec.Struct, frozen=True, kw_only=True):
+    """A transition that took effect."""
+
+    id: str
+    status: str
+    version: int
+    decided_at: int | None = None
+
+
+def is_valid_id(interrupt_id: str) -> bool:
+    """True when `interrupt_id` has the shape of an id we issue (lowercase UUID)."""
+    return bool(_UUID.match(interrupt_id))
+
+
+class InterruptStore:
+    """Reads and atomic transitions of interrupts in Redis."""
+
+    def __init__(self, redis: Redis, clock: Clock, *, retention_ms: int) -> None:
+        self._redis = redis
+        self._clock = clock
+        self._retention = retention_ms
+        # user indexes must outlive the longest pending interrupt plus its retention
+        self._user_ttl = retention_ms + _MAX_EXPIRY_MS + 86_400_000
+        self._scripts = Scripts.register(redis)
+
+    @translated
+    async def create(self, new: NewInterrupt, *, idempotency: tuple[str, str] | None = None) -> Created:
+        """Store a new pending interrupt; with (scope, key), replay an earlier identical create."""
+        interrupt_id = str(uuid.uuid4())
+        now = self._clock.now_ms()
+        expires_at = now + new.expires_in_ms
+        fingerprint = hashlib.sha256(msgspec.json.encode(new)).hexdigest() if idempotency else ""
+        idem_key = keys.idempotency(*idempotency) if idempotency else keys.idempotency("-", "-")
+        reply = await self._scripts.create(
+            keys=[
+                keys.interrupt(interrupt_id),
+                keys.events(interrupt_id),
+                keys.user_pending(new.user_id),
+                keys.user_stats(new.user_id),
+                keys.user_actions(new.user_id),
+                keys.deadlines(),
+                idem_key,
+            ],
+            args=[
+                interrupt_id,
+                new.agent_id,
+                new.user_id,
+                new.action,
+                new.context,
+                new.urgency,
+                now,
+                expires_at,
+                new.callback_url or "",
+                self._retention,
+                self._user_ttl,
+                keys.channel(interrupt_id),
+                fingerprint,
+                f"{interrupt_id} {expires_at}",
+                IDEMPOTENCY_TTL_MS,
+            ],
+        )
+        if reply[0] == "replay":
+            old_id, old_expiry = reply[1].split(" ")
+            return Created(id=old_id, expires_at=int(old_expiry), replayed=True)
+        if reply[0] == "idem_conflict":
+            raise IdempotencyConflict()
+        if reply[0] == "exists":  # a UUIDv4 collision: astronomically unlikely, but never overwrite
+            return await self.create(new, idempotency=idempotency)
+        return Created(id=interrupt_id, expires_at=expires_at)
+
+    @translated
+    async def get(self, interrupt_id: str) -> Interrupt:
+        """Read one interrupt (status as stored; callers apply the deadline with `status_at`)."""
+        if not is_valid_id(interrupt_id):
+            raise InterruptNotFound()
+        fields = await self._redis.hgetall(keys.interrupt(interrupt_id))  # type: ignore[misc]
+        if not fields:
+            raise InterruptNotFound()
+        return from_hash(fields)
+
+    @translated
+    async def decide(self, interrupt_id: str, decision: Decision) -> Transitioned:
+        """Record a decision exactly once; raise AlreadyDecided (with the winner) otherwise."""
+        extra = [
+            decision.decision,
+            "1" if decision.reason is not None else "0",
+            decision.reason or "",
+            "1" if decision.modified_params is not None else "0",
+            decision.modified_params or "",
+        ]
+        reply = await self._transition(self._scripts.decide, interrupt_id, extra)
+        if reply[0] == "conflict":
+            raise AlreadyDecided(reply[1], _current(interrupt_id, reply))
+        return Transitioned(id=interrupt_id, status=reply[1], version=int(reply[2]), decided_at=int(reply[3]))
+
+    @translated
+    async def cancel(self, interrupt_id: str) -> Transitioned:
+        """Cancel a pending interrupt; raise CannotCancel when it is terminal."""
+        reply = await self._transition(self._scripts.cancel, interrupt_id, [])
+        if reply[0] == "conflict":
+            raise CannotCancel(reply[1], _current(interrupt_id, reply))
+        return Transitioned(id=interrupt_id, status=reply[1], version=int(reply[2]))
+
+    @translated
+    async def expire(self, interrupt_id: str) -> Transitioned | None:
+        """Expire a pending interrupt whose deadline has passed; None when there was nothing to do."""
+        try:
+            reply = await self._transition(self._scripts.expire, interrupt_id, [])
+        except InterruptNotFound:
+            return None
+        if reply[0] != "ok":
+            return None
+        return Transitioned(id=interrupt_id, status=reply[1], version=int(reply[2]))
+
+    async def _transition(self, script: Any, interrupt_id: str, extra: list[str]) -> list[Any]:
+        if not is_valid_id(interrupt_id):
+            raise InterruptNotFound()
+        user_id = await self._redis.hget(keys.interrupt(interrupt_id), "userId")  # type: ignore[misc]
+        if user_id is None:
+            raise InterruptNotFound()
+        reply: list[Any] = await script(
+            keys=[
+                keys.interrupt(interrupt_id),
+                keys.events(interrupt_id),
+                keys.user_pending(user_id),
+                keys.user_stats(user_id),
+                keys.deadlines(),
+            ],
+            args=[
+                interrupt_id,
+                user_id,
+                self._clock.now_ms(),
+                self._retention,
+                self._user_ttl,
+                keys.channel(interrupt_id),
+                *extra,
+            ],
+        )
+        if reply[0] == "missing":
+            raise InterruptNotFound()
+        return reply
+
+    @translated
+    async def pending(self, user_id: str, *, limit: int, cursor: str | None) -> PendingPage:
+        """One page of the user's pending interrupts (not past deadline), newest first."""
+        score, after = decode_cursor(cursor) if cursor else ("+inf", "")
+        rows: list[str] = await self._scripts.pending_page(
+            keys=[keys.user_pending(user_id)], args=[score, after, limit]
+        )
+        entries = list(zip(rows[0::2], rows[1::2], strict=True))
+        page, more = entries[:limit], len(entries) > limit
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for interrupt_id, _ in page:
+                pipe.hgetall(keys.interrupt(interrupt_id))
+            hashes = await pipe.execute()
+        now = self._clock.now_ms()
+        items = [it for it in (from_hash(h) for h in hashes if h) if it.status_at(now) == machine.PENDING]
+        next_cursor = encode_cursor(*page[-1]) if more and page else None
+        return PendingPage(items=items, next_cursor=next_cursor)
+
+    @translated
+    async def analytics(self, user_id: str) -> Analytics:
+        """A user's counters, read in O(1) of the number of stored interrupts."""
+        stats_flat, top_flat = await self._scripts.analytics(
+            keys=[keys.user_stats(user_id), keys.user_actions(user_id)]
+        )
+        stats = {k: int(v) for k, v in zip(stats_flat[0::2], stats_flat[1::2], strict=True)}
+        top = sorted(
+            ((a, int(float(c))) for a, c in zip(top_flat[0::2], top_flat[1::2], strict=True)),
+            key=lambda item: (-item[1], item[0]),
+        )
+        return Analytics(
+            total=stats.get("total", 0),
+            by_status={s: stats.get(f"s:{s}", 0) for s in machine.STATUSES if stats.get(f"s:{s}", 0) > 0},
+            by_urgency={u: stats.get(f"u:{u}", 0) for u in machine.URGENCIES if stats.get(f"u:{u}", 0) > 0},
+            decided_count=stats.get("dn", 0),
+            decided_ms_sum=stats.get("dms", 0),
+            top_actions=top[:5],
+        )
+
+
+def from_hash(fields: dict[str, str]) -> Interrupt:
+    """Build an Interrupt from its stored hash fields."""
+    decided_at = fields.get("decidedAt")
+    return Interrupt(
+        id=fields["id"],
+        agent_id=fields["agentId"],
+        user_id=fields["userId"],
+        action=fields["action"],
+        context=fields["context"],
+        urgency=fields["urgency"],
+        status=fields["status"],
+        created_at=int(fields["createdAt"]),
+        expires_at=int(fields["expiresAt"]),
+        version=int(fields["v"]),
+        decided_at=int(decided_at) if decided_at else None,
+        decision=fields.get("decision"),
+        reason=fields.get("reason"),
+        modified_params=fields.get("modifiedParams"),
+        callback_url=fields.get("callbackUrl"),
+    )
+
+
+def _current(interrupt_id: str, reply: list[Any]) -> dict[str, Any]:
+    """The winning state carried by a conflict reply, in wire names (absent fields left out)."""
+    current: dict[str, Any] = {"interruptId": interrupt_id, "status": reply[1]}
+    if reply[3] is not None:
+        current["decision"] = reply[3]
+    if reply[4] is not None:
+        current["decidedAt"] = iso_ms(int(reply[4]))
+    if reply[5] is not None:
+        current["reason"] = reply[5]
+    if reply[6] is not None:
+        current["modifiedParams"] = msgspec.json.decode(reply[6])
+    return current
+
+
+def encode_cursor(interrupt_id: str, score: str) -> str:
+    """An opaque cursor pointing just after (score, id)."""
+    return base64.urlsafe_b64encode(f"{score}|{interrupt_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    """The (score, id) inside a cursor; InvalidField when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        score, interrupt_id = raw.split("|", 1)
+        float(score)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidField("cursor is not a valid pagination cursor", field="cursor") from None
+    if not is_valid_id(interrupt_id):
+        raise InvalidField("cursor is not a valid pagination cursor", field="cursor")
+    return score, interrupt_id

@@ -1,0 +1,54 @@
+"""The only place that names Redis keys and channels.
+
+One interrupt's keys share the hash tag `{<id>}`; a user's indexes and counters share `{<userId>}`.
+"""
+
+import hashlib
+
+PREFIX = "interlock"
+
+
+def interrupt(interrupt_id: str) -> str:
+    """The hash holding one interrupt."""
+    return f"{PREFIX}:{{{interrupt_id}}}:i"
+
+
+def events(interrupt_id: str) -> str:
+    """The stream of one interrupt's state changes (durable, for resumable waiters)."""
+    return f"{PREFIX}:{{{interrupt_id}}}:events"
+
+
+def channel(interrupt_id: str) -> str:
+    """The pub/sub channel that wakes waiters on one interrupt."""
+    return f"{PREFIX}:{{{interrupt_id}}}:ch"
+
+
+def user_pending(user_id: str) -> str:
+    """The sorted set of a user's pending interrupt ids, scored by createdAt (ms)."""
+    return f"{PREFIX}:user:{{{user_id}}}:pending"
+
+
+def user_stats(user_id: str) -> str:
+    """The hash of a user's analytics counters."""
+    return f"{PREFIX}:user:{{{user_id}}}:stats"
+
+
+def user_actions(user_id: str) -> str:
+    """The sorted set counting a user's interrupts by action string."""
+    return f"{PREFIX}:user:{{{user_id}}}:actions"
+
+
+def deadlines() -> str:
+    """The sorted set of pending interrupt ids scored by deadline (ms): the worker's sweep list."""
+    return f"{PREFIX}:deadlines"
+
+
+def idempotency(scope: str, key: str) -> str:
+    """The record of one Idempotency-Key within one API key's scope (the key is hashed)."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"{PREFIX}:idem:{{{scope}}}:{digest}"
+
+
+def webhook_secret() -> str:
+    """The generated Standard Webhooks secret, kept when WEBHOOK_SECRET is not set."""
+    return f"{PREFIX}:webhook-secret"

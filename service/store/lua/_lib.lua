@@ -1,0 +1,54 @@
+-- Shared helpers, prepended to every interrupt transition script when it is loaded.
+-- KEYS/ARGV are the calling script's; these functions only touch the keys handed to them.
+
+-- Move a pending interrupt to a terminal status: hash, indexes, counters, event, publish.
+-- k = {hash, events, pending, stats, deadlines}; extra = flat list of additional hash fields.
+-- Returns the new version.
+local function finish(k, id, status, now, retention, user_ttl, channel, extra)
+  local created_at = tonumber(redis.call('HGET', k[1], 'createdAt'))
+  local v = redis.call('HINCRBY', k[1], 'v', 1)
+  local fields = {'status', status, 'endedAt', now}
+  for i = 1, #extra do fields[#fields + 1] = extra[i] end
+  redis.call('HSET', k[1], unpack(fields))
+  redis.call('PEXPIRE', k[1], retention)
+  redis.call('ZREM', k[3], id)
+  redis.call('ZREM', k[5], id)
+  redis.call('HINCRBY', k[4], 's:pending', -1)
+  redis.call('HINCRBY', k[4], 's:' .. status, 1)
+  if status == 'approved' or status == 'rejected' then
+    redis.call('HINCRBY', k[4], 'dn', 1)
+    redis.call('HINCRBY', k[4], 'dms', now - created_at)
+  end
+  redis.call('PEXPIRE', k[3], user_ttl)
+  redis.call('PEXPIRE', k[4], user_ttl)
+  local event = {'status', status, 'at', now}
+  for i = 1, #extra do event[#event + 1] = extra[i] end
+  redis.call('XADD', k[2], 'MAXLEN', '~', 64, v .. '-0', unpack(event))
+  redis.call('PEXPIRE', k[2], retention)
+  redis.call('PUBLISH', channel, v .. ' ' .. status)
+  return v
+end
+
+-- The fields a loser of a race is shown: the winning status and decision.
+local function current(hash)
+  local f = redis.call('HMGET', hash, 'status', 'v', 'decision', 'decidedAt', 'reason', 'modifiedParams')
+  return {'conflict', f[1], f[2], f[3] or false, f[4] or false, f[5] or false, f[6] or false}
+end
+
+-- Expire `hash` if it is pending and due. Returns true when this call expired it.
+local function expire_if_due(k, id, now, retention, user_ttl, channel)
+  local f = redis.call('HMGET', k[1], 'status', 'expiresAt')
+  if f[1] == 'pending' and now >= tonumber(f[2]) then
+    finish(k, id, 'expired', now, retention, user_ttl, channel, {})
+    return true
+  end
+  return false
+end
+
+-- Refuse to run against another user's index keys (userId is immutable; keys come from it).
+local function check_user(hash, user_id)
+  local owner = redis.call('HGET', hash, 'userId')
+  if owner == false then return 'missing' end
+  if owner ~= user_id then return redis.error_reply('userId keys do not match the interrupt') end
+  return 'ok'
+end

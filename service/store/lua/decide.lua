@@ -1,0 +1,21 @@
+-- decide: record a human decision on a pending interrupt (compare-and-set on status).
+-- KEYS: 1 hash, 2 events, 3 user pending zset, 4 user stats, 5 deadlines
+-- ARGV: 1 id, 2 userId, 3 now ms, 4 retention ms, 5 user-key ttl ms, 6 channel, 7 decision,
+--       8 has reason ('1'/'0'), 9 reason, 10 has modifiedParams ('1'/'0'), 11 modifiedParams (JSON text)
+-- Returns: {'ok', status, v, decidedAt} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, expiredNow}
+--          | {'missing'}
+local k = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
+local id, now = ARGV[1], tonumber(ARGV[3])
+local retention, user_ttl, channel = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+if check_user(k[1], ARGV[2]) == 'missing' then return {'missing'} end
+local expired_now = expire_if_due(k, id, now, retention, user_ttl, channel)
+if redis.call('HGET', k[1], 'status') ~= 'pending' then
+  local c = current(k[1])
+  c[#c + 1] = expired_now and '1' or '0'
+  return c
+end
+local extra = {'decision', ARGV[7], 'decidedAt', now}
+if ARGV[8] == '1' then extra[#extra + 1] = 'reason'; extra[#extra + 1] = ARGV[9] end
+if ARGV[10] == '1' then extra[#extra + 1] = 'modifiedParams'; extra[#extra + 1] = ARGV[11] end
+local v = finish(k, id, ARGV[7], now, retention, user_ttl, channel, extra)
+return {'ok', ARGV[7], v, now}

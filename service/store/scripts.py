@@ -1,0 +1,43 @@
+"""Loads the Lua transition scripts shipped as package data and registers them with a client."""
+
+from dataclasses import dataclass
+from importlib import resources
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+_PRELUDE = "_lib.lua"
+_WITH_PRELUDE = frozenset({"decide", "cancel", "expire"})
+
+
+def source(name: str) -> str:
+    """The full source of script `name`, with the shared helpers prepended where it uses them."""
+    folder = resources.files("service.store") / "lua"
+    body = (folder / f"{name}.lua").read_text()
+    if name in _WITH_PRELUDE:
+        return (folder / _PRELUDE).read_text() + "\n" + body
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class Scripts:
+    """The interrupt scripts registered on one client (EVALSHA with automatic load on NOSCRIPT)."""
+
+    create: AsyncScript
+    decide: AsyncScript
+    cancel: AsyncScript
+    expire: AsyncScript
+    pending_page: AsyncScript
+    analytics: AsyncScript
+
+    @classmethod
+    def register(cls, redis: "Redis") -> "Scripts":
+        """Register every script on `redis`."""
+        return cls(
+            create=redis.register_script(source("create")),
+            decide=redis.register_script(source("decide")),
+            cancel=redis.register_script(source("cancel")),
+            expire=redis.register_script(source("expire")),
+            pending_page=redis.register_script(source("pending_page")),
+            analytics=redis.register_script(source("analytics")),
+        )

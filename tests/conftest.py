@@ -1,0 +1,82 @@
+"""Shared fixtures: a private real Redis-protocol server per session, apps wired to it, a frozen clock."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+
+from service.app import create_app
+from service.clock import FrozenClock
+from service.embedded import EmbeddedRedis
+from service.settings import Settings
+
+API_KEY = "test-key-0123456789"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis-protocol server: TEST_REDIS_URL/REDIS_URL if given, else the embedded binary."""
+    given = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    if given:
+        yield given
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A client of the session's server."""
+    client = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """A clock that only moves when the test moves it."""
+    return FrozenClock()
+
+
+@pytest.fixture
+def user_id() -> str:
+    """A fresh user, so tests never see each other's indexes."""
+    return f"user-{uuid.uuid4()}"
+
+
+def settings_for(redis_url: str, **overrides: object) -> Settings:
+    """Settings pointing at the test server."""
+    base = {"redis_url": redis_url, "base_url": "http://localhost:3002"}
+    base.update(overrides)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def client(redis_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[object]]:
+    """An in-process client of an app without auth."""
+    app = create_app(settings_for(redis_url), clock=clock)
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client  # type: ignore[misc]
+
+
+@pytest.fixture
+async def auth_client(redis_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[object]]:
+    """An in-process client of an app with API-key auth on (two keys, for rotation)."""
+    app = create_app(settings_for(redis_url, api_keys=(API_KEY, "second-key")), clock=clock)
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client  # type: ignore[misc]
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    """Where child processes write their logs."""
+    return tmp_path

@@ -1,0 +1,1 @@
+"""The Interlock background worker (arq): deadlines, webhooks and email."""
