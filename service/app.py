@@ -38,7 +38,7 @@ def redis_factory_for(settings: Settings) -> RedisFactory:
             socket_timeout=10,
             health_check_interval=30,
         )
-        return Redis(connection_pool=pool)
+        return Redis.from_pool(pool)  # the client owns the pool and closes it on aclose()
 
     return factory
 
