@@ -5,7 +5,9 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
@@ -55,25 +57,23 @@ def user_id() -> str:
 
 def settings_for(redis_url: str, **overrides: object) -> Settings:
     """Settings pointing at the test server."""
-    base = {"redis_url": redis_url, "base_url": "http://localhost:3002"}
-    base.update(overrides)
-    return Settings(**base)  # type: ignore[arg-type]
+    return msgspec.structs.replace(Settings(redis_url=redis_url, base_url="http://localhost:3002"), **overrides)
 
 
 @pytest.fixture
-async def client(redis_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[object]]:
+async def client(redis_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """An in-process client of an app without auth."""
     app = create_app(settings_for(redis_url), clock=clock)
     async with AsyncTestClient(app=app) as test_client:
-        yield test_client  # type: ignore[misc]
+        yield test_client
 
 
 @pytest.fixture
-async def auth_client(redis_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[object]]:
+async def auth_client(redis_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """An in-process client of an app with API-key auth on (two keys, for rotation)."""
     app = create_app(settings_for(redis_url, api_keys=(API_KEY, "second-key")), clock=clock)
     async with AsyncTestClient(app=app) as test_client:
-        yield test_client  # type: ignore[misc]
+        yield test_client
 
 
 @pytest.fixture

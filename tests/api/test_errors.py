@@ -47,7 +47,9 @@ async def test_wrong_content_type_is_415(client: Client, content_type: str) -> N
 
 async def test_json_with_charset_is_accepted(client: Client) -> None:
     body = b'{"agentId":"a","userId":"u","action":"x","context":{}}'
-    response = await client.post("/interrupts", content=body, headers={"content-type": "application/json; charset=utf-8"})
+    response = await client.post(
+        "/interrupts", content=body, headers={"content-type": "application/json; charset=utf-8"}
+    )
     assert response.status_code == 201
 
 

@@ -24,13 +24,14 @@ async def test_stopping_redis_mid_test_gives_503_then_recovery(tmp_path: Path) -
             assert created.status_code == 201
             interrupt_id = created.json()["interruptId"]
             server.stop()
-            for method, path, kwargs in [
+            calls: list[tuple[str, str, dict[str, Any]]] = [
                 ("POST", "/interrupts", {"json": BODY}),
                 ("GET", f"/interrupts/{interrupt_id}", {}),
                 ("POST", f"/interrupts/{interrupt_id}/decide", {"json": {"decision": "approved"}}),
                 ("GET", "/interrupts/pending/u-down", {}),
                 ("GET", "/analytics/u-down", {}),
-            ]:
+            ]
+            for method, path, kwargs in calls:
                 response = await client.request(method, path, **kwargs)
                 assert response.status_code == 503, (path, response.text)
                 assert response.headers["retry-after"] == "1"

@@ -1,10 +1,12 @@
-"""Hypothesis state machine over the store on real Redis: terminal states absorb, one terminal event each,
-exactly one winner per interrupt, and nothing reads pending past its deadline."""
+"""Hypothesis state machine over the store on real Redis.
+
+Terminal states absorb, one terminal event each, one winner per interrupt, nothing pending past its deadline.
+"""
 
 import asyncio
 import uuid
-from collections.abc import Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -39,8 +41,11 @@ class StoreMachine(RuleBasedStateMachine):
         self.deadlines: dict[str, int] = {}
         self.wins: dict[str, int] = {}
 
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self.loop.run_until_complete(coro)
+    def run(self, awaitable: Awaitable[T]) -> T:
+        async def wait() -> T:
+            return await awaitable
+
+        return self.loop.run_until_complete(wait())
 
     @rule(target=interrupts, expires_s=st.integers(min_value=1, max_value=120))
     def create(self, expires_s: int) -> str:

@@ -1,0 +1,73 @@
+"""The dependency rules of ARCHITECTURE.md, checked on the source: who may import redis or arq, and domain purity."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ALLOWED_REDIS = ("service/store/", "service/jobs.py", "service/app.py", "service/embedded.py", "worker/")
+DOMAIN_ALLOWED = {"msgspec", "service", "__future__"}
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def sources() -> list[Path]:
+    return sorted(p for folder in ("service", "worker") for p in (ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_store_layer_talks_to_redis_or_arq(path: Path) -> None:
+    relative = str(path.relative_to(ROOT))
+    if relative.startswith(ALLOWED_REDIS):
+        return
+    banned = {m for m in imports(path) if m.split(".")[0] in ("redis", "arq")}
+    assert not banned, f"{relative} imports {banned}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "service/domain").rglob("*.py")), ids=lambda p: p.name)
+def test_domain_is_pure(path: Path) -> None:
+    import sys
+
+    stdlib = set(sys.stdlib_module_names)
+    for module in imports(path):
+        top = module.split(".")[0]
+        assert top in stdlib or top in DOMAIN_ALLOWED, f"{path.name} imports {module}"
+        if top == "service":
+            assert module.startswith("service.domain"), f"{path.name} imports {module}"
+
+
+def test_nothing_imports_the_worker() -> None:
+    for path in (ROOT / "service").rglob("*.py"):
+        assert not any(m.split(".")[0] == "worker" for m in imports(path)), path
+
+
+@pytest.mark.parametrize("path", sources(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_module_opens_with_a_docstring(path: Path) -> None:
+    assert ast.get_docstring(ast.parse(path.read_text())), f"{path} has no module docstring"
+
+
+def test_every_lua_script_declares_keys_argv_and_returns() -> None:
+    for script in (ROOT / "service/store/lua").glob("*.lua"):
+        if script.name.startswith("_"):
+            continue
+        head = script.read_text().split("\n", 6)[:6]
+        text = "\n".join(head)
+        assert "KEYS" in text and "ARGV" in text and "Returns" in text, script.name
+
+
+def test_every_error_class_has_a_problem_entry() -> None:
+    from service.api.problems import TABLE
+    from service.domain import errors
+
+    classes = {obj for obj in vars(errors).values() if isinstance(obj, type) and issubclass(obj, errors.InterlockError)}
+    assert classes <= set(TABLE), classes - set(TABLE)

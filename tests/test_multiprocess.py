@@ -1,0 +1,80 @@
+"""Real `interlock serve` processes on loopback: decide races across two API processes, and restarts."""
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from service.store import keys
+from tests.processes import ServeProcess
+
+BODY = {"agentId": "racer", "userId": "race-user", "action": "pay", "context": {"n": 1}}
+
+
+@pytest.fixture(scope="module")
+def two_apis(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServeProcess]]:
+    log = tmp_path_factory.mktemp("logs") / "serve.log"
+    procs = [ServeProcess({"REDIS_URL": redis_url}, log=log) for _ in range(2)]
+    try:
+        yield [p.wait_ready() for p in procs]
+    finally:
+        for proc in procs:
+            proc.stop()
+
+
+async def race(apis: list[ServeProcess], http: httpx.AsyncClient) -> list[httpx.Response]:
+    created = await http.post(f"{apis[0].url}/interrupts", json=BODY)
+    interrupt_id = created.json()["interruptId"]
+    decides = [
+        http.post(f"{apis[i % 2].url}/interrupts/{interrupt_id}/decide",
+                  json={"decision": "approved" if i % 4 < 2 else "rejected", "reason": f"caller {i}"})
+        for i in range(20)
+    ]  # fmt: skip
+    return list(await asyncio.gather(*decides))
+
+
+@pytest.mark.timeout(120)
+async def test_twenty_concurrent_decides_over_two_processes_have_one_winner(
+    two_apis: list[ServeProcess], redis: Redis
+) -> None:
+    limits = httpx.Limits(max_connections=40)
+    async with httpx.AsyncClient(timeout=10, limits=limits) as http:
+        for _ in range(10):
+            responses = await race(two_apis, http)
+            winners = [r for r in responses if r.status_code == 200]
+            losers = [r for r in responses if r.status_code == 409]
+            assert len(winners) == 1 and len(losers) == 19, [r.status_code for r in responses]
+            winner = winners[0].json()
+            for loser in losers:
+                current = loser.json()["current"]
+                assert current["decision"] == winner["decision"]
+                assert current["decidedAt"] == winner["decidedAt"]
+            events = await redis.xrange(keys.events(winner["interruptId"]))
+            assert [e["status"] for _, e in events] == ["pending", winner["decision"]]
+
+
+@pytest.mark.timeout(120)
+def test_interrupts_survive_a_restart_of_serve_with_embedded_redis(tmp_path: Path) -> None:
+    env = {"INTERLOCK_DATA_DIR": str(tmp_path / "data")}
+    first = ServeProcess(env, args=(), log=tmp_path / "serve.log").wait_ready()
+    try:
+        created = httpx.post(f"{first.url}/interrupts", json=BODY, timeout=10).json()
+        decided = httpx.post(f"{first.url}/interrupts/{created['interruptId']}/decide",
+                             json={"decision": "approved", "reason": "before restart"}, timeout=10)  # fmt: skip
+        assert decided.status_code == 200
+        pending = httpx.post(f"{first.url}/interrupts", json=BODY, timeout=10).json()
+    finally:
+        assert first.stop() == 0
+    assert os.listdir(tmp_path / "data" / "appendonlydir")
+    second = ServeProcess(env, args=(), log=tmp_path / "serve.log").wait_ready()
+    try:
+        again = httpx.get(f"{second.url}/interrupts/{created['interruptId']}", timeout=10).json()
+        assert (again["status"], again["reason"]) == ("approved", "before restart")
+        still = httpx.get(f"{second.url}/interrupts/{pending['interruptId']}", timeout=10).json()
+        assert still["status"] == "pending"
+    finally:
+        assert second.stop() == 0

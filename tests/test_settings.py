@@ -1,0 +1,50 @@
+"""Settings.from_env: compat names, defaults, durations, and typos that stop startup."""
+
+import pytest
+
+from service.settings import Settings, SettingsError, parse_duration_ms
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port, settings.base_url) == ("127.0.0.1", 3002, "http://localhost:3002")
+    assert settings.api_keys == () and not settings.auth_enabled
+    assert settings.retention_ms == 7 * 86_400_000
+    assert settings.max_body_bytes == 65_536
+
+
+def test_compat_names_and_key_rotation() -> None:
+    env = {"PORT": "4000", "LOOPIN_BASE_URL": "https://hitl.example.com/", "API_KEY_SECRET": "a",
+           "INTERLOCK_API_KEYS": "b, c,,a", "REDIS_URL": "redis://r:6379/0"}  # fmt: skip
+    settings = Settings.from_env(env)
+    assert settings.port == 4000
+    assert settings.base_url == "https://hitl.example.com"
+    assert settings.api_keys == ("a", "b", "c")
+    assert settings.redis_url == "redis://r:6379/0"
+
+
+def test_base_url_follows_port() -> None:
+    assert Settings.from_env({"PORT": "4000"}).base_url == "http://localhost:4000"
+
+
+def test_misspelled_interlock_variable_is_named() -> None:
+    with pytest.raises(SettingsError, match="INTERLOCK_RETENTON"):
+        Settings.from_env({"INTERLOCK_RETENTON": "7d"})
+
+
+@pytest.mark.parametrize(("text", "ms"), [("7d", 604_800_000), ("12h", 43_200_000), ("30m", 1_800_000),
+                                          ("45s", 45_000), ("90", 90_000), ("500ms", 500)])  # fmt: skip
+def test_durations(text: str, ms: int) -> None:
+    assert parse_duration_ms("X", text) == ms
+
+
+@pytest.mark.parametrize("text", ["", "0d", "-1h", "soon", "7w"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(SettingsError, match="X must be"):
+        parse_duration_ms("X", text)
+
+
+@pytest.mark.parametrize("env", [{"PORT": "abc"}, {"PORT": "-1"}, {"INTERLOCK_SERVER": "gunicorn"}])
+def test_bad_values_fail(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env(env)
