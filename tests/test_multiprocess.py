@@ -1,6 +1,7 @@
 """Real `interlock serve` processes on loopback: decide races across two API processes, and restarts."""
 
 import asyncio
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,8 +54,8 @@ async def test_twenty_concurrent_decides_over_two_processes_have_one_winner(
                 current = loser.json()["current"]
                 assert current["decision"] == winner["decision"]
                 assert current["decidedAt"] == winner["decidedAt"]
-            events = await redis.xrange(keys.events(winner["interruptId"]))
-            assert [e["status"] for _, e in events] == ["pending", winner["decision"]]
+            events = [json.loads(e) for e in await redis.lrange(keys.events(winner["interruptId"]), 0, -1)]
+            assert [e["status"] for e in events] == ["pending", winner["decision"]]
 
 
 @pytest.mark.timeout(120)

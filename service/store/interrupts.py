@@ -115,7 +115,7 @@ class InterruptStore:
         fields = await self._redis.hgetall(keys.interrupt(interrupt_id))  # type: ignore[misc]
         if not fields:
             raise InterruptNotFound()
-        return from_hash(fields)
+        return from_hash(interrupt_id, fields)
 
     @translated
     async def decide(self, interrupt_id: str, decision: Decision) -> Transitioned:
@@ -193,7 +193,8 @@ class InterruptStore:
                 pipe.hgetall(keys.interrupt(interrupt_id))
             hashes = await pipe.execute()
         now = self._clock.now_ms()
-        items = [it for it in (from_hash(h) for h in hashes if h) if it.status_at(now) == machine.PENDING]
+        records = [from_hash(interrupt_id, h) for (interrupt_id, _), h in zip(page, hashes, strict=True) if h]
+        items = [it for it in records if it.status_at(now) == machine.PENDING]
         next_cursor = encode_cursor(*page[-1]) if more and page else None
         return PendingPage(items=items, next_cursor=next_cursor)
 
@@ -218,11 +219,11 @@ class InterruptStore:
         )
 
 
-def from_hash(fields: dict[str, str]) -> Interrupt:
-    """Build an Interrupt from its stored hash fields."""
+def from_hash(interrupt_id: str, fields: dict[str, str]) -> Interrupt:
+    """Build an Interrupt from its stored hash fields (the id lives in the key, not the hash)."""
     decided_at = fields.get("decidedAt")
     return Interrupt(
-        id=fields["id"],
+        id=interrupt_id,
         agent_id=fields["agentId"],
         user_id=fields["userId"],
         action=fields["action"],

@@ -4,6 +4,7 @@ Terminal states absorb, one terminal event each, one winner per interrupt, nothi
 """
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable
 from typing import TypeVar
@@ -98,13 +99,13 @@ class StoreMachine(RuleBasedStateMachine):
     def at_most_one_winner_and_one_terminal_event(self) -> None:
         for interrupt_id, wins in self.wins.items():
             stored = self.run(self.store.get(interrupt_id))
-            events = self.run(self.redis.xrange(keys.events(interrupt_id)))
-            terminal_events = [e for _, e in events if e["status"] != machine.PENDING]
+            events = [json.loads(e) for e in self.run(self.redis.lrange(keys.events(interrupt_id), 0, -1))]
+            terminal_events = [e for e in events if e["status"] != machine.PENDING]
             # a late decide/cancel records the expiry itself, so an expiry can win without a caller "winning"
             assert len(terminal_events) == (1 if machine.is_terminal(stored.status) else 0)
             assert wins <= len(terminal_events)
             assert terminal_events == [] or terminal_events[0]["status"] == stored.status
-            assert [eid for eid, _ in events] == [f"{v}-0" for v in range(1, len(events) + 1)]
+            assert [e["v"] for e in events] == list(range(1, len(events) + 1))
 
     @invariant()
     def pending_list_holds_only_live_pending(self) -> None:

@@ -21,9 +21,9 @@ local function finish(k, id, status, now, retention, user_ttl, channel, extra)
   end
   redis.call('PEXPIRE', k[3], user_ttl)
   redis.call('PEXPIRE', k[4], user_ttl)
-  local event = {'status', status, 'at', now}
-  for i = 1, #extra do event[#event + 1] = extra[i] end
-  redis.call('XADD', k[2], 'MAXLEN', '~', 64, v .. '-0', unpack(event))
+  local event = {v = v, status = status, at = now}
+  for i = 1, #extra, 2 do event[extra[i]] = extra[i + 1] end
+  redis.call('RPUSH', k[2], cjson.encode(event))
   redis.call('PEXPIRE', k[2], retention)
   redis.call('PUBLISH', channel, v .. ' ' .. status)
   return v

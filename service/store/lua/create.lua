@@ -1,5 +1,5 @@
 -- create: store a new pending interrupt with its indexes, counters, first event and deadline.
--- KEYS: 1 hash, 2 events, 3 user pending zset, 4 user stats, 5 user actions, 6 deadlines, 7 idempotency record
+-- KEYS: 1 hash, 2 event list, 3 user pending zset, 4 user stats, 5 user actions, 6 deadlines, 7 idempotency record
 -- ARGV: 1 id, 2 agentId, 3 userId, 4 action, 5 context (JSON text), 6 urgency, 7 createdAt ms,
 --       8 expiresAt ms, 9 callbackUrl ('' = none), 10 retention ms, 11 user-key ttl ms, 12 channel,
 --       13 request fingerprint ('' = no Idempotency-Key), 14 response body to replay, 15 idempotency ttl ms
@@ -14,7 +14,7 @@ if ARGV[13] ~= '' then
   end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
-local fields = {'id', id, 'agentId', ARGV[2], 'userId', ARGV[3], 'action', ARGV[4], 'context', ARGV[5],
+local fields = {'agentId', ARGV[2], 'userId', ARGV[3], 'action', ARGV[4], 'context', ARGV[5],
   'urgency', ARGV[6], 'status', 'pending', 'createdAt', ARGV[7], 'expiresAt', ARGV[8], 'v', 1}
 if ARGV[9] ~= '' then
   fields[#fields + 1] = 'callbackUrl'
@@ -22,7 +22,7 @@ if ARGV[9] ~= '' then
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], expires_at - now + retention)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', 64, '1-0', 'status', 'pending', 'at', ARGV[7])
+redis.call('RPUSH', KEYS[2], cjson.encode({v = 1, status = 'pending', at = now}))
 redis.call('PEXPIRE', KEYS[2], expires_at - now + retention)
 redis.call('ZADD', KEYS[3], now, id)
 redis.call('PEXPIRE', KEYS[3], user_ttl)

@@ -1,5 +1,5 @@
 -- decide: record a human decision on a pending interrupt (compare-and-set on status).
--- KEYS: 1 hash, 2 events, 3 user pending zset, 4 user stats, 5 deadlines
+-- KEYS: 1 hash, 2 event list, 3 user pending zset, 4 user stats, 5 deadlines
 -- ARGV: 1 id, 2 userId, 3 now ms, 4 retention ms, 5 user-key ttl ms, 6 channel, 7 decision,
 --       8 has reason ('1'/'0'), 9 reason, 10 has modifiedParams ('1'/'0'), 11 modifiedParams (JSON text)
 -- Returns: {'ok', status, v, decidedAt} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, expiredNow}

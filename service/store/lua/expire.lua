@@ -1,5 +1,5 @@
 -- expire: turn a pending interrupt whose deadline has passed into `expired` (the worker's transition).
--- KEYS: 1 hash, 2 events, 3 user pending zset, 4 user stats, 5 deadlines
+-- KEYS: 1 hash, 2 event list, 3 user pending zset, 4 user stats, 5 deadlines
 -- ARGV: 1 id, 2 userId, 3 now ms, 4 retention ms, 5 user-key ttl ms, 6 channel
 -- Returns: {'ok', 'expired', v} | {'notdue'} | {'conflict', status, ...} | {'missing'}
 local k = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
