@@ -16,6 +16,7 @@ from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
 from service.clock import Clock, SystemClock
 from service.settings import Settings
+from service.store.connection import HiredisPackingConnection
 from service.store.health import HealthProbe
 from service.store.interrupts import InterruptStore
 
@@ -31,6 +32,7 @@ def redis_factory_for(settings: Settings) -> RedisFactory:
     def factory() -> Redis:
         pool = BlockingConnectionPool.from_url(
             url,
+            connection_class=HiredisPackingConnection,
             max_connections=settings.redis_pool_size,
             timeout=5,
             decode_responses=True,

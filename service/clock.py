@@ -1,6 +1,7 @@
 """Time as an injected dependency: the Clock protocol, the system clock, a frozen clock for tests."""
 
 import time
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -44,4 +45,10 @@ class FrozenClock:
 def iso_ms(epoch_ms: int) -> str:
     """Format epoch milliseconds as ISO-8601 UTC with milliseconds and `Z` (the wire format)."""
     seconds, millis = divmod(epoch_ms, 1000)
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{millis:03d}Z"
+    return f"{_iso_seconds(seconds)}.{millis:03d}Z"
+
+
+@lru_cache(maxsize=8192)
+def _iso_seconds(seconds: int) -> str:
+    # Hot path of every response: timestamps repeat within a second, so formatting is cached.
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")

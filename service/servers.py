@@ -8,14 +8,14 @@ log = logging.getLogger(__name__)
 APP_FACTORY = "service.app:app_from_env"
 
 
-def run(settings: Settings) -> None:
-    """Serve until SIGINT/SIGTERM; each worker process builds the app from the environment."""
+def run(settings: Settings, target: str = APP_FACTORY) -> None:
+    """Serve `target` (an app factory) until SIGINT/SIGTERM; each worker process builds its own app."""
     log.info("serving on http://%s:%d with %s x%d", settings.host, settings.port, settings.server, settings.workers)
     if settings.server == "uvicorn":
         import uvicorn
 
         uvicorn.run(
-            APP_FACTORY,
+            target,
             factory=True,
             host=settings.host,
             port=settings.port,
@@ -31,7 +31,7 @@ def run(settings: Settings) -> None:
     from granian.constants import Interfaces, Loops
 
     Granian(
-        APP_FACTORY,
+        target,
         factory=True,
         address=settings.host,
         port=settings.port,

@@ -60,8 +60,8 @@ def test_every_lua_script_declares_keys_argv_and_returns() -> None:
     for script in (ROOT / "service/store/lua").glob("*.lua"):
         if script.name.startswith("_"):
             continue
-        head = script.read_text().split("\n", 6)[:6]
-        text = "\n".join(head)
+        lines = script.read_text().splitlines()
+        text = "\n".join(line for line in lines[: next(i for i, ln in enumerate(lines) if not ln.startswith("--"))])
         assert "KEYS" in text and "ARGV" in text and "Returns" in text, script.name
 
 

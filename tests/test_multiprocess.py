@@ -55,7 +55,7 @@ async def test_twenty_concurrent_decides_over_two_processes_have_one_winner(
                 assert current["decision"] == winner["decision"]
                 assert current["decidedAt"] == winner["decidedAt"]
             events = [json.loads(e) for e in await redis.lrange(keys.events(winner["interruptId"]), 0, -1)]
-            assert [e["status"] for e in events] == ["pending", winner["decision"]]
+            assert [(e["v"], e["status"]) for e in events] == [(2, winner["decision"])]
 
 
 @pytest.mark.timeout(120)

@@ -210,7 +210,7 @@ class InterruptStore:
             key=lambda item: (-item[1], item[0]),
         )
         return Analytics(
-            total=stats.get("total", 0),
+            total=sum(stats.get(f"s:{s}", 0) for s in machine.STATUSES),
             by_status={s: stats.get(f"s:{s}", 0) for s in machine.STATUSES if stats.get(f"s:{s}", 0) > 0},
             by_urgency={u: stats.get(f"u:{u}", 0) for u in machine.URGENCIES if stats.get(f"u:{u}", 0) > 0},
             decided_count=stats.get("dn", 0),

@@ -14,7 +14,7 @@ def interrupt(interrupt_id: str) -> str:
 
 
 def events(interrupt_id: str) -> str:
-    """The list of one interrupt's state changes as JSON; entry i is version i + 1 (for resumable waiters).
+    """The list of one interrupt's changes after creation, as JSON with `v` (version 1 is the hash itself).
 
     A list, not a stream: a one-entry stream costs ~4 KiB, a list ~0.1 KiB.
     """

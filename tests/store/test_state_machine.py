@@ -105,7 +105,7 @@ class StoreMachine(RuleBasedStateMachine):
             assert len(terminal_events) == (1 if machine.is_terminal(stored.status) else 0)
             assert wins <= len(terminal_events)
             assert terminal_events == [] or terminal_events[0]["status"] == stored.status
-            assert [e["v"] for e in events] == list(range(1, len(events) + 1))
+            assert [e["v"] for e in events] == list(range(2, len(events) + 2))  # version 1 is the creation
 
     @invariant()
     def pending_list_holds_only_live_pending(self) -> None:

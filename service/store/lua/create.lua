@@ -1,4 +1,7 @@
--- create: store a new pending interrupt with its indexes, counters, first event and deadline.
+-- create: store a new pending interrupt with its indexes, counters and deadline.
+-- The hash is version 1; the event list (KEYS[2]) starts with the first change, and nobody can be
+-- waiting on an id that did not exist, so nothing is published. KEYS[2] and ARGV[12] are unused here
+-- but kept so that every transition takes the same key layout.
 -- KEYS: 1 hash, 2 event list, 3 user pending zset, 4 user stats, 5 user actions, 6 deadlines, 7 idempotency record
 -- ARGV: 1 id, 2 agentId, 3 userId, 4 action, 5 context (JSON text), 6 urgency, 7 createdAt ms,
 --       8 expiresAt ms, 9 callbackUrl ('' = none), 10 retention ms, 11 user-key ttl ms, 12 channel,
@@ -22,11 +25,8 @@ if ARGV[9] ~= '' then
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], expires_at - now + retention)
-redis.call('RPUSH', KEYS[2], cjson.encode({v = 1, status = 'pending', at = now}))
-redis.call('PEXPIRE', KEYS[2], expires_at - now + retention)
 redis.call('ZADD', KEYS[3], now, id)
 redis.call('PEXPIRE', KEYS[3], user_ttl)
-redis.call('HINCRBY', KEYS[4], 'total', 1)
 redis.call('HINCRBY', KEYS[4], 's:pending', 1)
 redis.call('HINCRBY', KEYS[4], 'u:' .. ARGV[6], 1)
 redis.call('PEXPIRE', KEYS[4], user_ttl)
@@ -37,5 +37,4 @@ if ARGV[13] ~= '' then
   redis.call('HSET', KEYS[7], 'fp', ARGV[13], 'body', ARGV[14])
   redis.call('PEXPIRE', KEYS[7], tonumber(ARGV[15]))
 end
-redis.call('PUBLISH', ARGV[12], '1 pending')
 return {'created', 1}

@@ -1,0 +1,155 @@
+"""Core throughput benchmark: `interlock serve` against a bare-stack reference, side by side, with wrk.
+
+Run: `uv run python -m tests.bench.core [--duration 10] [--workers 1] [--server granian]`
+(needs `wrk`: `apt-get install wrk`). Prints a table and writes JSON to --out.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from service.embedded import EmbeddedRedis, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTEXT = {
+    "vendor": "Acme Supplies", "amount": 4200, "currency": "USD", "invoiceId": "INV-2024-0892",
+    "accountLast4": "9821", "note": "x" * 170,
+}  # fmt: skip
+BODY = json.dumps({"agentId": "agent-payments-v2", "userId": "user-bench", "action": "Send payment",
+                   "context": CONTEXT, "urgency": "high", "expiresIn": 3600})  # fmt: skip
+CREATE_LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[%s]]
+"""
+READ_LUA = """local ids = {}
+init = function(args)
+  for line in io.lines("%s") do ids[#ids + 1] = line end
+end
+request = function()
+  return wrk.format("GET", "/interrupts/" .. ids[math.random(#ids)])
+end
+"""
+
+
+def start_server(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("INTERLOCK_", "REDIS_URL", "API_KEY"))}
+    full.update(env)
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=full, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+def seed(base: str, count: int, path: Path) -> None:
+    with httpx.Client(timeout=10) as http:
+        ids = [http.post(f"{base}/interrupts", content=BODY, headers={"content-type": "application/json"}).json()
+               ["interruptId"] for _ in range(count)]  # fmt: skip
+    path.write_text("\n".join(ids) + "\n")
+
+
+def wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, Any]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True, timeout=duration + 60,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    lat = {p: _ms(re.search(rf"\s{p}%\s+([\d.]+\w+)", out).group(1)) for p in ("50", "99")}  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, socket.groups())) if socket else 0)
+    return {"rps": rps, "p50_ms": lat["50"], "p99_ms": lat["99"], "errors": errors}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--server", default="granian", choices=["granian", "uvicorn"])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk not found: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="interlock-bench-"))
+    ours_port, ref_port = free_port(), free_port()
+    common = {"INTERLOCK_WORKERS": str(args.workers), "INTERLOCK_SERVER": args.server}
+    ours = start_server(["-m", "service", "serve", "--port", str(ours_port), "--no-worker"],
+                        common | {"INTERLOCK_DATA_DIR": str(tmp / "ours")}, tmp / "ours.log")  # fmt: skip
+    ref_redis = EmbeddedRedis(tmp / "ref").start()
+    runner = f"from service import servers, settings; servers.run(settings.Settings.from_env(__import__('os').environ) , 'tests.bench.reference:app')"
+    ref = start_server(["-c", runner], common | {"PORT": str(ref_port), "REDIS_URL": ref_redis.url}, tmp / "ref.log")
+    targets = {"reference": f"http://127.0.0.1:{ref_port}", "interlock": f"http://127.0.0.1:{ours_port}"}
+    results: dict[str, dict[str, list[dict[str, Any]]]] = {t: {"create": [], "read": []} for t in targets}
+    try:
+        for name, base in targets.items():
+            wait_http(f"{base}/health")
+            seed(base, 2000, tmp / f"{name}.ids")
+            (tmp / f"{name}-read.lua").write_text(READ_LUA % (tmp / f"{name}.ids"))
+        (tmp / "create.lua").write_text(CREATE_LUA % BODY)
+        for name, base in targets.items():  # warm-up
+            wrk(f"{base}/interrupts", tmp / "create.lua", 3, args.connections)
+        for round_no in range(args.rounds):
+            order = list(targets) if round_no % 2 == 0 else list(reversed(targets))
+            for kind in ("create", "read"):
+                for name in order:
+                    script = tmp / ("create.lua" if kind == "create" else f"{name}-read.lua")
+                    results[name][kind].append(
+                        wrk(f"{targets[name]}/interrupts", script, args.duration, args.connections)
+                    )
+    finally:
+        for proc in (ours, ref):
+            proc.terminate()
+            proc.wait(30)
+        ref_redis.stop()
+    report(results, args)
+
+
+def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return max(runs, key=lambda r: r["rps"])
+
+
+def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.Namespace) -> None:
+    summary: dict[str, Any] = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "command": f"wrk -t1 -c{args.connections} -d{args.duration}s; server={args.server} workers={args.workers}",
+    }
+    for kind in ("create", "read"):
+        ref, ours = best(results["reference"][kind]), best(results["interlock"][kind])
+        summary[kind] = {"reference": ref, "interlock": ours, "throughput_ratio": round(ours["rps"] / ref["rps"], 3),
+                         "p99_ratio": round(ours["p99_ms"] / ref["p99_ms"], 3)}  # fmt: skip
+        print(f"{kind:6}  reference {ref['rps']:8.0f} req/s p50 {ref['p50_ms']:.2f} ms p99 {ref['p99_ms']:.2f} ms "
+              f"err {ref['errors']} | interlock {ours['rps']:8.0f} req/s p50 {ours['p50_ms']:.2f} ms "
+              f"p99 {ours['p99_ms']:.2f} ms err {ours['errors']} | ratio {summary[kind]['throughput_ratio']:.2f}x "
+              f"p99 ratio {summary[kind]['p99_ratio']:.2f}x")  # fmt: skip
+    if args.out:
+        args.out.write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

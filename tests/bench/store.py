@@ -1,0 +1,116 @@
+"""Scale benchmark: the pending list and analytics with 1,000,000 stored interrupts, and Redis memory per interrupt.
+
+Run: `uv run python -m tests.bench.store [--count 1000000]`. Fills an embedded server through the real
+create script (pipelined), then times GET /interrupts/pending/{user} and GET /analytics/{user} for a
+user with 10 pending over HTTP against `interlock serve`.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from redis.asyncio import Redis
+
+from service.embedded import EmbeddedRedis, free_port
+from service.store import keys
+from service.store.scripts import Scripts
+from tests.bench.core import CONTEXT, start_server, wait_http
+
+CONTEXT_TEXT = json.dumps(CONTEXT, separators=(",", ":"))
+ACTIONS = [f"Send payment batch {i}" for i in range(20)]
+RETENTION = 7 * 86_400_000
+USER_TTL = RETENTION + 2_592_000_000 + 86_400_000
+
+
+async def fill(redis: Redis, count: int, users: int, batch: int = 2000) -> float:
+    """Create `count` interrupts spread over `users` users; return creates per second."""
+    scripts = Scripts.register(redis)
+    start = time.perf_counter()
+    now = int(time.time() * 1000)
+    done = 0
+    while done < count:
+        async with redis.pipeline(transaction=False) as pipe:
+            for i in range(done, min(done + batch, count)):
+                interrupt_id, user = str(uuid.uuid4()), f"user-{i % users}"
+                expires = now + 3_600_000
+                await scripts.create(
+                    keys=[keys.interrupt(interrupt_id), keys.events(interrupt_id), keys.user_pending(user),
+                          keys.user_stats(user), keys.user_actions(user), keys.deadlines(), keys.idempotency("-", "-")],
+                    args=[interrupt_id, "agent-payments-v2", user, ACTIONS[i % len(ACTIONS)], CONTEXT_TEXT, "high",
+                          now, expires, "", RETENTION, USER_TTL, keys.channel(interrupt_id), "", "", 0],
+                    client=pipe,
+                )  # fmt: skip
+            await pipe.execute()
+        done = min(done + batch, count)
+    return count / (time.perf_counter() - start)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    return sorted(samples)[min(len(samples) - 1, int(len(samples) * q))]
+
+
+def time_requests(url: str, n: int) -> dict[str, float]:
+    samples = []
+    with httpx.Client(timeout=10) as http:
+        for _ in range(50):
+            http.get(url)
+        for _ in range(n):
+            start = time.perf_counter()
+            response = http.get(url)
+            samples.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200
+    return {"p50_ms": round(statistics.median(samples), 3), "p99_ms": round(percentile(samples, 0.99), 3)}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=2000)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="interlock-store-bench-"))
+    server = EmbeddedRedis(tmp / "redis").start()
+    redis = Redis.from_url(server.url, decode_responses=True)
+    try:
+        base_memory = (await redis.info("memory"))["used_memory"]
+        rate = await fill(redis, args.count, args.users)
+        per_interrupt = ((await redis.info("memory"))["used_memory"] - base_memory) / args.count
+        print(f"filled {args.count} interrupts over {args.users} users at {rate:.0f}/s; "
+              f"{per_interrupt:.0f} bytes of Redis memory per interrupt (300-byte context)")  # fmt: skip
+        port = free_port()
+        api = start_server(["-m", "service", "serve", "--port", str(port), "--no-worker"],
+                           {"REDIS_URL": server.url}, tmp / "serve.log")  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(f"{base}/health")
+            user = f"bench-user-{uuid.uuid4()}"
+            body = {"agentId": "a", "userId": user, "action": "Send payment", "context": CONTEXT}
+            with httpx.Client(timeout=10) as http:
+                for _ in range(10):
+                    http.post(f"{base}/interrupts", json=body)
+            pending = time_requests(f"{base}/interrupts/pending/{user}", args.samples)
+            analytics = time_requests(f"{base}/analytics/{user}", args.samples)
+            big = time_requests(f"{base}/analytics/user-1", args.samples)
+        finally:
+            api.terminate()
+            api.wait(30)
+        print(f"pending list (10 pending, {args.count} stored): p50 {pending['p50_ms']} ms, p99 {pending['p99_ms']} ms")
+        print(f"analytics (10 interrupts): p50 {analytics['p50_ms']} ms, p99 {analytics['p99_ms']} ms")
+        print(f"analytics (user with {args.count // args.users} interrupts): p50 {big['p50_ms']} ms, "
+              f"p99 {big['p99_ms']} ms")  # fmt: skip
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores")
+    finally:
+        await redis.aclose()
+        server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
