@@ -1,8 +1,8 @@
 """Time as an injected dependency: the Clock protocol, the system clock, a frozen clock for tests."""
 
 import time
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 

@@ -103,8 +103,6 @@ class InterruptStore:
             return Created(id=old_id, expires_at=int(old_expiry), replayed=True)
         if reply[0] == "idem_conflict":
             raise IdempotencyConflict()
-        if reply[0] == "exists":  # a UUIDv4 collision: astronomically unlikely, but never overwrite
-            return await self.create(new, idempotency=idempotency)
         return Created(id=interrupt_id, expires_at=expires_at)
 
     @translated

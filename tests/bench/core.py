@@ -102,7 +102,10 @@ def main() -> None:
     ours = start_server(["-m", "service", "serve", "--port", str(ours_port), "--no-worker"],
                         common | {"INTERLOCK_DATA_DIR": str(tmp / "ours")}, tmp / "ours.log")  # fmt: skip
     ref_redis = EmbeddedRedis(tmp / "ref").start()
-    runner = f"from service import servers, settings; servers.run(settings.Settings.from_env(__import__('os').environ) , 'tests.bench.reference:app')"
+    runner = (
+        "import os; from service import servers, settings; "
+        "servers.run(settings.Settings.from_env(os.environ), 'tests.bench.reference:app')"
+    )
     ref = start_server(["-c", runner], common | {"PORT": str(ref_port), "REDIS_URL": ref_redis.url}, tmp / "ref.log")
     targets = {"reference": f"http://127.0.0.1:{ref_port}", "interlock": f"http://127.0.0.1:{ours_port}"}
     results: dict[str, dict[str, list[dict[str, Any]]]] = {t: {"create": [], "read": []} for t in targets}
@@ -112,7 +115,7 @@ def main() -> None:
             seed(base, 2000, tmp / f"{name}.ids")
             (tmp / f"{name}-read.lua").write_text(READ_LUA % (tmp / f"{name}.ids"))
         (tmp / "create.lua").write_text(CREATE_LUA % BODY)
-        for name, base in targets.items():  # warm-up
+        for base in targets.values():  # warm-up
             wrk(f"{base}/interrupts", tmp / "create.lua", 3, args.connections)
         for round_no in range(args.rounds):
             order = list(targets) if round_no % 2 == 0 else list(reversed(targets))

@@ -70,6 +70,21 @@ def time_requests(url: str, n: int) -> dict[str, float]:
     return {"p50_ms": round(statistics.median(samples), 3), "p99_ms": round(percentile(samples, 0.99), 3)}
 
 
+def measure(base: str, samples: int) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Create a user with 10 pending interrupts, then time its pending list and analytics."""
+    wait_http(f"{base}/health")
+    user = f"bench-user-{uuid.uuid4()}"
+    body = {"agentId": "a", "userId": user, "action": "Send payment", "context": CONTEXT}
+    with httpx.Client(timeout=10) as http:
+        for _ in range(10):
+            http.post(f"{base}/interrupts", json=body)
+    return (
+        time_requests(f"{base}/interrupts/pending/{user}", samples),
+        time_requests(f"{base}/analytics/{user}", samples),
+        time_requests(f"{base}/analytics/user-1", samples),
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=1_000_000)
@@ -90,15 +105,7 @@ async def main() -> None:
                            {"REDIS_URL": server.url}, tmp / "serve.log")  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_http(f"{base}/health")
-            user = f"bench-user-{uuid.uuid4()}"
-            body = {"agentId": "a", "userId": user, "action": "Send payment", "context": CONTEXT}
-            with httpx.Client(timeout=10) as http:
-                for _ in range(10):
-                    http.post(f"{base}/interrupts", json=body)
-            pending = time_requests(f"{base}/interrupts/pending/{user}", args.samples)
-            analytics = time_requests(f"{base}/analytics/{user}", args.samples)
-            big = time_requests(f"{base}/analytics/user-1", args.samples)
+            pending, analytics, big = await asyncio.to_thread(measure, base, args.samples)
         finally:
             api.terminate()
             api.wait(30)

@@ -6,7 +6,8 @@
 -- ARGV: 1 id, 2 agentId, 3 userId, 4 action, 5 context (JSON text), 6 urgency, 7 createdAt ms,
 --       8 expiresAt ms, 9 callbackUrl ('' = none), 10 retention ms, 11 user-key ttl ms, 12 channel,
 --       13 request fingerprint ('' = no Idempotency-Key), 14 response body to replay, 15 idempotency ttl ms
--- Returns: {'created', v} | {'replay', response} | {'idem_conflict'} | {'exists'}
+-- Returns: {'created', v} | {'replay', response} | {'idem_conflict'}
+-- (ids are random UUIDv4, 122 bits: a collision check would cost every create a call for nothing)
 local id, now, expires_at = ARGV[1], tonumber(ARGV[7]), tonumber(ARGV[8])
 local retention, user_ttl = tonumber(ARGV[10]), tonumber(ARGV[11])
 if ARGV[13] ~= '' then
@@ -16,7 +17,6 @@ if ARGV[13] ~= '' then
     return {'idem_conflict'}
   end
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 local fields = {'agentId', ARGV[2], 'userId', ARGV[3], 'action', ARGV[4], 'context', ARGV[5],
   'urgency', ARGV[6], 'status', 'pending', 'createdAt', ARGV[7], 'expiresAt', ARGV[8], 'v', 1}
 if ARGV[9] ~= '' then
