@@ -79,8 +79,8 @@ def create_app(
         ),
         logging_config=None,
     )
-    # Authentication runs before routing, so unknown protected paths answer 401, not 404.
-    app.asgi_handler = ApiKeyMiddleware(app.asgi_handler, settings.api_keys)
+    if settings.api_keys:  # before routing, so unknown protected paths answer 401, not 404
+        app.asgi_handler = ApiKeyMiddleware(app.asgi_handler, settings.api_keys)
     return app
 
 

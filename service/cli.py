@@ -19,7 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", help="bind address (default $HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default $PORT or 3002)")
     serve.add_argument("--workers", type=int, help="HTTP worker processes (default $INTERLOCK_WORKERS or 1)")
-    serve.add_argument("--no-worker", action="store_true", help="do not run the background worker in this process tree")
+    serve.add_argument("--no-worker", action="store_true", help="run no background worker here (none is bundled yet)")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env(os.environ)

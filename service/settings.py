@@ -44,7 +44,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: str = "./.interlock"
     retention_ms: int = 7 * 86_400_000
     max_body_bytes: int = 64 * 1024
-    workers: int = 1
+    workers: int = 2
     server: str = "granian"
     redis_pool_size: int = 64
     log_level: str = "INFO"
@@ -79,7 +79,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             data_dir=env.get("INTERLOCK_DATA_DIR", "./.interlock"),
             retention_ms=parse_duration_ms("INTERLOCK_RETENTION", env.get("INTERLOCK_RETENTION", "7d")),
             max_body_bytes=_int(env, "INTERLOCK_MAX_BODY_BYTES", 64 * 1024),
-            workers=_int(env, "INTERLOCK_WORKERS", 1),
+            workers=_int(env, "INTERLOCK_WORKERS", 2),
             server=server,
             redis_pool_size=_int(env, "INTERLOCK_REDIS_POOL_SIZE", 64),
             log_level=env.get("INTERLOCK_LOG_LEVEL", "INFO").upper(),

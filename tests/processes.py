@@ -22,7 +22,7 @@ class ServeProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("INTERLOCK_", "REDIS_URL", "API_KEY"))}
-        full_env.update(env)
+        full_env.update({"INTERLOCK_WORKERS": "1"} | dict(env))
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "service", "serve", "--port", str(self.port), *args],

@@ -95,8 +95,7 @@ def from_http_exception(exc: HTTPException) -> errors.InterlockError:
         message = first.get("message") if isinstance(first, dict) else None
         return errors.InvalidField(f"{key}: {message}" if key else str(exc.detail), field=key)
     if exc.status_code < 500:
-        failure = errors.InputError(str(exc.detail))
-        return failure
+        return errors.InputError(str(exc.detail))
     return errors.InterlockError("Internal error")
 
 
@@ -107,11 +106,7 @@ def handle_interlock_error(request: Request[Any, Any, Any], exc: errors.Interloc
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     """Exception handler for Litestar's exceptions."""
-    error = from_http_exception(exc)
-    response = problem_response(error, request.url.path)
-    if isinstance(error, errors.InputError) and type(error) is errors.InputError:
-        response.status_code = exc.status_code
-    return response
+    return problem_response(from_http_exception(exc), request.url.path)
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:

@@ -186,11 +186,9 @@ class InterruptStore:
         )
         entries = list(zip(rows[0::2], rows[1::2], strict=True))
         page, more = entries[:limit], len(entries) > limit
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for interrupt_id, _ in page:
-                pipe.hgetall(keys.interrupt(interrupt_id))
-            hashes = await pipe.execute()
+        flat: list[list[str]] = await self._scripts.read_many(keys=[keys.interrupt(i) for i, _ in page]) if page else []
         now = self._clock.now_ms()
+        hashes = [dict(zip(f[0::2], f[1::2], strict=True)) for f in flat]
         records = [from_hash(interrupt_id, h) for (interrupt_id, _), h in zip(page, hashes, strict=True) if h]
         items = [it for it in records if it.status_at(now) == machine.PENDING]
         next_cursor = encode_cursor(*page[-1]) if more and page else None

@@ -28,6 +28,7 @@ class Scripts:
     cancel: AsyncScript
     expire: AsyncScript
     pending_page: AsyncScript
+    read_many: AsyncScript
     analytics: AsyncScript
 
     @classmethod
@@ -39,5 +40,6 @@ class Scripts:
             cancel=redis.register_script(source("cancel")),
             expire=redis.register_script(source("expire")),
             pending_page=redis.register_script(source("pending_page")),
+            read_many=redis.register_script(source("read_many")),
             analytics=redis.register_script(source("analytics")),
         )
