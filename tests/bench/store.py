@@ -87,6 +87,16 @@ def read_response(sock: socket.socket) -> int:
     return int(head.split(b" ", 2)[1])
 
 
+async def ping_p50(redis: Redis, n: int = 2000) -> float:
+    """Median client-side PING round trip in ms."""
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        await redis.ping()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
 async def settle(redis: Redis) -> None:
     """Wait for a background AOF rewrite (triggered by the fill) to finish, so it does not skew timings."""
     for _ in range(600):
@@ -131,6 +141,7 @@ async def main() -> None:
         print(f"filled {args.count} interrupts over {args.users} users at {rate:.0f}/s; "
               f"{per_interrupt:.0f} bytes of Redis memory per interrupt (300-byte context)")  # fmt: skip
         await settle(redis)
+        await redis.config_resetstat()
         port = free_port()
         api = start_server(["-m", "service", "serve", "--port", str(port), "--no-worker"],
                            {"REDIS_URL": server.url}, tmp / "serve.log")  # fmt: skip
@@ -145,6 +156,9 @@ async def main() -> None:
         print(f"analytics (user with {args.count // args.users} interrupts): p50 {big['p50_ms']} ms, "
               f"p99 {big['p99_ms']} ms")  # fmt: skip
         print(f"floor: GET /health p50 {health['p50_ms']} ms, p99 {health['p99_ms']} ms")
+        stats = await redis.info("commandstats")
+        print(f"redis: PING round trip p50 {await ping_p50(redis):.3f} ms; server time per EVALSHA "
+              f"{stats['cmdstat_evalsha']['usec_per_call']} us")  # fmt: skip
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores")
     finally:
         await redis.aclose()
