@@ -157,20 +157,21 @@ def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
         raise MalformedJson(f"request body is not valid JSON: {exc}") from None
 
 
-def _is_object(raw: Raw) -> bool:
-    return bytes(raw).lstrip()[:1] == b"{"
+def _is_object(raw: bytes) -> bool:
+    return raw.lstrip()[:1] == b"{"
 
 
-def _is_null(raw: Raw) -> bool:
-    return bytes(raw).strip() in (b"null", b'""', b"")
+def _is_null(raw: bytes) -> bool:
+    return raw.strip() in (b"null", b'""', b"")
 
 
 def decode_create(body: bytes) -> NewInterrupt:
     """Validate a create body into a NewInterrupt, raising InvalidField with the compat message."""
     data: CreateInterruptBody = _decode(_create_decoder, body)
-    if not data.agentId or not data.userId or not data.action or _is_null(data.context):
+    context = bytes(data.context)
+    if not data.agentId or not data.userId or not data.action or _is_null(context):
         raise InvalidField(REQUIRED)
-    if not _is_object(data.context):
+    if not _is_object(context):
         raise InvalidField(FIELD_RULES["context"], field="context")
     if data.urgency is not None and data.urgency not in machine.URGENCIES:
         raise InvalidField(BAD_URGENCY, field="urgency")
@@ -181,7 +182,7 @@ def decode_create(body: bytes) -> NewInterrupt:
         agent_id=data.agentId,
         user_id=data.userId,
         action=data.action,
-        context=bytes(data.context).decode(),
+        context=context.decode(),
         urgency=data.urgency or "medium",
         expires_in_ms=max(1, round(seconds * 1000)),
         callback_url=data.callbackUrl,
@@ -193,7 +194,8 @@ def decode_decision(body: bytes) -> Decision:
     data: DecideBody = _decode(_decide_decoder, body)
     if data.decision not in machine.DECISIONS:
         raise InvalidField(BAD_DECISION, field="decision")
-    params = None if bytes(data.modifiedParams).strip() == b"null" else bytes(data.modifiedParams).decode()
-    if params is not None and not _is_object(data.modifiedParams):
+    raw_params = bytes(data.modifiedParams)
+    params = None if raw_params.strip() == b"null" else raw_params.decode()
+    if params is not None and not _is_object(raw_params):
         raise InvalidField(FIELD_RULES["modifiedParams"], field="modifiedParams")
     return Decision(decision=data.decision, reason=data.reason, modified_params=params)

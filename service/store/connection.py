@@ -9,7 +9,7 @@ from typing import Any
 import hiredis
 from redis.asyncio.connection import Connection
 
-_PLAIN = (str, bytes, int)
+_PLAIN = frozenset({str, bytes, int})  # exact types: bool and str subclasses go the slow way
 
 
 class HiredisPackingConnection(Connection):
@@ -20,6 +20,6 @@ class HiredisPackingConnection(Connection):
         if isinstance(args[0], str) and " " in args[0]:
             return super().pack_command(*args)
         for arg in args:
-            if not isinstance(arg, _PLAIN) or isinstance(arg, bool):
+            if type(arg) not in _PLAIN:
                 return super().pack_command(*args)
         return [hiredis.pack_command(args)]

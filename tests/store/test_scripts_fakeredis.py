@@ -90,3 +90,18 @@ async def test_idempotency_record_replays_and_refuses_other_bodies(store: Interr
     assert again.id == first.id and again.replayed
     with pytest.raises(IdempotencyConflict):
         await store.create(msgspec.structs.replace(NEW, action="other"), idempotency=("scope", "k1"))
+
+
+def test_new_ids_are_uuid4() -> None:
+    import uuid
+
+    from service.store.interrupts import is_valid_id, new_id
+
+    ids = {new_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for value in list(ids)[:50]:
+        parsed = uuid.UUID(value)
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+        assert str(parsed) == value
+        assert is_valid_id(value)
