@@ -1,5 +1,6 @@
 """create_app: the only place where settings, Redis, the clock, stores and routes are wired together."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -15,10 +16,12 @@ from service.api.interrupts import AnalyticsController, InterruptController
 from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
 from service.clock import Clock, SystemClock
+from service.events import WaiterHub
 from service.settings import Settings
 from service.store.connection import HiredisPackingConnection
 from service.store.health import HealthProbe
 from service.store.interrupts import InterruptStore
+from service.store.notifications import changes
 
 RedisFactory = Callable[[], Redis]
 
@@ -55,15 +58,25 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = make_redis()
+        hub = WaiterHub()
         app.state.services = Services(
             settings=settings,
             clock=the_clock,
             interrupts=InterruptStore(redis, the_clock, retention_ms=settings.retention_ms),
             health=HealthProbe(redis),
+            hub=hub,
         )
+        subscriber = make_redis()  # its own pool: the subscription holds its connection for good
+        stop = asyncio.Event()
+        feed = asyncio.create_task(hub.consume(changes(subscriber, stop)), name="interlock-pubsub")
         try:
             yield
         finally:
+            hub.close()
+            stop.set()
+            if not (await asyncio.wait({feed}, timeout=5))[0]:
+                feed.cancel()
+            await subscriber.aclose()
             await redis.aclose()
 
     app = Litestar(

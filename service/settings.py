@@ -21,6 +21,7 @@ KNOWN_PREFIXED = frozenset(
         "INTERLOCK_REDIS_POOL_SIZE",
         "INTERLOCK_LOG_LEVEL",
         "INTERLOCK_LOG_FORMAT",
+        "INTERLOCK_WAIT_CAP",
     }
 )
 
@@ -49,6 +50,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_pool_size: int = 64
     log_level: str = "INFO"
     log_format: str = "text"
+    wait_cap_s: int = 55
 
     @property
     def auth_enabled(self) -> bool:
@@ -84,6 +86,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             redis_pool_size=_int(env, "INTERLOCK_REDIS_POOL_SIZE", 64),
             log_level=env.get("INTERLOCK_LOG_LEVEL", "INFO").upper(),
             log_format=env.get("INTERLOCK_LOG_FORMAT", "text"),
+            wait_cap_s=_wait_cap(env),
         )
 
 
@@ -106,6 +109,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be a positive integer, got {raw!r}")
     return value
+
+
+def _wait_cap(env: Mapping[str, str]) -> int:
+    cap = _int(env, "INTERLOCK_WAIT_CAP", 55)
+    if cap > 60:
+        raise SettingsError(f"INTERLOCK_WAIT_CAP must be at most 60 seconds, got {cap}")
+    return cap
 
 
 def _csv(raw: str) -> tuple[str, ...]:

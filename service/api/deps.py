@@ -6,6 +6,7 @@ from typing import Any
 from litestar import Request
 
 from service.clock import Clock
+from service.events import WaiterHub
 from service.settings import Settings
 from service.store.health import HealthProbe
 from service.store.interrupts import InterruptStore
@@ -19,6 +20,7 @@ class Services:
     clock: Clock
     interrupts: InterruptStore
     health: HealthProbe
+    hub: WaiterHub
 
 
 def services(request: Request[Any, Any, Any]) -> Services:

@@ -12,6 +12,7 @@ from service.api.io import idempotency_key, json_body, json_response
 from service.api.openapi import documented
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InputError
+from service.events import wait_while_pending
 
 Req = Request[Any, Any, Any]
 DEFAULT_PAGE = 100
@@ -36,10 +37,16 @@ class InterruptController(Controller):
         return json_response(views.created(result, svc.settings.base_url), 201, headers)
 
     @get("/{interrupt_id:str}", opt=documented(None, schemas.InterruptResponse))
-    async def read(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
-        """The interrupt's current status and, once made, its decision."""
+    async def read(
+        self, request: Req, interrupt_id: FromPath[str], wait: Annotated[float | None, QueryParameter(gt=0)] = None
+    ) -> Response[bytes]:
+        """The interrupt's current status and decision; `?wait=N` holds the answer until it changes (≤ N s)."""
         svc = services(request)
-        record = await svc.interrupts.get(interrupt_id)
+        if wait is None:
+            record = await svc.interrupts.get(interrupt_id)
+        else:
+            seconds = min(wait, svc.settings.wait_cap_s)
+            record = await wait_while_pending(svc.interrupts, svc.hub, svc.clock, interrupt_id, seconds)
         return json_response(views.interrupt(record, svc.settings.base_url, svc.clock.now_ms()))
 
     @post("/{interrupt_id:str}/decide", status_code=200, opt=documented(schemas.DecideBody, schemas.DecidedResponse))

@@ -26,6 +26,16 @@ def channel(interrupt_id: str) -> str:
     return f"{PREFIX}:{{{interrupt_id}}}:ch"
 
 
+def channel_pattern() -> str:
+    """The pattern matching every interrupt's channel (one subscription per process)."""
+    return f"{PREFIX}:{{*}}:ch"
+
+
+def id_from_channel(name: str) -> str:
+    """The interrupt id inside a channel name made by `channel`."""
+    return name[len(PREFIX) + 2 : -4]
+
+
 def user_pending(user_id: str) -> str:
     """The sorted set of a user's pending interrupt ids, scored by createdAt (ms)."""
     return f"{PREFIX}:user:{{{user_id}}}:pending"

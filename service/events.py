@@ -1,0 +1,92 @@
+"""Waiting for decisions: an in-process hub fed by the one pub/sub connection, and the long-poll built on it.
+
+Pub/sub only wakes: a waiter registers first, then reads state, and re-reads after every wake-up,
+so a change between its first read and its registration, or one lost while the connection was
+down, is never missed.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+from service.clock import Clock
+from service.domain import machine
+from service.domain.models import Interrupt
+from service.store.interrupts import InterruptStore
+
+log = logging.getLogger(__name__)
+
+
+class WaiterHub:
+    """Fans change notifications out to the waiters of this process, by interrupt id."""
+
+    def __init__(self) -> None:
+        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._closing = False
+
+    @property
+    def open_waiters(self) -> int:
+        """How many waiters are registered now."""
+        return sum(len(events) for events in self._waiters.values())
+
+    @property
+    def closing(self) -> bool:
+        """True once the process is shutting down: waits answer at once."""
+        return self._closing
+
+    @contextlib.contextmanager
+    def watch(self, interrupt_id: str) -> Iterator[asyncio.Event]:
+        """Register for wake-ups on `interrupt_id` for the duration of the block."""
+        event = asyncio.Event()
+        if self._closing:
+            event.set()
+        self._waiters.setdefault(interrupt_id, set()).add(event)
+        try:
+            yield event
+        finally:
+            events = self._waiters.get(interrupt_id)
+            if events is not None:
+                events.discard(event)
+                if not events:
+                    del self._waiters[interrupt_id]
+
+    def notify(self, interrupt_id: str | None) -> None:
+        """Wake the waiters of one interrupt, or every waiter when `interrupt_id` is None."""
+        groups = self._waiters.values() if interrupt_id is None else [self._waiters.get(interrupt_id, set())]
+        for events in groups:
+            for event in events:
+                event.set()
+
+    def close(self) -> None:
+        """Wake everyone and make later waits return at once (graceful shutdown)."""
+        self._closing = True
+        self.notify(None)
+
+    async def consume(self, changes: AsyncIterator[str | None]) -> None:
+        """Feed the hub from the pub/sub change feed until cancelled."""
+        async for interrupt_id in changes:
+            self.notify(interrupt_id)
+
+
+async def wait_while_pending(
+    store: InterruptStore, hub: WaiterHub, clock: Clock, interrupt_id: str, seconds: float
+) -> Interrupt:
+    """The interrupt once it is no longer pending, or as it is after `seconds` (404 before any waiting)."""
+    record = await store.get(interrupt_id)
+    if record.status_at(clock.now_ms()) != machine.PENDING:
+        return record
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + seconds
+    with hub.watch(interrupt_id) as changed:
+        record = await store.get(interrupt_id)  # registered first, then read: nothing slips between
+        while record.status_at(clock.now_ms()) == machine.PENDING and not hub.closing:
+            # wake at the deadline too: the interrupt reads expired then, even if nothing is published
+            remaining = min(give_up - loop.time(), (record.expires_at - clock.now_ms()) / 1000)
+            if remaining <= 0:
+                break
+            changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), remaining)
+            record = await store.get(interrupt_id)
+    return record

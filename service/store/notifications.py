@@ -1,0 +1,44 @@
+"""The process's one pub/sub connection: yields the ids of interrupts that changed, surviving reconnects."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+
+from service.store import keys
+from service.store.errors import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+RESUBSCRIBED = None  # yielded after every (re)subscription: every waiter must re-read its state
+
+
+async def changes(
+    redis: Redis, stop: asyncio.Event, *, backoff: float = 0.2, max_backoff: float = 2.0
+) -> AsyncIterator[str | None]:
+    """Yield the id of each interrupt whose state changed, and RESUBSCRIBED after each (re)connect.
+
+    One pattern subscription serves every waiter of the process; a lost connection is retried with
+    backoff, and since messages sent meanwhile are lost, RESUBSCRIBED tells waiters to re-read.
+    Ends when `stop` is set (checked every 0.2 s): stopping cooperatively rather than by
+    cancellation, which redis-py's connection code does not always let through.
+    """
+    delay = backoff
+    while not stop.is_set():
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.psubscribe(keys.channel_pattern())
+            delay = backoff
+            yield RESUBSCRIBED
+            while not stop.is_set():
+                message = await pubsub.get_message(timeout=0.2)
+                if message is not None and message["type"] == "pmessage":
+                    yield keys.id_from_channel(message["channel"])
+        except UNAVAILABLE as exc:
+            log.warning("pub/sub connection lost (%s); resubscribing in %.1fs", type(exc).__name__, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, max_backoff)
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
