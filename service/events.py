@@ -10,6 +10,8 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
 
+import msgspec
+
 from service.clock import Clock
 from service.domain import machine
 from service.domain.models import Interrupt
@@ -90,3 +92,44 @@ async def wait_while_pending(
                 await asyncio.wait_for(changed.wait(), remaining)
             record = await store.get(interrupt_id)
     return record
+
+
+class Frame(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing to send on a stream: a state with its event id, or (record None) a keep-alive ping."""
+
+    event_id: int | None = None
+    record: Interrupt | None = None
+
+
+def event_id_of(record: Interrupt, now_ms: int) -> int:
+    """The version a reader sees: an expiry not yet recorded is the next version, as it will be once recorded."""
+    due = record.status == machine.PENDING and record.status_at(now_ms) != machine.PENDING
+    return record.version + 1 if due else record.version
+
+
+async def interrupt_frames(
+    store: InterruptStore, hub: WaiterHub, clock: Clock, interrupt_id: str, last_id: int | None, ping_s: float
+) -> AsyncIterator[Frame]:
+    """The current state (unless `last_id` already has it), then each change, ending after a terminal one.
+
+    Every state of an interrupt is rebuilt from its hash (version 1 is the creation, the only later
+    change is the terminal one), so a client resuming with `Last-Event-ID` gets exactly what it missed.
+    """
+    sent = last_id or 0
+    with hub.watch(interrupt_id) as changed:
+        while True:
+            record = await store.get(interrupt_id)
+            now = clock.now_ms()
+            event_id = event_id_of(record, now)
+            if event_id > sent:
+                sent = event_id
+                yield Frame(event_id=event_id, record=record)
+            if record.status_at(now) != machine.PENDING or hub.closing:
+                return
+            changed.clear()
+            until_deadline = (record.expires_at - now) / 1000
+            try:
+                await asyncio.wait_for(changed.wait(), min(ping_s, max(until_deadline, 0.0)))
+            except TimeoutError:
+                if ping_s <= until_deadline:
+                    yield Frame()

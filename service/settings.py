@@ -22,6 +22,7 @@ KNOWN_PREFIXED = frozenset(
         "INTERLOCK_LOG_LEVEL",
         "INTERLOCK_LOG_FORMAT",
         "INTERLOCK_WAIT_CAP",
+        "INTERLOCK_SSE_PING",
     }
 )
 
@@ -51,6 +52,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     log_format: str = "text"
     wait_cap_s: int = 55
+    sse_ping_s: int = 15
 
     @property
     def auth_enabled(self) -> bool:
@@ -87,6 +89,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             log_level=env.get("INTERLOCK_LOG_LEVEL", "INFO").upper(),
             log_format=env.get("INTERLOCK_LOG_FORMAT", "text"),
             wait_cap_s=_wait_cap(env),
+            sse_ping_s=_int(env, "INTERLOCK_SSE_PING", 15),
         )
 
 
