@@ -71,6 +71,14 @@ class WaiterHub:
             self.notify(interrupt_id)
 
 
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    """Wait for `event` at most `seconds` and say whether it was set (asyncio.timeout makes no task)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    return event.is_set()
+
+
 async def wait_while_pending(
     store: InterruptStore, hub: WaiterHub, clock: Clock, interrupt_id: str, seconds: float
 ) -> Interrupt:
@@ -88,8 +96,7 @@ async def wait_while_pending(
             if remaining <= 0:
                 break
             changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), remaining)
+            await _wait(changed, remaining)
             record = await store.get(interrupt_id)
     return record
 
@@ -128,8 +135,5 @@ async def interrupt_frames(
                 return
             changed.clear()
             until_deadline = (record.expires_at - now) / 1000
-            try:
-                await asyncio.wait_for(changed.wait(), min(ping_s, max(until_deadline, 0.0)))
-            except TimeoutError:
-                if ping_s <= until_deadline:
-                    yield Frame()
+            if not await _wait(changed, min(ping_s, max(until_deadline, 0.0))) and ping_s <= until_deadline:
+                yield Frame()

@@ -40,4 +40,8 @@ def run(settings: Settings, target: str = APP_FACTORY) -> None:
         loop=Loops.uvloop,
         log_access=False,
         workers_kill_timeout=10,
+        # long-polls and streams are held open: granian's default cap (backlog / workers = 1024
+        # concurrent requests per worker) would stall the 1025th waiter
+        backlog=4096,
+        backpressure=settings.max_concurrency,
     ).serve()

@@ -23,6 +23,7 @@ KNOWN_PREFIXED = frozenset(
         "INTERLOCK_LOG_FORMAT",
         "INTERLOCK_WAIT_CAP",
         "INTERLOCK_SSE_PING",
+        "INTERLOCK_MAX_CONCURRENCY",
     }
 )
 
@@ -53,6 +54,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_format: str = "text"
     wait_cap_s: int = 55
     sse_ping_s: int = 15
+    max_concurrency: int = 20_000
 
     @property
     def auth_enabled(self) -> bool:
@@ -90,6 +92,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             log_format=env.get("INTERLOCK_LOG_FORMAT", "text"),
             wait_cap_s=_wait_cap(env),
             sse_ping_s=_int(env, "INTERLOCK_SSE_PING", 15),
+            max_concurrency=_int(env, "INTERLOCK_MAX_CONCURRENCY", 20_000),
         )
 
 
