@@ -3,7 +3,6 @@
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -15,6 +14,7 @@ from service.app import create_app
 from service.clock import FrozenClock
 from service.embedded import EmbeddedRedis
 from service.settings import Settings
+from tests.processes import ServeProcess
 
 API_KEY = "test-key-0123456789"
 
@@ -76,7 +76,13 @@ async def auth_client(redis_url: str, clock: FrozenClock) -> AsyncIterator[Async
         yield test_client
 
 
-@pytest.fixture
-def log_dir(tmp_path: Path) -> Path:
-    """Where child processes write their logs."""
-    return tmp_path
+@pytest.fixture(scope="session")
+def two_apis(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServeProcess]]:
+    """Two real `interlock serve --no-worker` processes on loopback sharing the test Redis."""
+    log = tmp_path_factory.mktemp("logs") / "serve.log"
+    procs = [ServeProcess({"REDIS_URL": redis_url}, log=log) for _ in range(2)]
+    try:
+        yield [p.wait_ready() for p in procs]
+    finally:
+        for proc in procs:
+            proc.stop()

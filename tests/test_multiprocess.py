@@ -3,7 +3,6 @@
 import asyncio
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,17 +13,6 @@ from service.store import keys
 from tests.processes import ServeProcess
 
 BODY = {"agentId": "racer", "userId": "race-user", "action": "pay", "context": {"n": 1}}
-
-
-@pytest.fixture(scope="module")
-def two_apis(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServeProcess]]:
-    log = tmp_path_factory.mktemp("logs") / "serve.log"
-    procs = [ServeProcess({"REDIS_URL": redis_url}, log=log) for _ in range(2)]
-    try:
-        yield [p.wait_ready() for p in procs]
-    finally:
-        for proc in procs:
-            proc.stop()
 
 
 async def race(apis: list[ServeProcess], http: httpx.AsyncClient) -> list[httpx.Response]:

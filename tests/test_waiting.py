@@ -3,7 +3,6 @@
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -14,17 +13,6 @@ from tests.processes import ServeProcess
 BODY = {"agentId": "waiter", "userId": "wait-user", "action": "deploy", "context": {}}
 
 
-@pytest.fixture(scope="module")
-def apis(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[ServeProcess]]:
-    log = tmp_path_factory.mktemp("logs") / "serve.log"
-    procs = [ServeProcess({"REDIS_URL": redis_url}, log=log) for _ in range(2)]
-    try:
-        yield [p.wait_ready() for p in procs]
-    finally:
-        for proc in procs:
-            proc.stop()
-
-
 async def create(http: httpx.AsyncClient, base: str, **extra: object) -> str:
     response = await http.post(f"{base}/interrupts", json=BODY | extra)
     interrupt_id: str = response.json()["interruptId"]
@@ -32,12 +20,12 @@ async def create(http: httpx.AsyncClient, base: str, **extra: object) -> str:
 
 
 @pytest.mark.timeout(60)
-async def test_long_poll_wakes_on_a_decision_made_through_another_process(apis: list[ServeProcess]) -> None:
+async def test_long_poll_wakes_on_a_decision_made_through_another_process(two_apis: list[ServeProcess]) -> None:
     async with httpx.AsyncClient(timeout=40) as http:
-        interrupt_id = await create(http, apis[0].url)
+        interrupt_id = await create(http, two_apis[0].url)
         started = time.monotonic()
-        waiting = asyncio.create_task(http.get(f"{apis[0].url}/interrupts/{interrupt_id}?wait=30"))
-        decided = await http.post(f"{apis[1].url}/interrupts/{interrupt_id}/decide", json={"decision": "approved"})
+        waiting = asyncio.create_task(http.get(f"{two_apis[0].url}/interrupts/{interrupt_id}?wait=30"))
+        decided = await http.post(f"{two_apis[1].url}/interrupts/{interrupt_id}/decide", json={"decision": "approved"})
         assert decided.status_code == 200
         answer = await waiting
         assert answer.json()["status"] == "approved"
@@ -46,53 +34,53 @@ async def test_long_poll_wakes_on_a_decision_made_through_another_process(apis: 
 
 
 @pytest.mark.timeout(60)
-async def test_long_poll_times_out_with_pending(apis: list[ServeProcess]) -> None:
+async def test_long_poll_times_out_with_pending(two_apis: list[ServeProcess]) -> None:
     async with httpx.AsyncClient(timeout=40) as http:
-        interrupt_id = await create(http, apis[0].url)
+        interrupt_id = await create(http, two_apis[0].url)
         started = time.monotonic()
-        answer = await http.get(f"{apis[0].url}/interrupts/{interrupt_id}?wait=1")
+        answer = await http.get(f"{two_apis[0].url}/interrupts/{interrupt_id}?wait=1")
         assert answer.status_code == 200
         assert answer.json()["status"] == "pending"
         assert time.monotonic() - started >= 0.9
 
 
 @pytest.mark.timeout(60)
-async def test_long_poll_wakes_at_the_deadline_without_any_worker(apis: list[ServeProcess]) -> None:
+async def test_long_poll_wakes_at_the_deadline_without_any_worker(two_apis: list[ServeProcess]) -> None:
     async with httpx.AsyncClient(timeout=40) as http:
-        interrupt_id = await create(http, apis[0].url, expiresIn=1)
-        answer = await http.get(f"{apis[0].url}/interrupts/{interrupt_id}?wait=30")
+        interrupt_id = await create(http, two_apis[0].url, expiresIn=1)
+        answer = await http.get(f"{two_apis[0].url}/interrupts/{interrupt_id}?wait=30")
         assert answer.json()["status"] == "expired"
 
 
 @pytest.mark.timeout(30)
-async def test_long_poll_on_terminal_or_unknown_answers_at_once(apis: list[ServeProcess]) -> None:
+async def test_long_poll_on_terminal_or_unknown_answers_at_once(two_apis: list[ServeProcess]) -> None:
     async with httpx.AsyncClient(timeout=5) as http:  # a wait here would blow the 5 s client timeout
-        interrupt_id = await create(http, apis[0].url)
-        await http.delete(f"{apis[0].url}/interrupts/{interrupt_id}")
-        assert (await http.get(f"{apis[0].url}/interrupts/{interrupt_id}?wait=30")).json()["status"] == "cancelled"
-        unknown = await http.get(f"{apis[0].url}/interrupts/{uuid.uuid4()}?wait=30")
+        interrupt_id = await create(http, two_apis[0].url)
+        await http.delete(f"{two_apis[0].url}/interrupts/{interrupt_id}")
+        assert (await http.get(f"{two_apis[0].url}/interrupts/{interrupt_id}?wait=30")).json()["status"] == "cancelled"
+        unknown = await http.get(f"{two_apis[0].url}/interrupts/{uuid.uuid4()}?wait=30")
         assert unknown.status_code == 404
         assert unknown.json()["error"] == "Interrupt not found"
 
 
 @pytest.mark.parametrize("wait", ["0", "-1", "abc", ""])
-async def test_bad_wait_values_are_400(apis: list[ServeProcess], wait: str) -> None:
+async def test_bad_wait_values_are_400(two_apis: list[ServeProcess], wait: str) -> None:
     async with httpx.AsyncClient(timeout=5) as http:
-        interrupt_id = await create(http, apis[0].url)
-        response = await http.get(f"{apis[0].url}/interrupts/{interrupt_id}?wait={wait}")
+        interrupt_id = await create(http, two_apis[0].url)
+        response = await http.get(f"{two_apis[0].url}/interrupts/{interrupt_id}?wait={wait}")
         assert response.status_code == 400
         assert response.json()["field"] == "wait"
 
 
 @pytest.mark.timeout(120)
 async def test_no_waiter_misses_a_decision_while_pubsub_connections_are_killed(
-    apis: list[ServeProcess], redis: Redis
+    two_apis: list[ServeProcess], redis: Redis
 ) -> None:
     limits = httpx.Limits(max_connections=300)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        ids = [await create(http, apis[i % 2].url) for i in range(100)]
+        ids = [await create(http, two_apis[i % 2].url) for i in range(100)]
         waits = [
-            asyncio.create_task(http.get(f"{apis[(i + w) % 2].url}/interrupts/{interrupt_id}?wait=45"))
+            asyncio.create_task(http.get(f"{two_apis[(i + w) % 2].url}/interrupts/{interrupt_id}?wait=45"))
             for i, interrupt_id in enumerate(ids)
             for w in range(2)
         ]
@@ -100,7 +88,7 @@ async def test_no_waiter_misses_a_decision_while_pubsub_connections_are_killed(
         for i, interrupt_id in enumerate(ids):
             if i % 10 == 0:
                 killed += await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")  # type: ignore[no-untyped-call]
-            await http.post(f"{apis[i % 2].url}/interrupts/{interrupt_id}/decide", json={"decision": "rejected"})
+            await http.post(f"{two_apis[i % 2].url}/interrupts/{interrupt_id}/decide", json={"decision": "rejected"})
         answers = await asyncio.gather(*waits)
     assert killed >= 2  # the subscriptions really were cut, more than once
     assert len(answers) == 200
