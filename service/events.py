@@ -7,7 +7,6 @@ down, is never missed.
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Iterator
 
 import msgspec
@@ -16,8 +15,6 @@ from service.clock import Clock
 from service.domain import machine
 from service.domain.models import Interrupt
 from service.store.interrupts import InterruptStore
-
-log = logging.getLogger(__name__)
 
 
 class WaiterHub:

@@ -83,7 +83,6 @@ class InterruptStore:
         reply = await self._scripts.create(
             keys=[
                 keys.interrupt(interrupt_id),
-                keys.events(interrupt_id),
                 keys.user_pending(new.user_id),
                 keys.user_stats(new.user_id),
                 keys.user_actions(new.user_id),
@@ -102,7 +101,6 @@ class InterruptStore:
                 new.callback_url or "",
                 self._retention,
                 self._user_ttl,
-                keys.channel(interrupt_id),
                 fingerprint,
                 f"{interrupt_id} {expires_at}",
                 IDEMPOTENCY_TTL_MS,

@@ -44,10 +44,10 @@ async def fill(redis: Redis, count: int, users: int, batch: int = 2000) -> float
                 interrupt_id, user = str(uuid.uuid4()), f"user-{i % users}"
                 expires = now + 3_600_000
                 await scripts.create(
-                    keys=[keys.interrupt(interrupt_id), keys.events(interrupt_id), keys.user_pending(user),
+                    keys=[keys.interrupt(interrupt_id), keys.user_pending(user),
                           keys.user_stats(user), keys.user_actions(user), keys.deadlines(), keys.idempotency("-", "-")],
                     args=[interrupt_id, "agent-payments-v2", user, ACTIONS[i % len(ACTIONS)], CONTEXT_TEXT, "high",
-                          now, expires, "", RETENTION, USER_TTL, keys.channel(interrupt_id), "", "", 0],
+                          now, expires, "", RETENTION, USER_TTL, "", "", 0],
                     client=pipe,
                 )  # fmt: skip
             await pipe.execute()
