@@ -1,6 +1,7 @@
 """create_app: the only place where settings, Redis, the clock, stores and routes are wired together."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -13,11 +14,13 @@ from service.api.auth import ApiKeyMiddleware
 from service.api.deps import Services
 from service.api.health import HealthController
 from service.api.interrupts import AnalyticsController, InterruptController
+from service.api.metrics import metrics, registry_for
 from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
 from service.clock import Clock, SystemClock
 from service.events import WaiterHub
 from service.settings import Settings
+from service.shutdown import on_shutdown_signal
 from service.store.connection import HiredisPackingConnection
 from service.store.health import HealthProbe
 from service.store.interrupts import InterruptStore
@@ -49,9 +52,16 @@ def redis_factory_for(settings: Settings) -> RedisFactory:
 
 
 def create_app(
-    settings: Settings, *, redis_factory: RedisFactory | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    redis_factory: RedisFactory | None = None,
+    clock: Clock | None = None,
+    handle_signals: bool = False,
 ) -> Litestar:
-    """Build the ASGI app. Redis clients are made on startup, inside the serving event loop."""
+    """Build the ASGI app. Redis clients are made on startup, inside the serving event loop.
+
+    With `handle_signals` (servers, not tests) a SIGTERM answers every open wait at once.
+    """
     make_redis = redis_factory or redis_factory_for(settings)
     the_clock = clock or SystemClock()
 
@@ -65,12 +75,17 @@ def create_app(
             interrupts=InterruptStore(redis, the_clock, retention_ms=settings.retention_ms),
             health=HealthProbe(redis),
             hub=hub,
+            metrics=registry_for(hub),
         )
         subscriber = make_redis()  # its own pool: the subscription holds its connection for good
         stop = asyncio.Event()
         feed = asyncio.create_task(hub.consume(changes(subscriber, stop)), name="interlock-pubsub")
+        notice = (
+            on_shutdown_signal(asyncio.get_running_loop(), hub.close) if handle_signals else contextlib.nullcontext()
+        )
         try:
-            yield
+            with notice:
+                yield
         finally:
             hub.close()
             stop.set()
@@ -80,7 +95,7 @@ def create_app(
             await redis.aclose()
 
     app = Litestar(
-        route_handlers=[InterruptController, AnalyticsController, HealthController, openapi_json],
+        route_handlers=[InterruptController, AnalyticsController, HealthController, openapi_json, metrics],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
@@ -101,4 +116,4 @@ def app_from_env() -> Litestar:
     """Factory for multi-process servers: each worker process reads the environment once, here."""
     import os
 
-    return create_app(Settings.from_env(os.environ))
+    return create_app(Settings.from_env(os.environ), handle_signals=True)

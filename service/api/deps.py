@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from prometheus_client import CollectorRegistry
 
 from service.clock import Clock
 from service.events import WaiterHub
@@ -21,6 +22,7 @@ class Services:
     interrupts: InterruptStore
     health: HealthProbe
     hub: WaiterHub
+    metrics: CollectorRegistry
 
 
 def services(request: Request[Any, Any, Any]) -> Services:

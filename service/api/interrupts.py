@@ -126,6 +126,8 @@ async def _sse_messages(frames: AsyncIterator[Frame], svc: Services) -> AsyncIte
         now = svc.clock.now_ms()
         view = views.interrupt(frame.record, svc.settings.base_url, now)
         yield ServerSentEventMessage(id=frame.event_id, event=view.status, data=_encoder.encode(view).decode())
+    if svc.hub.closing:  # the process is stopping: tell the client when to come back (to another process)
+        yield ServerSentEventMessage(retry=RETRY_MS, comment="shutting down", data=None)
 
 
 async def _raise_if_not_pending(request: Req, interrupt_id: str) -> None:
