@@ -2,15 +2,15 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from redis.asyncio import BlockingConnectionPool, Redis
 
 from service.api.auth import ApiKeyMiddleware
+from service.api.deliveries import DeliveryController, FailedDeliveryController
 from service.api.deps import Services
 from service.api.health import HealthController
 from service.api.interrupts import AnalyticsController, InterruptController
@@ -21,34 +21,11 @@ from service.clock import Clock, SystemClock
 from service.events import WaiterHub
 from service.settings import Settings
 from service.shutdown import on_shutdown_signal
-from service.store.connection import HiredisPackingConnection
+from service.store.connection import RedisFactory, redis_factory_for
+from service.store.deliveries import DeliveryStore
 from service.store.health import HealthProbe
 from service.store.interrupts import InterruptStore
 from service.store.notifications import changes
-
-RedisFactory = Callable[[], Redis]
-
-
-def redis_factory_for(settings: Settings) -> RedisFactory:
-    """A factory of clients for settings.redis_url with a blocking pool (waits instead of failing at the cap)."""
-    if not settings.redis_url:
-        raise ValueError("redis_url is not set (the CLI starts the embedded server and sets it)")
-    url = settings.redis_url
-
-    def factory() -> Redis:
-        pool = BlockingConnectionPool.from_url(
-            url,
-            connection_class=HiredisPackingConnection,
-            max_connections=settings.redis_pool_size,
-            timeout=5,
-            decode_responses=True,
-            socket_connect_timeout=2,
-            socket_timeout=10,
-            health_check_interval=30,
-        )
-        return Redis.from_pool(pool)  # the client owns the pool and closes it on aclose()
-
-    return factory
 
 
 def create_app(
@@ -74,6 +51,7 @@ def create_app(
             clock=the_clock,
             interrupts=InterruptStore(redis, the_clock, retention_ms=settings.retention_ms),
             health=HealthProbe(redis),
+            deliveries=DeliveryStore(redis, retention_ms=settings.retention_ms),
             hub=hub,
             metrics=registry_for(hub),
         )
@@ -95,7 +73,15 @@ def create_app(
             await redis.aclose()
 
     app = Litestar(
-        route_handlers=[InterruptController, AnalyticsController, HealthController, openapi_json, metrics],
+        route_handlers=[
+            InterruptController,
+            AnalyticsController,
+            DeliveryController,
+            FailedDeliveryController,
+            HealthController,
+            openapi_json,
+            metrics,
+        ],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,

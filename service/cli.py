@@ -3,6 +3,7 @@
 import argparse
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -19,7 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", help="bind address (default $HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default $PORT or 3002)")
     serve.add_argument("--workers", type=int, help="HTTP worker processes (default $INTERLOCK_WORKERS or 1)")
-    serve.add_argument("--no-worker", action="store_true", help="run no background worker here (none is bundled yet)")
+    serve.add_argument("--no-worker", action="store_true", help="run no background worker in this process tree")
+    commands.add_parser("worker", help="run the background worker alone: deadlines, webhooks, email")
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env(os.environ)
@@ -28,12 +30,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "serve":
-        return serve_command(settings, host=args.host, port=args.port, workers=args.workers)
+        return serve_command(settings, host=args.host, port=args.port, workers=args.workers, worker=not args.no_worker)
+    if args.command == "worker":
+        return worker_command(settings)
     return 2
 
 
-def serve_command(settings: Settings, *, host: str | None, port: int | None, workers: int | None) -> int:
-    """Start the embedded Redis if needed, then serve until a signal arrives."""
+def worker_command(settings: Settings) -> int:
+    """Run the worker until SIGTERM/SIGINT."""
+    import asyncio
+
+    from worker.settings import run
+
+    if not settings.redis_url:
+        print(
+            "interlock: the worker needs REDIS_URL (interlock serve runs one next to its embedded Redis)",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(run(settings))
+    return 0
+
+
+def serve_command(
+    settings: Settings, *, host: str | None, port: int | None, workers: int | None, worker: bool = True
+) -> int:
+    """Start the embedded Redis if needed, and a worker unless told not to, then serve until a signal arrives."""
     from service import servers
     from service.embedded import EmbeddedRedis, EmbeddedRedisError
 
@@ -55,10 +77,30 @@ def serve_command(settings: Settings, *, host: str | None, port: int | None, wor
             print(f"interlock: {exc}", file=sys.stderr)
             return 1
         os.environ["REDIS_URL"] = embedded.url  # worker processes read it
+    helper = _start_worker() if worker else None
     try:
         servers.run(Settings.from_env(os.environ))
     finally:
+        if helper is not None:
+            _stop(helper)
         if embedded is not None:
             log.info("stopping embedded Redis (AOF flushed on shutdown)")
             embedded.stop()
     return 0
+
+
+def _start_worker() -> "subprocess.Popen[bytes]":
+    """`interlock worker` as a child process with this environment (REDIS_URL included)."""
+    log.info("starting the worker process")
+    return subprocess.Popen([sys.executable, "-m", "service", "worker"], env=os.environ.copy())
+
+
+def _stop(child: "subprocess.Popen[bytes]") -> None:
+    """SIGTERM a child and give it time to drain; kill it if it hangs."""
+    if child.poll() is None:
+        child.terminate()
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()

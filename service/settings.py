@@ -1,5 +1,6 @@
 """One frozen Settings struct, read once from the environment by the entrypoint (never at import)."""
 
+import ipaddress
 import re
 from collections.abc import Mapping
 
@@ -24,6 +25,7 @@ KNOWN_PREFIXED = frozenset(
         "INTERLOCK_WAIT_CAP",
         "INTERLOCK_SSE_PING",
         "INTERLOCK_MAX_CONCURRENCY",
+        "INTERLOCK_RETRY_SCALE",
     }
 )
 
@@ -55,6 +57,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     wait_cap_s: int = 55
     sse_ping_s: int = 15
     max_concurrency: int = 20_000
+    retry_scale: float = 1.0
 
     @property
     def auth_enabled(self) -> bool:
@@ -79,7 +82,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             api_keys=tuple(dict.fromkeys(k.strip() for k in keys if k.strip())),
             redis_url=env.get("REDIS_URL") or None,
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
-            webhook_allow_cidrs=_csv(env.get("INTERLOCK_WEBHOOK_ALLOW_CIDRS", "")),
+            webhook_allow_cidrs=_cidrs(env),
             smtp_url=env.get("SMTP_URL") or None,
             smtp_from=env.get("SMTP_FROM") or None,
             data_dir=env.get("INTERLOCK_DATA_DIR", "./.interlock"),
@@ -93,6 +96,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             wait_cap_s=_wait_cap(env),
             sse_ping_s=_int(env, "INTERLOCK_SSE_PING", 15),
             max_concurrency=_int(env, "INTERLOCK_MAX_CONCURRENCY", 20_000),
+            retry_scale=_scale(env),
         )
 
 
@@ -122,6 +126,29 @@ def _wait_cap(env: Mapping[str, str]) -> int:
     if cap > 60:
         raise SettingsError(f"INTERLOCK_WAIT_CAP must be at most 60 seconds, got {cap}")
     return cap
+
+
+def _scale(env: Mapping[str, str]) -> float:
+    """INTERLOCK_RETRY_SCALE: webhook retry delays are multiplied by it (tests run the schedule in seconds)."""
+    raw = env.get("INTERLOCK_RETRY_SCALE", "1")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise SettingsError(f"INTERLOCK_RETRY_SCALE must be a number in (0, 1], got {raw!r}")
+    return value
+
+
+def _cidrs(env: Mapping[str, str]) -> tuple[str, ...]:
+    """INTERLOCK_WEBHOOK_ALLOW_CIDRS, each entry checked to be a CIDR."""
+    cidrs = _csv(env.get("INTERLOCK_WEBHOOK_ALLOW_CIDRS", ""))
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise SettingsError(f"INTERLOCK_WEBHOOK_ALLOW_CIDRS: {cidr!r} is not a CIDR such as 127.0.0.0/8") from None
+    return cidrs
 
 
 def _csv(raw: str) -> tuple[str, ...]:

@@ -7,8 +7,10 @@ from litestar import Request
 from prometheus_client import CollectorRegistry
 
 from service.clock import Clock
+from service.domain import addresses
 from service.events import WaiterHub
 from service.settings import Settings
+from service.store.deliveries import DeliveryStore
 from service.store.health import HealthProbe
 from service.store.interrupts import InterruptStore
 
@@ -21,8 +23,14 @@ class Services:
     clock: Clock
     interrupts: InterruptStore
     health: HealthProbe
+    deliveries: DeliveryStore
     hub: WaiterHub
     metrics: CollectorRegistry
+
+    @property
+    def allowed_callbacks(self) -> tuple[addresses.Network, ...]:
+        """The private networks webhooks may reach (INTERLOCK_WEBHOOK_ALLOW_CIDRS)."""
+        return addresses.parse_networks(self.settings.webhook_allow_cidrs)
 
 
 def services(request: Request[Any, Any, Any]) -> Services:

@@ -13,8 +13,8 @@ from service.api.auth import ANONYMOUS, SCOPE_KEY
 from service.api.deps import Services, services
 from service.api.io import idempotency_key, json_body, json_response, raw_header
 from service.api.openapi import documented
-from service.domain import machine
-from service.domain.errors import AlreadyDecided, InputError
+from service.domain import addresses, machine
+from service.domain.errors import AlreadyDecided, InputError, InvalidField
 from service.events import Frame, interrupt_frames, wait_while_pending
 
 Req = Request[Any, Any, Any]
@@ -35,6 +35,10 @@ class InterruptController(Controller):
         """Ask a human about an action; answers with the review URL."""
         svc = services(request)
         new = schemas.decode_create(await json_body(request))
+        if new.callback_url:
+            refused = addresses.literal_refusal(new.callback_url, svc.allowed_callbacks)
+            if refused:
+                raise InvalidField(f"callbackUrl is not allowed: {refused}", field="callbackUrl")
         key = idempotency_key(request)
         scope = request.scope.get("state", {}).get(SCOPE_KEY, ANONYMOUS)
         result = await svc.interrupts.create(new, idempotency=(scope, key) if key else None)

@@ -34,6 +34,7 @@ TABLE: dict[type[errors.InterlockError], tuple[int, str, str]] = {
     errors.InterruptConflict: (409, "conflict", "Conflict"),
     errors.AlreadyDecided: (409, "already-decided", "Interrupt already decided"),
     errors.CannotCancel: (409, "cannot-cancel", "Interrupt cannot be cancelled"),
+    errors.NothingToDeliver: (409, "nothing-to-deliver", "Nothing to deliver"),
     errors.IdempotencyConflict: (422, "idempotency-key-reused", "Idempotency-Key reused"),
     errors.StoreUnavailable: (503, "store-unavailable", "Service unavailable"),
 }

@@ -98,3 +98,7 @@ class StoreUnavailable(InterlockError):
 
     def __init__(self) -> None:
         super().__init__("Service temporarily unavailable: the state store cannot be reached")
+
+
+class NothingToDeliver(InterruptConflict):
+    """A redelivery was asked for an interrupt that has no webhook to send (pending, or no callbackUrl)."""

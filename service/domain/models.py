@@ -65,3 +65,31 @@ class Analytics(msgspec.Struct, frozen=True, kw_only=True):
     decided_count: int
     decided_ms_sum: int
     top_actions: list[tuple[str, int]]
+
+
+def webhook_id(interrupt_id: str, version: int) -> str:
+    """The id of one event's webhook: the same on every attempt and redelivery, so receivers can dedupe."""
+    return f"msg_{interrupt_id}_{version}"
+
+
+class Attempt(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """One webhook attempt as the delivery log keeps it; `state` is the delivery's state after it."""
+
+    webhook_id: str
+    event: str
+    attempt: int
+    at: int
+    status_code: int | None
+    error: str | None
+    duration_ms: int | None
+    state: str
+    next_attempt_at: int | None = None
+
+
+class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One webhook to send: an interrupt's terminal version; `manual` for a redelivery asked through the API."""
+
+    entry_id: str
+    interrupt_id: str
+    version: int
+    manual: bool = False

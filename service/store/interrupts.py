@@ -88,6 +88,7 @@ class InterruptStore:
                 keys.user_actions(new.user_id),
                 keys.deadlines(),
                 idem_key,
+                keys.deadline_ttl(interrupt_id),
             ],
             args=[
                 interrupt_id,
@@ -157,6 +158,18 @@ class InterruptStore:
             return None
         return Transitioned(id=interrupt_id, status=reply[1], version=int(reply[2]))
 
+    @translated
+    async def due(self, now_ms: int, *, limit: int) -> list[str]:
+        """Ids of interrupts whose deadline is at or before `now_ms` (oldest first), from the deadline index."""
+        due: list[str] = await self._redis.zrangebyscore(keys.deadlines(), "-inf", now_ms, start=0, num=limit)
+        return due
+
+    @translated
+    async def next_deadline(self) -> int | None:
+        """The earliest deadline still in the index (ms), or None when nothing is pending."""
+        first = await self._redis.zrange(keys.deadlines(), 0, 0, withscores=True)
+        return int(first[0][1]) if first else None
+
     async def _transition(self, script: Any, interrupt_id: str, extra: list[str]) -> list[Any]:
         if not is_valid_id(interrupt_id):
             raise InterruptNotFound()
@@ -170,6 +183,8 @@ class InterruptStore:
                 keys.user_pending(user_id),
                 keys.user_stats(user_id),
                 keys.deadlines(),
+                keys.deadline_ttl(interrupt_id),
+                keys.outbox(),
             ],
             args=[
                 interrupt_id,

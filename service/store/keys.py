@@ -65,3 +65,29 @@ def idempotency(scope: str, key: str) -> str:
 def webhook_secret() -> str:
     """The generated Standard Webhooks secret, kept when WEBHOOK_SECRET is not set."""
     return f"{PREFIX}:webhook-secret"
+
+
+def deadline_ttl(interrupt_id: str) -> str:
+    """An empty key expiring at the interrupt's deadline: its keyspace notification wakes the worker."""
+    return f"{PREFIX}:{{{interrupt_id}}}:ttl"
+
+
+def id_from_deadline_ttl(key: str) -> str | None:
+    """The interrupt id inside a key made by `deadline_ttl`, or None for any other key."""
+    head, tail = f"{PREFIX}:{{", "}:ttl"
+    return key[len(head) : -len(tail)] if key.startswith(head) and key.endswith(tail) else None
+
+
+def outbox() -> str:
+    """The stream of webhooks to send, appended by the terminal transitions and read by the workers' group."""
+    return f"{PREFIX}:outbox"
+
+
+def attempts(interrupt_id: str) -> str:
+    """The list of one interrupt's webhook attempts, oldest first, as JSON."""
+    return f"{PREFIX}:{{{interrupt_id}}}:attempts"
+
+
+def failed_deliveries() -> str:
+    """The sorted set of interrupt ids whose webhook failed for good, scored by when (ms)."""
+    return f"{PREFIX}:deliveries:failed"

@@ -42,3 +42,27 @@ async def changes(
             delay = min(delay * 2, max_backoff)
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+async def expired_deadlines(redis: Redis, stop: asyncio.Event, *, backoff: float = 0.2) -> AsyncIterator[str]:
+    """Yield the id of each interrupt whose deadline key Redis expired (keyspace notifications, `Ex`).
+
+    Lossy by nature (nothing is replayed after a reconnect, and Redis may expire keys late): the
+    worker's deadline sweep is the guarantee, this only makes some expiries quicker.
+    """
+    while not stop.is_set():
+        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.psubscribe("__keyevent@*__:expired")
+            while not stop.is_set():
+                message = await pubsub.get_message(timeout=0.2)
+                if message is not None and message["type"] == "pmessage":
+                    interrupt_id = keys.id_from_deadline_ttl(message["data"])
+                    if interrupt_id is not None:
+                        yield interrupt_id
+        except UNAVAILABLE as exc:
+            log.warning("keyspace notifications lost (%s); resubscribing", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -1,11 +1,12 @@
 -- Shared helpers, prepended to every interrupt transition script when it is loaded.
 -- KEYS/ARGV are the calling script's; these functions only touch the keys handed to them.
 
--- Move a pending interrupt to a terminal status: hash, indexes, counters, event, publish.
--- k = {hash, events, pending, stats, deadlines}; extra = flat list of additional hash fields.
--- Returns the new version.
+-- Move a pending interrupt to a terminal status: hash, indexes, counters, event, outbox, publish.
+-- k = {hash, events, pending, stats, deadlines, deadline ttl key, outbox stream};
+-- extra = flat list of additional hash fields. Returns the new version.
 local function finish(k, id, status, now, retention, user_ttl, channel, extra)
-  local created_at = tonumber(redis.call('HGET', k[1], 'createdAt'))
+  local f = redis.call('HMGET', k[1], 'createdAt', 'callbackUrl')
+  local created_at = tonumber(f[1])
   local v = redis.call('HINCRBY', k[1], 'v', 1)
   local fields = {'status', status, 'endedAt', now}
   for i = 1, #extra do fields[#fields + 1] = extra[i] end
@@ -13,6 +14,7 @@ local function finish(k, id, status, now, retention, user_ttl, channel, extra)
   redis.call('PEXPIRE', k[1], retention)
   redis.call('ZREM', k[3], id)
   redis.call('ZREM', k[5], id)
+  redis.call('DEL', k[6])
   redis.call('HINCRBY', k[4], 's:pending', -1)
   redis.call('HINCRBY', k[4], 's:' .. status, 1)
   if status == 'approved' or status == 'rejected' then
@@ -25,6 +27,9 @@ local function finish(k, id, status, now, retention, user_ttl, channel, extra)
   for i = 1, #extra, 2 do event[extra[i]] = extra[i + 1] end
   redis.call('RPUSH', k[2], cjson.encode(event))
   redis.call('PEXPIRE', k[2], retention)
+  if f[2] then  -- the webhook to send, in the same atomic step: no acknowledged change can miss it
+    redis.call('XADD', k[7], '*', 'id', id, 'v', v)
+  end
   redis.call('PUBLISH', channel, v .. ' ' .. status)
   return v
 end

@@ -1,7 +1,8 @@
 -- create: store a new pending interrupt with its indexes, counters and deadline.
 -- The hash is version 1: the interrupt's event list starts with its first change, and nobody can be
 -- waiting on an id that did not exist, so nothing is appended or published here.
--- KEYS: 1 hash, 2 user pending zset, 3 user stats, 4 user actions, 5 deadlines, 6 idempotency record
+-- KEYS: 1 hash, 2 user pending zset, 3 user stats, 4 user actions, 5 deadlines, 6 idempotency record,
+--       7 deadline ttl key (its expiry is the worker's keyspace notification)
 -- ARGV: 1 id, 2 agentId, 3 userId, 4 action, 5 context (JSON text), 6 urgency, 7 createdAt ms,
 --       8 expiresAt ms, 9 callbackUrl ('' = none), 10 retention ms, 11 user-key ttl ms,
 --       12 request fingerprint ('' = no Idempotency-Key), 13 response body to replay, 14 idempotency ttl ms
@@ -32,6 +33,7 @@ redis.call('PEXPIRE', KEYS[3], user_ttl)
 redis.call('ZINCRBY', KEYS[4], 1, ARGV[4])
 redis.call('PEXPIRE', KEYS[4], user_ttl)
 redis.call('ZADD', KEYS[5], expires_at, id)
+redis.call('SET', KEYS[7], '', 'PX', expires_at - now)
 if ARGV[12] ~= '' then
   redis.call('HSET', KEYS[6], 'fp', ARGV[12], 'body', ARGV[13])
   redis.call('PEXPIRE', KEYS[6], tonumber(ARGV[14]))

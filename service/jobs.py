@@ -1,0 +1,38 @@
+"""Background jobs: their names and the queue the worker schedules webhook retries on (arq)."""
+
+from typing import Protocol
+
+from arq.connections import ArqRedis
+
+DELIVER_WEBHOOK = "deliver_webhook"
+
+
+def webhook_job_id(interrupt_id: str, version: int, attempt: int) -> str:
+    """A deterministic job id: arq refuses a second job with the same id, so scheduling is idempotent."""
+    return f"webhook:{interrupt_id}:{version}:{attempt}"
+
+
+class JobQueue(Protocol):
+    """Where delayed work goes."""
+
+    async def schedule_delivery(self, interrupt_id: str, version: int, attempt: int, delay_s: float) -> None:
+        """Run webhook attempt `attempt` of (interrupt, version) after `delay_s` seconds."""
+        ...
+
+
+class ArqJobQueue:
+    """JobQueue on arq: jobs persist in Redis and run at least once on some worker."""
+
+    def __init__(self, pool: ArqRedis) -> None:
+        self._pool = pool
+
+    async def schedule_delivery(self, interrupt_id: str, version: int, attempt: int, delay_s: float) -> None:
+        """Enqueue the attempt, deferred; a duplicate (same job id) is ignored by arq."""
+        await self._pool.enqueue_job(
+            DELIVER_WEBHOOK,
+            interrupt_id,
+            version,
+            attempt,
+            _job_id=webhook_job_id(interrupt_id, version, attempt),
+            _defer_by=delay_s,
+        )

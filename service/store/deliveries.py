@@ -1,0 +1,132 @@
+"""Webhook bookkeeping in Redis: the outbox stream and its consumer group, the attempt log, failures, the secret."""
+
+import base64
+import os
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from service.domain.models import Attempt, OutboxEntry
+from service.store import keys
+from service.store.errors import translated
+from service.store.scripts import source
+
+GROUP = "interlock-workers"
+_attempt_decoder = msgspec.json.Decoder(Attempt)
+_encoder = msgspec.json.Encoder()
+
+
+def _entries(rows: list[Any]) -> list[OutboxEntry]:
+    """Outbox entries from XREADGROUP/XAUTOCLAIM rows of (entry id, fields)."""
+    found = []
+    for entry_id, fields in rows:
+        if fields:  # a deleted entry still pending in the group comes back without fields
+            found.append(
+                OutboxEntry(
+                    entry_id=entry_id, interrupt_id=fields["id"], version=int(fields["v"]), manual="r" in fields
+                )
+            )
+    return found
+
+
+class DeliveryStore:
+    """The outbox consumer group, the per-interrupt attempt log and the failed-delivery index."""
+
+    def __init__(self, redis: Redis, *, retention_ms: int) -> None:
+        self._redis = redis
+        self._retention = retention_ms
+        self._page = redis.register_script(source("pending_page"))  # pages any id zset, newest first
+
+    @translated
+    async def ensure_group(self) -> None:
+        """Create the workers' consumer group from the stream's start (entries written before any worker ran count)."""
+        try:
+            await self._redis.xgroup_create(keys.outbox(), GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    @translated
+    async def read(self, consumer: str, *, count: int, block_ms: int) -> list[OutboxEntry]:
+        """New entries for `consumer`, waiting up to `block_ms` for the first one."""
+        reply = await self._redis.xreadgroup(GROUP, consumer, {keys.outbox(): ">"}, count=count, block=block_ms)
+        return _entries(reply[0][1]) if reply else []
+
+    @translated
+    async def claim_stale(self, consumer: str, *, min_idle_ms: int, count: int) -> list[OutboxEntry]:
+        """Take over entries another consumer read but never acknowledged (it died mid-delivery)."""
+        reply = await self._redis.xautoclaim(keys.outbox(), GROUP, consumer, min_idle_ms, "0-0", count=count)
+        return _entries(reply[1])
+
+    @translated
+    async def ack(self, entry_ids: list[str]) -> None:
+        """Acknowledge and delete handled entries (the stream only holds work not yet done)."""
+        if entry_ids:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.xack(keys.outbox(), GROUP, *entry_ids)
+                pipe.xdel(keys.outbox(), *entry_ids)
+                await pipe.execute()
+
+    @translated
+    async def backlog(self) -> int:
+        """Entries in the outbox not yet handled (waiting or in flight)."""
+        length: int = await self._redis.xlen(keys.outbox())
+        return length
+
+    @translated
+    async def enqueue_redelivery(self, interrupt_id: str, version: int) -> None:
+        """Queue one more attempt of an interrupt's webhook, with its original webhook-id."""
+        await self._redis.xadd(keys.outbox(), {"id": interrupt_id, "v": version, "r": "1"})
+
+    @translated
+    async def record(self, interrupt_id: str, attempt: Attempt) -> None:
+        """Append an attempt to the interrupt's log and keep the failed index in step with its state."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(keys.attempts(interrupt_id), _encoder.encode(attempt))
+            pipe.pexpire(keys.attempts(interrupt_id), self._retention)
+            if attempt.state == "failed":
+                pipe.zadd(keys.failed_deliveries(), {interrupt_id: attempt.at})
+            elif attempt.state == "delivered":
+                pipe.zrem(keys.failed_deliveries(), interrupt_id)
+            await pipe.execute()
+
+    @translated
+    async def attempts(self, interrupt_id: str) -> list[Attempt]:
+        """Every recorded attempt of an interrupt's webhook, oldest first."""
+        rows: list[str] = await self._redis.lrange(keys.attempts(interrupt_id), 0, -1)  # type: ignore[misc]
+        return [_attempt_decoder.decode(row) for row in rows]
+
+    @translated
+    async def last_attempts(self, interrupt_ids: list[str]) -> list[Attempt | None]:
+        """The latest attempt of each interrupt's webhook (None where the log is gone)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for interrupt_id in interrupt_ids:
+                pipe.lindex(keys.attempts(interrupt_id), -1)
+            rows = await pipe.execute()
+        return [_attempt_decoder.decode(row) if row else None for row in rows]
+
+    @translated
+    async def failed(self, *, limit: int, cursor: tuple[str, str] | None) -> list[tuple[str, str]]:
+        """(interrupt id, failed-at score) of failed deliveries, newest first, after a (score, id) cursor.
+
+        At most limit + 1 rows: the extra one says there is a next page.
+        """
+        score, after = cursor or ("+inf", "")
+        rows: list[str] = await self._page(keys=[keys.failed_deliveries()], args=[score, after, limit])
+        return list(zip(rows[0::2], rows[1::2], strict=True))
+
+    @translated
+    async def forget_failed_before(self, cutoff_ms: int) -> int:
+        """Drop failed-index entries older than retention (their records are gone)."""
+        removed: int = await self._redis.zremrangebyscore(keys.failed_deliveries(), "-inf", cutoff_ms)
+        return removed
+
+    @translated
+    async def secret(self) -> str:
+        """The generated signing secret: made once (first caller wins) and kept in Redis."""
+        fresh = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+        await self._redis.set(keys.webhook_secret(), fresh, nx=True)
+        kept: str = await self._redis.get(keys.webhook_secret())
+        return kept

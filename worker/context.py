@@ -1,0 +1,79 @@
+"""The worker's dependencies, built once per process and handed to arq jobs through its ctx."""
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from redis.asyncio import Redis
+
+from service.clock import Clock, SystemClock
+from service.domain import addresses
+from service.jobs import ArqJobQueue
+from service.settings import Settings
+from service.store.connection import redis_factory_for
+from service.store.deliveries import DeliveryStore
+from service.store.interrupts import InterruptStore
+from worker import webhooks
+from worker.delivery import TIMEOUT_S, Deliverer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Deps:
+    """What the worker's loops and jobs use."""
+
+    settings: Settings
+    clock: Clock
+    redis: Redis
+    arq: ArqRedis
+    interrupts: InterruptStore
+    deliveries: DeliveryStore
+    deliverer: Deliverer
+    queue: ArqJobQueue
+    http: httpx.AsyncClient
+    name: str
+
+    @classmethod
+    async def open(cls, settings: Settings, clock: Clock | None = None) -> "Deps":
+        """Connect to Redis, load the signing secrets and build the deliverer."""
+        the_clock = clock or SystemClock()
+        redis = redis_factory_for(settings)()
+        arq = await create_pool(RedisSettings.from_dsn(settings.redis_url or ""))
+        interrupts = InterruptStore(redis, the_clock, retention_ms=settings.retention_ms)
+        deliveries = DeliveryStore(redis, retention_ms=settings.retention_ms)
+        secrets = webhooks.secrets_from(settings.webhook_secret or await deliveries.secret())
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(TIMEOUT_S),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=512, max_keepalive_connections=256),
+            trust_env=False,  # a proxy from the environment would connect to unchecked addresses
+        )
+        deliverer = Deliverer(
+            interrupts=interrupts,
+            deliveries=deliveries,
+            http=http,
+            secrets=secrets,
+            allowed=addresses.parse_networks(settings.webhook_allow_cidrs),
+            clock=the_clock,
+            retry_scale=settings.retry_scale,
+        )
+        name = f"{socket.gethostname()}-{os.getpid()}"
+        queue = ArqJobQueue(arq)
+        return cls(settings, the_clock, redis, arq, interrupts, deliveries, deliverer, queue, http, name)
+
+    async def close(self) -> None:
+        """Close every connection."""
+        await self.http.aclose()
+        await self.arq.aclose()
+        await self.redis.aclose()
+
+
+def deps_of(ctx: dict[str, Any]) -> Deps:
+    """The Deps stored in an arq job's ctx."""
+    found: Deps = ctx["deps"]
+    return found

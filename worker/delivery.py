@@ -1,0 +1,157 @@
+"""One webhook attempt: reload the interrupt, guard the address, POST the signed body, log the outcome."""
+
+import asyncio
+import logging
+import random
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+
+from service.clock import Clock
+from service.domain import addresses, machine
+from service.domain.errors import InterruptNotFound
+from service.domain.models import Attempt, Interrupt
+from service.store.deliveries import DeliveryStore
+from service.store.interrupts import InterruptStore
+from worker import webhooks
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_S = 10.0
+MAX_RESPONSE_BYTES = 64 * 1024
+USER_AGENT = "Interlock-Webhooks/1"
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to now (the addresses checked are the ones connected to)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+class Blocked(Exception):
+    """The callback's address is not one a webhook may reach."""
+
+
+@dataclass(slots=True)
+class Deliverer:
+    """Sends webhook attempts; every attempt ends in the delivery log, whatever happens."""
+
+    interrupts: InterruptStore
+    deliveries: DeliveryStore
+    http: httpx.AsyncClient
+    secrets: list[str]
+    allowed: tuple[addresses.Network, ...]
+    clock: Clock
+    retry_scale: float = 1.0
+    resolver: Resolver = resolve
+    rng: random.Random = field(default_factory=random.Random)
+
+    async def attempt(self, interrupt_id: str, version: int, number: int | None, *, manual: bool) -> Attempt | None:
+        """Make attempt `number` (None: the next one) unless it is moot; the recorded attempt, or None."""
+        try:
+            record = await self.interrupts.get(interrupt_id)
+        except InterruptNotFound:
+            return None  # past retention: nothing left to tell
+        if record.callback_url is None or record.version != version or record.status == machine.PENDING:
+            return None
+        prior = await self.deliveries.attempts(interrupt_id)
+        if not manual and (any(a.state == "delivered" for a in prior) or (number or 1) <= len(prior)):
+            return None  # a duplicate job or a re-claimed entry whose attempt already happened
+        attempt = await self._send(record, len(prior) + 1, manual=manual)
+        await self.deliveries.record(interrupt_id, attempt)
+        log.info("webhook %s attempt %d: %s", interrupt_id, attempt.attempt, attempt.status_code or attempt.error)
+        return attempt
+
+    async def _send(self, record: Interrupt, number: int, *, manual: bool) -> Attempt:
+        msg_id = webhooks.webhook_id(record.id, record.version)
+        started, at = time.perf_counter(), self.clock.now_ms()
+        status_code, error, retry_after = None, None, None
+        try:
+            response = await self._post(record, msg_id)
+            status_code = response.status_code
+            retry_after = webhooks.parse_retry_after(response.headers.get("retry-after"), at / 1000)
+            outcome = webhooks.verdict(status_code)
+        except Blocked as exc:
+            error, outcome = f"blocked: {exc}", "failed"
+        except httpx.HTTPError as exc:
+            error, outcome = _describe(exc), "retry"
+        except httpx.InvalidURL as exc:
+            error, outcome = _describe(exc), "failed"
+        duration = round((time.perf_counter() - started) * 1000)
+        next_at = None
+        if outcome == "retry":
+            delay = None if manual else webhooks.retry_delay_s(number, self.rng, retry_after)
+            if delay is None:
+                outcome = "failed"
+            else:
+                next_at = at + round(delay * self.retry_scale * 1000)
+        state = {"delivered": "delivered", "failed": "failed", "retry": "retrying"}[outcome]
+        return Attempt(
+            webhook_id=msg_id,
+            event=f"interrupt.{record.status}",
+            attempt=number,
+            at=at,
+            status_code=status_code,
+            error=error,
+            duration_ms=duration,
+            state=state,
+            next_attempt_at=next_at,
+        )
+
+    async def _post(self, record: Interrupt, msg_id: str) -> httpx.Response:
+        url = record.callback_url or ""
+        target, extensions = await self._pinned(url)
+        body = webhooks.payload(record)
+        timestamp = self.clock.now_ms() // 1000
+        headers = {
+            "content-type": "application/json",
+            "user-agent": USER_AGENT,
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": webhooks.signature(self.secrets, msg_id, timestamp, body),
+            "host": urlsplit(url).netloc.rsplit("@", 1)[-1],
+        }
+        request = self.http.build_request("POST", target, content=body, headers=headers, extensions=extensions)
+        response = await self.http.send(request, stream=True)
+        try:
+            read = 0
+            async for chunk in response.aiter_raw():  # read at most 64 KiB of whatever the receiver says
+                read += len(chunk)
+                if read >= MAX_RESPONSE_BYTES:
+                    break
+        finally:
+            await response.aclose()
+        return response
+
+    async def _pinned(self, url: str) -> tuple[httpx.URL, dict[str, object]]:
+        """The URL rewritten to a checked IP (so a second lookup cannot point elsewhere), with the SNI name."""
+        parsed = httpx.URL(url)
+        host = parsed.host
+        literal = addresses.literal_address(host)
+        if literal is not None:
+            candidates = [str(literal)]
+        else:
+            try:
+                candidates = await self.resolver(host, parsed.port or (443 if parsed.scheme == "https" else 80))
+            except OSError as exc:
+                raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        checked = [addresses.parse_address(a) for a in candidates]
+        for address in checked:
+            reason = addresses.refusal(address, self.allowed)
+            if reason:
+                raise Blocked(reason)
+        if not checked:
+            raise httpx.ConnectError(f"{host} resolves to no address")
+        extensions: dict[str, object] = {"sni_hostname": host} if parsed.scheme == "https" else {}
+        return parsed.copy_with(host=str(checked[0])), extensions
+
+
+def _describe(exc: Exception) -> str:
+    """An error's class and message, for the delivery log."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
