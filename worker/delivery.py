@@ -5,7 +5,7 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -121,7 +121,8 @@ class Deliverer:
         response = await self.http.send(request, stream=True)
         try:
             read = 0
-            async for chunk in response.aiter_raw():  # read at most 64 KiB of whatever the receiver says
+            chunks = response.aiter_raw() if not response.is_stream_consumed else _nothing()
+            async for chunk in chunks:  # read at most 64 KiB of whatever the receiver says
                 read += len(chunk)
                 if read >= MAX_RESPONSE_BYTES:
                     break
@@ -131,12 +132,12 @@ class Deliverer:
 
     async def _pinned(self, url: str) -> tuple[httpx.URL, dict[str, object]]:
         """The URL rewritten to a checked IP (so a second lookup cannot point elsewhere), with the SNI name."""
-        parsed = httpx.URL(url)
-        host = parsed.host
+        host = addresses.host_of(url)  # read as the guard reads it, before any parser can disagree
         literal = addresses.literal_address(host)
         if literal is not None:
             candidates = [str(literal)]
         else:
+            parsed = httpx.URL(url)
             try:
                 candidates = await self.resolver(host, parsed.port or (443 if parsed.scheme == "https" else 80))
             except OSError as exc:
@@ -148,8 +149,16 @@ class Deliverer:
                 raise Blocked(reason)
         if not checked:
             raise httpx.ConnectError(f"{host} resolves to no address")
+        parsed = httpx.URL(url)
         extensions: dict[str, object] = {"sni_hostname": host} if parsed.scheme == "https" else {}
         return parsed.copy_with(host=str(checked[0])), extensions
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    """An empty body (a response already read in full, as in-memory transports give)."""
+    empty: tuple[bytes, ...] = ()
+    for chunk in empty:
+        yield chunk
 
 
 def _describe(exc: Exception) -> str:

@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 READ_BATCH = 256
 BLOCK_MS = 500
-CLAIM_EVERY_S = 5.0
-STALE_MS = 30_000  # longer than an attempt can take (10 s timeout + lookups)
+CLAIM_EVERY_S = 2.0
+STALE_MS = 15_000  # longer than an attempt takes (10 s timeout + lookups); entries are only read into free slots
 RETRY_PAUSE_S = 0.5
 
 
@@ -34,30 +34,41 @@ class OutboxConsumer:
         self._deliverer = deliverer
         self._queue = queue
         self._name = name
-        self._slots = asyncio.Semaphore(concurrency)
+        self._free = concurrency
+        self._room = asyncio.Event()
+        self._room.set()
         self._inflight: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then let the deliveries in flight finish."""
         loop = asyncio.get_running_loop()
         next_claim = 0.0
+        grouped = False
         while not stop.is_set():
             try:
-                await self._deliveries.ensure_group()
+                if not grouped:
+                    await self._deliveries.ensure_group()
+                    grouped = True
+                await self._room.wait()  # read only what can start now: a read entry must not wait its turn
                 if loop.time() >= next_claim:
                     next_claim = loop.time() + CLAIM_EVERY_S
-                    await self._start(await self._deliveries.claim_stale(self._name, min_idle_ms=STALE_MS, count=100))
-                await self._start(await self._deliveries.read(self._name, count=READ_BATCH, block_ms=BLOCK_MS))
+                    self._start(await self._deliveries.claim_stale(self._name, min_idle_ms=STALE_MS, count=self._free))
+                if self._free:
+                    count = min(READ_BATCH, self._free)
+                    self._start(await self._deliveries.read(self._name, count=count, block_ms=BLOCK_MS))
             except StoreUnavailable:
+                grouped = False  # a restarted Redis may have lost the group
                 log.warning("outbox: Redis unavailable; retrying in %.1fs", RETRY_PAUSE_S)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), RETRY_PAUSE_S)
         if self._inflight:
             await asyncio.wait(self._inflight)
 
-    async def _start(self, entries: list[OutboxEntry]) -> None:
+    def _start(self, entries: list[OutboxEntry]) -> None:
         for entry in entries:
-            await self._slots.acquire()
+            self._free -= 1
+            if not self._free:
+                self._room.clear()
             task = asyncio.create_task(self._handle(entry))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -75,4 +86,5 @@ class OutboxConsumer:
         except Exception:
             log.exception("outbox: delivery of %s crashed; it stays queued for another try", entry.interrupt_id)
         finally:
-            self._slots.release()
+            self._free += 1
+            self._room.set()

@@ -51,7 +51,13 @@ class DeliveryStore:
     @translated
     async def read(self, consumer: str, *, count: int, block_ms: int) -> list[OutboxEntry]:
         """New entries for `consumer`, waiting up to `block_ms` for the first one."""
-        reply = await self._redis.xreadgroup(GROUP, consumer, {keys.outbox(): ">"}, count=count, block=block_ms)
+        try:
+            reply = await self._redis.xreadgroup(GROUP, consumer, {keys.outbox(): ">"}, count=count, block=block_ms)
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            await self.ensure_group()  # the stream or group was deleted (FLUSHDB, a restore): make it again
+            return []
         return _entries(reply[0][1]) if reply else []
 
     @translated
