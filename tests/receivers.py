@@ -32,6 +32,7 @@ class Receiver:
     respond: Callable[[str, int], tuple[int, dict[str, str]]] = lambda _path, _n: (204, {})
     received: dict[str, list[Received]] = field(default_factory=dict)
     port: int = 0
+    delay_s: float = 0.0  # how long each answer takes (a slow receiver keeps deliveries in flight)
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     def url(self, path: str) -> str:
@@ -45,6 +46,8 @@ class Receiver:
         body = b""
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the sender died mid-request (a killed worker): nothing was delivered
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
@@ -57,10 +60,17 @@ class Receiver:
         async with self.arrived:
             self.received.setdefault(path, []).append(Received(headers, body, time.monotonic(), verified))
             self.arrived.notify_all()
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)  # simulated work, not synchronisation
         status, extra = self.respond(path, len(self.received[path]))
         raw = [(k.encode(), v.encode()) for k, v in extra.items()]
         await send({"type": "http.response.start", "status": status, "headers": raw})
-        await send({"type": "http.response.body", "body": b"ok"})
+        await send({"type": "http.response.body", "body": b"" if status in (204, 304) else b"ok"})
+
+    async def wait_until(self, done: Callable[[dict[str, list[Received]]], bool]) -> None:
+        """Block until `done(received)` holds (bounded by the test's timeout)."""
+        async with self.arrived:
+            await self.arrived.wait_for(lambda: done(self.received))
 
     async def wait_for(self, path: str, count: int) -> list[Received]:
         """Block until `path` got at least `count` requests (bounded by the test's timeout)."""

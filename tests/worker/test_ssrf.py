@@ -1,4 +1,4 @@
-"""The SSRF guard: a corpus of callback URLs to blocked addresses never gets a connection, literal ones not even a create."""
+"""The SSRF guard: a corpus of blocked callback URLs never gets a connection; literal ones not even a create."""
 
 import httpx
 import pytest
@@ -120,7 +120,13 @@ async def test_no_connection_is_ever_made_to_a_blocked_address(worker_url: str) 
         outcomes = {}
         for url in [*LITERAL, *NAMES, *PUBLIC]:
             new = NewInterrupt(
-                agent_id="a", user_id="u", action="x", context="{}", urgency="low", expires_in_ms=60_000, callback_url=url
+                agent_id="a",
+                user_id="u",
+                action="x",
+                context="{}",
+                urgency="low",
+                expires_in_ms=60_000,
+                callback_url=url,
             )
             created = await interrupts.create(new)
             done = await interrupts.decide(created.id, Decision(decision="approved"))

@@ -1,0 +1,94 @@
+"""Deadlines become transitions: on time without keyspace notifications, and exactly once against racing decides."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from service.clock import SystemClock
+from service.domain.errors import AlreadyDecided
+from service.domain.models import Decision, NewInterrupt
+from service.settings import Settings
+from service.store import keys
+from service.store.interrupts import InterruptStore
+from service.store.notifications import expired_deadlines
+from tests.receivers import Receiver
+from tests.worker.conftest import worker_running
+
+
+@pytest.fixture
+async def redis(worker_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(worker_url, decode_responses=True)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+def new(callback: str | None = None, expires_ms: int = 1000) -> NewInterrupt:
+    return NewInterrupt(
+        agent_id="clock", user_id="deadline-user", action="x", context="{}", urgency="high",
+        expires_in_ms=expires_ms, callback_url=callback,
+    )  # fmt: skip
+
+
+@pytest.mark.timeout(60)
+async def test_expiry_lands_within_a_second_without_keyspace_notifications(
+    redis: Redis, worker_settings: Settings, receiver: Receiver
+) -> None:
+    store = InterruptStore(redis, SystemClock(), retention_ms=60_000)
+    await redis.config_set("notify-keyspace-events", "")
+    try:
+        async with worker_running(worker_settings):
+            created = [await store.create(new(receiver.url("/late"), 300 + 40 * i)) for i in range(20)]
+            await receiver.wait_for("/late", 20)
+    finally:
+        await redis.config_set("notify-keyspace-events", "Ex")
+    for item in created:
+        record = await redis.hgetall(keys.interrupt(item.id))
+        assert record["status"] == "expired"
+        lateness = int(record["endedAt"]) - int(record["expiresAt"])
+        assert 0 <= lateness < 1000, f"{item.id} expired {lateness} ms after its deadline"
+
+
+@pytest.mark.timeout(30)
+async def test_keyspace_notifications_report_expired_deadline_keys(redis: Redis) -> None:
+    stop = asyncio.Event()
+    feed = expired_deadlines(redis, stop)
+    interrupt_id = "00000000-0000-4000-8000-00000000abcd"
+    before = await redis.pubsub_numpat()
+    first = asyncio.ensure_future(anext(feed))
+    while await redis.pubsub_numpat() <= before:  # until the feed's pattern subscription is in place
+        continue
+    await redis.set(keys.deadline_ttl(interrupt_id), "", px=50)
+    assert await first == interrupt_id
+    stop.set()
+    await feed.aclose()  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.usefixtures("worker")
+async def test_decides_racing_the_deadline_produce_one_outcome_each(redis: Redis) -> None:
+    store = InterruptStore(redis, SystemClock(), retention_ms=60_000)
+    created = await asyncio.gather(*(store.create(new(expires_ms=1500)) for _ in range(500)))
+    loop = asyncio.get_running_loop()
+    # aim the decides at the deadlines: some land before, some after the worker's expiry
+    await asyncio.sleep(max(0.0, (created[0].expires_at - SystemClock().now_ms()) / 1000 - 0.05))
+
+    async def decide(interrupt_id: str) -> str:
+        try:
+            await store.decide(interrupt_id, Decision(decision="approved"))
+            return "approved"
+        except AlreadyDecided as exc:
+            return str(exc.args[0]).removeprefix("Interrupt is already ")
+
+    started = loop.time()
+    answers = await asyncio.gather(*(decide(c.id) for c in created))
+    assert loop.time() - started < 60
+    for item, answer in zip(created, answers, strict=True):
+        status = await redis.hget(keys.interrupt(item.id), "status")
+        events = await redis.lrange(keys.events(item.id), 0, -1)
+        assert status == answer, item.id
+        assert len(events) == 1, item.id  # one terminal event, whoever won
+    assert set(answers) <= {"approved", "expired"}
