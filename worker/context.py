@@ -50,7 +50,7 @@ class Deps:
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(TIMEOUT_S),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=256),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
             trust_env=False,  # a proxy from the environment would connect to unchecked addresses
         )
         deliverer = Deliverer(

@@ -28,7 +28,7 @@ class OutboxConsumer:
     """One consumer of the workers' group, with up to `concurrency` deliveries in flight."""
 
     def __init__(
-        self, deliveries: DeliveryStore, deliverer: Deliverer, queue: JobQueue, *, name: str, concurrency: int = 256
+        self, deliveries: DeliveryStore, deliverer: Deliverer, queue: JobQueue, *, name: str, concurrency: int = 64
     ) -> None:
         self._deliveries = deliveries
         self._deliverer = deliverer
