@@ -15,6 +15,7 @@ from service.clock import Clock
 from service.domain import addresses, machine
 from service.domain.errors import InterruptNotFound
 from service.domain.models import Attempt, Interrupt
+from service.jobs import JobQueue
 from service.store.deliveries import DeliveryStore
 from service.store.interrupts import InterruptStore
 from worker import webhooks
@@ -53,7 +54,11 @@ class Deliverer:
     rng: random.Random = field(default_factory=random.Random)
 
     async def attempt(self, interrupt_id: str, version: int, number: int | None, *, manual: bool) -> Attempt | None:
-        """Make attempt `number` (None: the next one) unless it is moot; the recorded attempt, or None."""
+        """Make attempt `number` (None: the next one) unless it is moot.
+
+        Returns the attempt made, the latest earlier one when this one already happened, or None
+        when there is nothing to send (gone, no callback, not terminal).
+        """
         try:
             record = await self.interrupts.get(interrupt_id)
         except InterruptNotFound:
@@ -62,7 +67,9 @@ class Deliverer:
             return None
         prior = await self.deliveries.attempts(interrupt_id)
         if not manual and (any(a.state == "delivered" for a in prior) or (number or 1) <= len(prior)):
-            return None  # a duplicate job or a re-claimed entry whose attempt already happened
+            # a duplicate job, or a re-claimed entry whose attempt already happened: report the latest
+            # attempt, so a caller that died before scheduling its retry gets it scheduled now
+            return prior[-1]
         attempt = await self._send(record, len(prior) + 1, manual=manual)
         await self.deliveries.record(interrupt_id, attempt)
         log.info("webhook %s attempt %d: %s", interrupt_id, attempt.attempt, attempt.status_code or attempt.error)
@@ -152,6 +159,13 @@ class Deliverer:
         parsed = httpx.URL(url)
         extensions: dict[str, object] = {"sni_hostname": host} if parsed.scheme == "https" else {}
         return parsed.copy_with(host=str(checked[0])), extensions
+
+
+async def schedule_retry(queue: JobQueue, interrupt_id: str, version: int, last: Attempt | None, now_ms: int) -> None:
+    """Schedule the attempt after `last` when it left the delivery retrying (arq drops a duplicate job id)."""
+    if last is not None and last.state == "retrying" and last.next_attempt_at is not None:
+        delay_s = max(0.0, (last.next_attempt_at - now_ms) / 1000)
+        await queue.schedule_delivery(interrupt_id, version, last.attempt + 1, delay_s)
 
 
 async def _nothing() -> AsyncIterator[bytes]:

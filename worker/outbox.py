@@ -13,7 +13,7 @@ from service.domain.errors import StoreUnavailable
 from service.domain.models import OutboxEntry
 from service.jobs import JobQueue
 from service.store.deliveries import DeliveryStore
-from worker.delivery import Deliverer
+from worker.delivery import Deliverer, schedule_retry
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +77,9 @@ class OutboxConsumer:
         try:
             number = None if entry.manual else 1
             attempt = await self._deliverer.attempt(entry.interrupt_id, entry.version, number, manual=entry.manual)
-            if attempt is not None and attempt.state == "retrying" and attempt.next_attempt_at is not None:
-                delay_s = max(0.0, (attempt.next_attempt_at - attempt.at) / 1000)
-                await self._queue.schedule_delivery(entry.interrupt_id, entry.version, attempt.attempt + 1, delay_s)
+            if not entry.manual:  # a manual redelivery is one attempt, not a new series
+                now = self._deliverer.clock.now_ms()
+                await schedule_retry(self._queue, entry.interrupt_id, entry.version, attempt, now)
             await self._deliveries.ack([entry.entry_id])
         except StoreUnavailable:
             log.warning("outbox: Redis unavailable while delivering %s; it stays queued", entry.interrupt_id)
