@@ -45,7 +45,8 @@ async def fill(redis: Redis, count: int, users: int, batch: int = 2000) -> float
                 expires = now + 3_600_000
                 await scripts.create(
                     keys=[keys.interrupt(interrupt_id), keys.user_pending(user),
-                          keys.user_stats(user), keys.user_actions(user), keys.deadlines(), keys.idempotency("-", "-")],
+                          keys.user_stats(user), keys.user_actions(user), keys.deadlines(), keys.idempotency("-", "-"),
+                          keys.deadline_ttl(interrupt_id)],
                     args=[interrupt_id, "agent-payments-v2", user, ACTIONS[i % len(ACTIONS)], CONTEXT_TEXT, "high",
                           now, expires, "", RETENTION, USER_TTL, "", "", 0],
                     client=pipe,
