@@ -19,11 +19,9 @@ from tests.worker.conftest import worker_running
 
 @pytest.fixture
 async def redis(worker_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(worker_url, decode_responses=True)
-    try:
+    """A client of the worker tests' own database."""
+    async with Redis.from_url(worker_url, decode_responses=True) as client:
         yield client
-    finally:
-        await client.aclose()
 
 
 def new(callback: str | None = None, expires_ms: int = 1000) -> NewInterrupt:
