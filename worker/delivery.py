@@ -13,11 +13,9 @@ import httpx
 
 from service.clock import Clock
 from service.domain import addresses, machine
-from service.domain.errors import InterruptNotFound
 from service.domain.models import Attempt, Interrupt
 from service.jobs import JobQueue
 from service.store.deliveries import DeliveryStore
-from service.store.interrupts import InterruptStore
 from worker import webhooks
 
 log = logging.getLogger(__name__)
@@ -43,8 +41,8 @@ class Blocked(Exception):
 class Deliverer:
     """Sends webhook attempts; every attempt ends in the delivery log, whatever happens."""
 
-    interrupts: InterruptStore
     deliveries: DeliveryStore
+    queue: JobQueue
     http: httpx.AsyncClient
     secrets: list[str]
     allowed: tuple[addresses.Network, ...]
@@ -53,34 +51,55 @@ class Deliverer:
     resolver: Resolver = resolve
     rng: random.Random = field(default_factory=random.Random)
 
-    async def attempt(self, interrupt_id: str, version: int, number: int | None, *, manual: bool) -> Attempt | None:
-        """Make attempt `number` (None: the next one) unless it is moot.
+    async def attempt(
+        self, interrupt_id: str, version: int, number: int | None, *, manual: bool, entry_id: str | None = None
+    ) -> Attempt | None:
+        """Make attempt `number` (None: the next one) unless it is moot; schedule the retry; ack `entry_id`.
 
         Returns the attempt made, the latest earlier one when this one already happened, or None
-        when there is nothing to send (gone, no callback, not terminal).
+        when there is nothing to send (gone, no callback, not terminal). The outbox entry is
+        acknowledged only once the attempt is logged and its retry (if any) is scheduled.
         """
-        try:
-            record = await self.interrupts.get(interrupt_id)
-        except InterruptNotFound:
-            return None  # past retention: nothing left to tell
-        if record.callback_url is None or record.version != version or record.status == machine.PENDING:
+        record, prior = await self.deliveries.load(interrupt_id)
+        if record is None or record.callback_url is None or record.version != version:
+            await self._ack(entry_id)
             return None
-        prior = await self.deliveries.attempts(interrupt_id)
+        if record.status == machine.PENDING:
+            await self._ack(entry_id)
+            return None
         if not manual and (any(a.state == "delivered" for a in prior) or (number or 1) <= len(prior)):
-            # a duplicate job, or a re-claimed entry whose attempt already happened: report the latest
-            # attempt, so a caller that died before scheduling its retry gets it scheduled now
-            return prior[-1]
+            # a duplicate job, or a re-claimed entry whose attempt already happened: make sure the
+            # retry it left is scheduled (the caller may have died first), then report it
+            await self._follow_up(interrupt_id, version, prior[-1] if prior else None)
+            await self._ack(entry_id)
+            return prior[-1] if prior else None
         attempt = await self._send(record, len(prior) + 1, manual=manual)
-        await self.deliveries.record(interrupt_id, attempt)
+        if attempt.state == "retrying" and not manual:
+            await self.deliveries.record(interrupt_id, attempt)
+            await self._follow_up(interrupt_id, version, attempt)
+            await self._ack(entry_id)
+        else:  # the common case: log and acknowledge in one transaction
+            await self.deliveries.record(interrupt_id, attempt, ack=entry_id)
         log.info("webhook %s attempt %d: %s", interrupt_id, attempt.attempt, attempt.status_code or attempt.error)
         return attempt
+
+    async def _ack(self, entry_id: str | None) -> None:
+        if entry_id is not None:
+            await self.deliveries.ack([entry_id])
+
+    async def _follow_up(self, interrupt_id: str, version: int, last: Attempt | None) -> None:
+        """Schedule the attempt after `last` when it left the delivery retrying (arq drops a duplicate job id)."""
+        if last is not None and last.state == "retrying" and last.next_attempt_at is not None:
+            delay_s = max(0.0, (last.next_attempt_at - self.clock.now_ms()) / 1000)
+            await self.queue.schedule_delivery(interrupt_id, version, last.attempt + 1, delay_s)
 
     async def _send(self, record: Interrupt, number: int, *, manual: bool) -> Attempt:
         msg_id = webhooks.webhook_id(record.id, record.version)
         started, at = time.perf_counter(), self.clock.now_ms()
         status_code, error, retry_after = None, None, None
         try:
-            response = await self._post(record, msg_id)
+            async with asyncio.timeout(TIMEOUT_S):  # the whole attempt, however slowly the receiver drips
+                response = await self._post(record, msg_id)
             status_code = response.status_code
             retry_after = webhooks.parse_retry_after(response.headers.get("retry-after"), at / 1000)
             outcome = webhooks.verdict(status_code)
@@ -88,6 +107,8 @@ class Deliverer:
             error, outcome = f"blocked: {exc}", "failed"
         except httpx.HTTPError as exc:
             error, outcome = _describe(exc), "retry"
+        except TimeoutError:
+            error, outcome = f"timed out after {TIMEOUT_S:.0f} s", "retry"
         except httpx.InvalidURL as exc:
             error, outcome = _describe(exc), "failed"
         duration = round((time.perf_counter() - started) * 1000)
@@ -159,13 +180,6 @@ class Deliverer:
         parsed = httpx.URL(url)
         extensions: dict[str, object] = {"sni_hostname": host} if parsed.scheme == "https" else {}
         return parsed.copy_with(host=str(checked[0])), extensions
-
-
-async def schedule_retry(queue: JobQueue, interrupt_id: str, version: int, last: Attempt | None, now_ms: int) -> None:
-    """Schedule the attempt after `last` when it left the delivery retrying (arq drops a duplicate job id)."""
-    if last is not None and last.state == "retrying" and last.next_attempt_at is not None:
-        delay_s = max(0.0, (last.next_attempt_at - now_ms) / 1000)
-        await queue.schedule_delivery(interrupt_id, version, last.attempt + 1, delay_s)
 
 
 async def _nothing() -> AsyncIterator[bytes]:

@@ -11,9 +11,8 @@ import logging
 
 from service.domain.errors import StoreUnavailable
 from service.domain.models import OutboxEntry
-from service.jobs import JobQueue
 from service.store.deliveries import DeliveryStore
-from worker.delivery import Deliverer, schedule_retry
+from worker.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +26,9 @@ RETRY_PAUSE_S = 0.5
 class OutboxConsumer:
     """One consumer of the workers' group, with up to `concurrency` deliveries in flight."""
 
-    def __init__(
-        self, deliveries: DeliveryStore, deliverer: Deliverer, queue: JobQueue, *, name: str, concurrency: int = 64
-    ) -> None:
+    def __init__(self, deliveries: DeliveryStore, deliverer: Deliverer, *, name: str, concurrency: int = 64) -> None:
         self._deliveries = deliveries
         self._deliverer = deliverer
-        self._queue = queue
         self._name = name
         self._free = concurrency
         self._room = asyncio.Event()
@@ -76,11 +72,9 @@ class OutboxConsumer:
     async def _handle(self, entry: OutboxEntry) -> None:
         try:
             number = None if entry.manual else 1
-            attempt = await self._deliverer.attempt(entry.interrupt_id, entry.version, number, manual=entry.manual)
-            if not entry.manual:  # a manual redelivery is one attempt, not a new series
-                now = self._deliverer.clock.now_ms()
-                await schedule_retry(self._queue, entry.interrupt_id, entry.version, attempt, now)
-            await self._deliveries.ack([entry.entry_id])
+            await self._deliverer.attempt(
+                entry.interrupt_id, entry.version, number, manual=entry.manual, entry_id=entry.entry_id
+            )
         except StoreUnavailable:
             log.warning("outbox: Redis unavailable while delivering %s; it stays queued", entry.interrupt_id)
         except Exception:

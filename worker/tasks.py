@@ -6,15 +6,13 @@ from arq import Retry
 
 from service.domain.errors import StoreUnavailable
 from worker.context import deps_of
-from worker.delivery import schedule_retry
 
 
 async def deliver_webhook(ctx: dict[str, Any], interrupt_id: str, version: int, attempt: int) -> str:
-    """Make a scheduled retry of a webhook and schedule the next one if it fails again."""
+    """Make a scheduled retry of a webhook (the next one is scheduled if it fails again)."""
     deps = deps_of(ctx)
     try:
         done = await deps.deliverer.attempt(interrupt_id, version, attempt, manual=False)
-        await schedule_retry(deps.queue, interrupt_id, version, done, deps.clock.now_ms())
     except StoreUnavailable:
         raise Retry(defer=1) from None
     return "nothing to send" if done is None else done.state

@@ -8,9 +8,10 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from service.domain.models import Attempt, OutboxEntry
+from service.domain.models import Attempt, Interrupt, OutboxEntry
 from service.store import keys
 from service.store.errors import translated
+from service.store.interrupts import from_hash
 from service.store.scripts import source
 
 GROUP = "interlock-workers"
@@ -87,9 +88,22 @@ class DeliveryStore:
         await self._redis.xadd(keys.outbox(), {"id": interrupt_id, "v": version, "r": "1"})
 
     @translated
-    async def record(self, interrupt_id: str, attempt: Attempt) -> None:
-        """Append an attempt to the interrupt's log and keep the failed index in step with its state."""
+    async def load(self, interrupt_id: str) -> tuple[Interrupt | None, list[Attempt]]:
+        """An interrupt (None when gone) and its webhook's attempts, in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.interrupt(interrupt_id))
+            pipe.lrange(keys.attempts(interrupt_id), 0, -1)
+            fields, rows = await pipe.execute()
+        record = from_hash(interrupt_id, fields) if fields else None
+        return record, [_attempt_decoder.decode(row) for row in rows]
+
+    @translated
+    async def record(self, interrupt_id: str, attempt: Attempt, *, ack: str | None = None) -> None:
+        """Append an attempt to the log, keep the failed index in step, and acknowledge `ack`, atomically."""
         async with self._redis.pipeline(transaction=True) as pipe:
+            if ack is not None:
+                pipe.xack(keys.outbox(), GROUP, ack)
+                pipe.xdel(keys.outbox(), ack)
             pipe.rpush(keys.attempts(interrupt_id), _encoder.encode(attempt))
             pipe.pexpire(keys.attempts(interrupt_id), self._retention)
             if attempt.state == "failed":

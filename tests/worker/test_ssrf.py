@@ -58,6 +58,13 @@ NAMES = {  # resolved at delivery time (by the test's resolver): each name hides
 PUBLIC = {"http://public.test:8080/hook?x=1": ["93.184.216.34"]}
 
 
+class NoRetries:
+    """A job queue that must not be used: every blocked attempt fails for good."""
+
+    async def schedule_delivery(self, interrupt_id: str, version: int, attempt: int, delay_s: float) -> None:
+        raise AssertionError(f"a retry was scheduled for {interrupt_id}")
+
+
 async def fake_resolve(host: str, port: int) -> list[str]:
     for url, found in (NAMES | PUBLIC).items():
         if addresses.host_of(url) == host:
@@ -109,8 +116,8 @@ async def test_no_connection_is_ever_made_to_a_blocked_address(worker_url: str) 
     deliveries = DeliveryStore(redis, retention_ms=60_000)
     async with httpx.AsyncClient(transport=httpx.MockTransport(transport)) as http:
         deliverer = Deliverer(
-            interrupts=interrupts,
             deliveries=deliveries,
+            queue=NoRetries(),
             http=http,
             secrets=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
             allowed=(),
