@@ -19,7 +19,7 @@ from service.store.connection import redis_factory_for
 from service.store.deliveries import DeliveryStore
 from service.store.interrupts import InterruptStore
 from worker import webhooks
-from worker.delivery import TIMEOUT_S, Deliverer
+from worker.delivery import Deliverer
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class Deps:
     deliveries: DeliveryStore
     deliverer: Deliverer
     queue: ArqJobQueue
-    http: httpx.AsyncClient
+    transport: httpx.AsyncBaseTransport
     name: str
 
     @classmethod
@@ -48,30 +48,26 @@ class Deps:
         interrupts = InterruptStore(redis, the_clock, retention_ms=settings.retention_ms)
         deliveries = DeliveryStore(redis, retention_ms=settings.retention_ms)
         secrets = webhooks.secrets_from(settings.webhook_secret or await deliveries.secret())
+        # httpx's transport API over aiohttp's connection pool: httpcore's pool cost ~3x the CPU per
+        # request here; trust_env off, since a proxy from the environment would reach unchecked addresses
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        http = httpx.AsyncClient(
-            # httpx's API over aiohttp's connection pool: httpcore's pool costs ~3x the CPU per request
-            transport=AiohttpTransport(limits=limits, trust_env=False),
-            timeout=httpx.Timeout(TIMEOUT_S),
-            follow_redirects=False,
-            trust_env=False,  # a proxy from the environment would connect to unchecked addresses
-        )
+        transport = AiohttpTransport(limits=limits, trust_env=False)
         queue = ArqJobQueue(arq)
         deliverer = Deliverer(
             deliveries=deliveries,
             queue=queue,
-            http=http,
+            transport=transport,
             secrets=secrets,
             allowed=addresses.parse_networks(settings.webhook_allow_cidrs),
             clock=the_clock,
             retry_scale=settings.retry_scale,
         )
         name = f"{socket.gethostname()}-{os.getpid()}"
-        return cls(settings, the_clock, redis, arq, interrupts, deliveries, deliverer, queue, http, name)
+        return cls(settings, the_clock, redis, arq, interrupts, deliveries, deliverer, queue, transport, name)
 
     async def close(self) -> None:
         """Close every connection."""
-        await self.http.aclose()
+        await self.transport.aclose()
         await self.arq.aclose()
         await self.redis.aclose()
 

@@ -1,6 +1,7 @@
 """One webhook attempt: reload the interrupt, guard the address, POST the signed body, log the outcome."""
 
 import asyncio
+import functools
 import logging
 import random
 import socket
@@ -17,12 +18,14 @@ from service.domain.models import Attempt, Interrupt
 from service.jobs import JobQueue
 from service.store.deliveries import DeliveryStore
 from worker import webhooks
+from worker.batching import Batcher
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 10.0
 MAX_RESPONSE_BYTES = 64 * 1024
 USER_AGENT = "Interlock-Webhooks/1"
+_TIMEOUTS = {"timeout": {"connect": TIMEOUT_S, "read": TIMEOUT_S, "write": TIMEOUT_S, "pool": TIMEOUT_S}}
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -43,13 +46,20 @@ class Deliverer:
 
     deliveries: DeliveryStore
     queue: JobQueue
-    http: httpx.AsyncClient
+    transport: httpx.AsyncBaseTransport  # redirects are never followed: nothing above it would
     secrets: list[str]
     allowed: tuple[addresses.Network, ...]
     clock: Clock
     retry_scale: float = 1.0
     resolver: Resolver = resolve
     rng: random.Random = field(default_factory=random.Random)
+    _loads: Batcher[str, tuple[Interrupt | None, list[Attempt]]] = field(init=False)
+    _writes: Batcher[tuple[str, Attempt, str | None], None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # concurrent deliveries share round trips: one pipeline of loads, one transaction of logs + acks
+        self._loads = Batcher(self.deliveries.load_many)
+        self._writes = Batcher(self.deliveries.record_many)
 
     async def attempt(
         self, interrupt_id: str, version: int, number: int | None, *, manual: bool, entry_id: str | None = None
@@ -60,7 +70,7 @@ class Deliverer:
         when there is nothing to send (gone, no callback, not terminal). The outbox entry is
         acknowledged only once the attempt is logged and its retry (if any) is scheduled.
         """
-        record, prior = await self.deliveries.load(interrupt_id)
+        record, prior = await self._loads(interrupt_id)
         if record is None or record.callback_url is None or record.version != version:
             await self._ack(entry_id)
             return None
@@ -75,12 +85,13 @@ class Deliverer:
             return prior[-1] if prior else None
         attempt = await self._send(record, len(prior) + 1, manual=manual)
         if attempt.state == "retrying" and not manual:
-            await self.deliveries.record(interrupt_id, attempt)
+            await self._writes((interrupt_id, attempt, None))
             await self._follow_up(interrupt_id, version, attempt)
             await self._ack(entry_id)
         else:  # the common case: log and acknowledge in one transaction
-            await self.deliveries.record(interrupt_id, attempt, ack=entry_id)
-        log.info("webhook %s attempt %d: %s", interrupt_id, attempt.attempt, attempt.status_code or attempt.error)
+            await self._writes((interrupt_id, attempt, entry_id))
+        level = logging.DEBUG if attempt.state == "delivered" else logging.INFO  # failures are what operators read
+        log.log(level, "webhook %s attempt %d: %s", interrupt_id, attempt.attempt, attempt.status_code or attempt.error)
         return attempt
 
     async def _ack(self, entry_id: str | None) -> None:
@@ -145,12 +156,14 @@ class Deliverer:
             "webhook-signature": webhooks.signature(self.secrets, msg_id, timestamp, body),
             "host": urlsplit(url).netloc.rsplit("@", 1)[-1],
         }
-        request = self.http.build_request("POST", target, content=body, headers=headers, extensions=extensions)
-        response = await self.http.send(request, stream=True)
+        # straight to the transport: no cookies, auth or redirect handling to pay for (none is wanted)
+        request = httpx.Request("POST", target, content=body, headers=headers, extensions=extensions | _TIMEOUTS)
+        response = await self.transport.handle_async_request(request)
         try:
             read = 0
-            chunks = response.aiter_raw() if not response.is_stream_consumed else _nothing()
-            async for chunk in chunks:  # read at most 64 KiB of whatever the receiver says
+            # read at most 64 KiB of whatever the receiver says (in-memory transports hand it over read)
+            chunks = response.aiter_raw() if not response.is_stream_consumed else None
+            async for chunk in chunks or _empty():
                 read += len(chunk)
                 if read >= MAX_RESPONSE_BYTES:
                     break
@@ -165,9 +178,8 @@ class Deliverer:
         if literal is not None:
             candidates = [str(literal)]
         else:
-            parsed = httpx.URL(url)
             try:
-                candidates = await self.resolver(host, parsed.port or (443 if parsed.scheme == "https" else 80))
+                candidates = await self.resolver(host, _port_of(url))
             except OSError as exc:
                 raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from exc
         checked = [addresses.parse_address(a) for a in candidates]
@@ -177,15 +189,24 @@ class Deliverer:
                 raise Blocked(reason)
         if not checked:
             raise httpx.ConnectError(f"{host} resolves to no address")
-        parsed = httpx.URL(url)
-        extensions: dict[str, object] = {"sni_hostname": host} if parsed.scheme == "https" else {}
-        return parsed.copy_with(host=str(checked[0])), extensions
+        return _target(url, str(checked[0])), {"sni_hostname": host} if url[:6].lower() == "https:" else {}
 
 
-async def _nothing() -> AsyncIterator[bytes]:
-    """An empty body (a response already read in full, as in-memory transports give)."""
-    empty: tuple[bytes, ...] = ()
-    for chunk in empty:
+@functools.lru_cache(maxsize=4096)
+def _target(url: str, address: str) -> httpx.URL:
+    """`url` with its host replaced by `address` (cached: most callbacks repeat, and parsing is not free)."""
+    return httpx.URL(url).copy_with(host=address)
+
+
+def _port_of(url: str) -> int:
+    parsed = httpx.URL(url)
+    return parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+async def _empty() -> AsyncIterator[bytes]:
+    """No body chunks."""
+    nothing: tuple[bytes, ...] = ()
+    for chunk in nothing:
         yield chunk
 
 

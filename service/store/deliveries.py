@@ -90,27 +90,44 @@ class DeliveryStore:
     @translated
     async def load(self, interrupt_id: str) -> tuple[Interrupt | None, list[Attempt]]:
         """An interrupt (None when gone) and its webhook's attempts, in one round trip."""
+        [found] = await self.load_many([interrupt_id])
+        return found
+
+    @translated
+    async def load_many(self, interrupt_ids: list[str]) -> list[tuple[Interrupt | None, list[Attempt]]]:
+        """`load` for many interrupts in one pipeline."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(keys.interrupt(interrupt_id))
-            pipe.lrange(keys.attempts(interrupt_id), 0, -1)
-            fields, rows = await pipe.execute()
-        record = from_hash(interrupt_id, fields) if fields else None
-        return record, [_attempt_decoder.decode(row) for row in rows]
+            for interrupt_id in interrupt_ids:
+                pipe.hgetall(keys.interrupt(interrupt_id))
+                pipe.lrange(keys.attempts(interrupt_id), 0, -1)
+            replies = await pipe.execute()
+        found: list[tuple[Interrupt | None, list[Attempt]]] = []
+        for interrupt_id, fields, rows in zip(interrupt_ids, replies[0::2], replies[1::2], strict=True):
+            record = from_hash(interrupt_id, fields) if fields else None
+            found.append((record, [_attempt_decoder.decode(row) for row in rows]))
+        return found
 
     @translated
     async def record(self, interrupt_id: str, attempt: Attempt, *, ack: str | None = None) -> None:
         """Append an attempt to the log, keep the failed index in step, and acknowledge `ack`, atomically."""
+        await self.record_many([(interrupt_id, attempt, ack)])
+
+    @translated
+    async def record_many(self, items: list[tuple[str, Attempt, str | None]]) -> list[None]:
+        """`record` for many attempts in one transaction (group commit)."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            if ack is not None:
-                pipe.xack(keys.outbox(), GROUP, ack)
-                pipe.xdel(keys.outbox(), ack)
-            pipe.rpush(keys.attempts(interrupt_id), _encoder.encode(attempt))
-            pipe.pexpire(keys.attempts(interrupt_id), self._retention)
-            if attempt.state == "failed":
-                pipe.zadd(keys.failed_deliveries(), {interrupt_id: attempt.at})
-            elif attempt.state == "delivered":
-                pipe.zrem(keys.failed_deliveries(), interrupt_id)
+            for interrupt_id, attempt, ack in items:
+                if ack is not None:
+                    pipe.xack(keys.outbox(), GROUP, ack)
+                    pipe.xdel(keys.outbox(), ack)
+                pipe.rpush(keys.attempts(interrupt_id), _encoder.encode(attempt))
+                pipe.pexpire(keys.attempts(interrupt_id), self._retention)
+                if attempt.state == "failed":
+                    pipe.zadd(keys.failed_deliveries(), {interrupt_id: attempt.at})
+                elif attempt.state == "delivered":
+                    pipe.zrem(keys.failed_deliveries(), interrupt_id)
             await pipe.execute()
+        return [None] * len(items)
 
     @translated
     async def attempts(self, interrupt_id: str) -> list[Attempt]:

@@ -114,11 +114,11 @@ async def test_no_connection_is_ever_made_to_a_blocked_address(worker_url: str) 
     clock = SystemClock()
     interrupts = InterruptStore(redis, clock, retention_ms=60_000)
     deliveries = DeliveryStore(redis, retention_ms=60_000)
-    async with httpx.AsyncClient(transport=httpx.MockTransport(transport)) as http:
+    async with httpx.MockTransport(transport) as mock:
         deliverer = Deliverer(
             deliveries=deliveries,
             queue=NoRetries(),
-            http=http,
+            transport=mock,
             secrets=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
             allowed=(),
             clock=clock,
