@@ -115,17 +115,20 @@ class DeliveryStore:
     @translated
     async def record_many(self, items: list[tuple[str, Attempt, str | None]]) -> list[None]:
         """`record` for many attempts in one transaction (group commit)."""
+        acks = [ack for _, _, ack in items if ack is not None]
+        delivered = [interrupt_id for interrupt_id, attempt, _ in items if attempt.state == "delivered"]
+        failed = {interrupt_id: attempt.at for interrupt_id, attempt, _ in items if attempt.state == "failed"}
         async with self._redis.pipeline(transaction=True) as pipe:
-            for interrupt_id, attempt, ack in items:
-                if ack is not None:
-                    pipe.xack(keys.outbox(), GROUP, ack)
-                    pipe.xdel(keys.outbox(), ack)
+            for interrupt_id, attempt, _ in items:
                 pipe.rpush(keys.attempts(interrupt_id), _encoder.encode(attempt))
                 pipe.pexpire(keys.attempts(interrupt_id), self._retention)
-                if attempt.state == "failed":
-                    pipe.zadd(keys.failed_deliveries(), {interrupt_id: attempt.at})
-                elif attempt.state == "delivered":
-                    pipe.zrem(keys.failed_deliveries(), interrupt_id)
+            if acks:  # one command for the whole batch: fewer replies to read back
+                pipe.xack(keys.outbox(), GROUP, *acks)
+                pipe.xdel(keys.outbox(), *acks)
+            if delivered:
+                pipe.zrem(keys.failed_deliveries(), *delivered)
+            if failed:
+                pipe.zadd(keys.failed_deliveries(), failed)
             await pipe.execute()
         return [None] * len(items)
 
