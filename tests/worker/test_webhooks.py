@@ -8,6 +8,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from service.embedded import free_port
 from service.settings import Settings
 from tests.receivers import Receiver
 from tests.worker.conftest import worker_running
@@ -159,3 +160,21 @@ async def test_redeliver_and_deliveries_errors(api: Client, receiver: Receiver) 
     assert bad.status_code == 400
     assert "state" in bad.json()["error"]
     assert (await api.get(f"/interrupts/{pending}/deliveries")).json() == []
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.usefixtures("worker")
+async def test_network_errors_are_retried_with_the_error_logged(api: Client) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/nobody-listens"
+    interrupt_id = (await api.post("/interrupts", json=BODY | {"callbackUrl": closed})).json()["interruptId"]
+    await api.delete(f"/interrupts/{interrupt_id}")
+    while True:  # poll the log (bounded by the test timeout), letting the worker in this loop run
+        log = (await api.get(f"/interrupts/{interrupt_id}/deliveries")).json()
+        if len(log) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    assert [(a["attempt"], a["statusCode"], a["state"]) for a in log[:2]] == [
+        (1, None, "retrying"),
+        (2, None, "retrying"),
+    ]
+    assert all(a["error"] for a in log[:2])
