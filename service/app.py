@@ -14,6 +14,7 @@ from service.api.deliveries import DeliveryController, FailedDeliveryController
 from service.api.deps import Services
 from service.api.health import HealthController
 from service.api.interrupts import AnalyticsController, InterruptController
+from service.api.loops import LoopController, root
 from service.api.metrics import metrics, registry_for
 from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
@@ -25,6 +26,7 @@ from service.store.connection import RedisFactory, redis_factory_for
 from service.store.deliveries import DeliveryStore
 from service.store.health import HealthProbe
 from service.store.interrupts import InterruptStore
+from service.store.loops import LoopStore
 from service.store.notifications import changes
 
 
@@ -52,6 +54,7 @@ def create_app(
             interrupts=InterruptStore(redis, the_clock, retention_ms=settings.retention_ms),
             health=HealthProbe(redis),
             deliveries=DeliveryStore(redis, retention_ms=settings.retention_ms),
+            loops=LoopStore(redis, the_clock, retention_ms=settings.retention_ms),
             hub=hub,
             metrics=registry_for(hub),
         )
@@ -78,6 +81,8 @@ def create_app(
             AnalyticsController,
             DeliveryController,
             FailedDeliveryController,
+            LoopController,
+            root,
             HealthController,
             openapi_json,
             metrics,

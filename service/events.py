@@ -7,7 +7,8 @@ down, is never missed.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TypeVar
 
 import msgspec
 
@@ -15,6 +16,8 @@ from service.clock import Clock
 from service.domain import machine
 from service.domain.models import Interrupt
 from service.store.interrupts import InterruptStore
+
+T = TypeVar("T")
 
 
 class WaiterHub:
@@ -76,26 +79,50 @@ async def _wait(event: asyncio.Event, seconds: float) -> bool:
     return event.is_set()
 
 
-async def wait_while_pending(
-    store: InterruptStore, hub: WaiterHub, clock: Clock, interrupt_id: str, seconds: float
-) -> Interrupt:
-    """The interrupt once it is no longer pending, or as it is after `seconds` (404 before any waiting)."""
-    record = await store.get(interrupt_id)
-    if record.status_at(clock.now_ms()) != machine.PENDING:
+async def wait_for_change(
+    hub: WaiterHub,
+    key: str,
+    read: Callable[[], Awaitable[T]],
+    is_pending: Callable[[T], bool],
+    deadline_ms: Callable[[T], int],
+    clock: Clock,
+    seconds: float,
+) -> T:
+    """The record once `is_pending` is false, or as it is after `seconds` (read errors raise before waiting).
+
+    Registers with the hub first, then reads, and re-reads after every wake-up; it also wakes at the
+    record's deadline, when it reads differently even if nothing is published.
+    """
+    record = await read()
+    if not is_pending(record):
         return record
     loop = asyncio.get_running_loop()
     give_up = loop.time() + seconds
-    with hub.watch(interrupt_id) as changed:
-        record = await store.get(interrupt_id)  # registered first, then read: nothing slips between
-        while record.status_at(clock.now_ms()) == machine.PENDING and not hub.closing:
-            # wake at the deadline too: the interrupt reads expired then, even if nothing is published
-            remaining = min(give_up - loop.time(), (record.expires_at - clock.now_ms()) / 1000)
+    with hub.watch(key) as changed:
+        record = await read()  # registered first, then read: nothing slips between
+        while is_pending(record) and not hub.closing:
+            remaining = min(give_up - loop.time(), (deadline_ms(record) - clock.now_ms()) / 1000)
             if remaining <= 0:
                 break
             changed.clear()
             await _wait(changed, remaining)
-            record = await store.get(interrupt_id)
+            record = await read()
     return record
+
+
+async def wait_while_pending(
+    store: InterruptStore, hub: WaiterHub, clock: Clock, interrupt_id: str, seconds: float
+) -> Interrupt:
+    """The interrupt once it is no longer pending, or as it is after `seconds` (404 before any waiting)."""
+    return await wait_for_change(
+        hub,
+        interrupt_id,
+        lambda: store.get(interrupt_id),
+        lambda record: record.status_at(clock.now_ms()) == machine.PENDING,
+        lambda record: record.expires_at,
+        clock,
+        seconds,
+    )
 
 
 class Frame(msgspec.Struct, frozen=True, kw_only=True):

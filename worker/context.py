@@ -18,6 +18,7 @@ from service.settings import Settings
 from service.store.connection import redis_factory_for
 from service.store.deliveries import DeliveryStore
 from service.store.interrupts import InterruptStore
+from service.store.loops import LoopStore
 from worker import webhooks
 from worker.delivery import Deliverer
 
@@ -33,6 +34,7 @@ class Deps:
     redis: Redis
     arq: ArqRedis
     interrupts: InterruptStore
+    loops: LoopStore
     deliveries: DeliveryStore
     deliverer: Deliverer
     queue: ArqJobQueue
@@ -46,6 +48,7 @@ class Deps:
         redis = redis_factory_for(settings)()
         arq = await create_pool(RedisSettings.from_dsn(settings.redis_url or ""))
         interrupts = InterruptStore(redis, the_clock, retention_ms=settings.retention_ms)
+        loops = LoopStore(redis, the_clock, retention_ms=settings.retention_ms)
         deliveries = DeliveryStore(redis, retention_ms=settings.retention_ms)
         secrets = webhooks.secrets_from(settings.webhook_secret or await deliveries.secret())
         # httpx's transport API over aiohttp's connection pool: httpcore's pool cost ~3x the CPU per
@@ -63,7 +66,7 @@ class Deps:
             retry_scale=settings.retry_scale,
         )
         name = f"{socket.gethostname()}-{os.getpid()}"
-        return cls(settings, the_clock, redis, arq, interrupts, deliveries, deliverer, queue, transport, name)
+        return cls(settings, the_clock, redis, arq, interrupts, loops, deliveries, deliverer, queue, transport, name)
 
     async def close(self) -> None:
         """Close every connection."""

@@ -9,24 +9,38 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from service.clock import Clock
 from service.domain.errors import StoreUnavailable
-from service.store.interrupts import InterruptStore
 
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 0.25
 BATCH = 256
 
-Expire = Callable[[str], Awaitable[object]]
+
+class Deadlines(Protocol):
+    """A kind of record with deadlines: interrupts, loops."""
+
+    def due(self, now_ms: int, *, limit: int) -> Awaitable[list[str]]:
+        """Ids whose deadline has passed."""
+        ...
+
+    def expire(self, record_id: str, /) -> Awaitable[object]:
+        """Record the expiry (a compare-and-set: a no-op when something else ended it first)."""
+        ...
+
+    def next_deadline(self) -> Awaitable[int | None]:
+        """The earliest deadline still pending (ms)."""
+        ...
 
 
 class DeadlineSweeper:
-    """Expires every interrupt whose deadline has passed, in batches, then sleeps until the next one."""
+    """Expires every record whose deadline has passed, in batches, then sleeps until the next deadline."""
 
-    def __init__(self, interrupts: InterruptStore, clock: Clock, *, on_tick: Callable[[], Awaitable[None]]) -> None:
-        self._interrupts = interrupts
+    def __init__(self, kinds: list[Deadlines], clock: Clock, *, on_tick: Callable[[], Awaitable[None]]) -> None:
+        self._kinds = kinds
         self._clock = clock
         self._on_tick = on_tick
         self.expired = 0
@@ -45,15 +59,21 @@ class DeadlineSweeper:
                     await asyncio.wait_for(stop.wait(), pause)
 
     async def sweep_once(self) -> float:
-        """Expire one batch of due interrupts; how long to sleep before the next sweep."""
+        """Expire one batch of due records of each kind; how long to sleep before the next sweep."""
+        pause = SWEEP_EVERY_S
+        for kind in self._kinds:
+            pause = min(pause, await self._sweep(kind))
+        return pause
+
+    async def _sweep(self, kind: Deadlines) -> float:
         now = self._clock.now_ms()
-        due = await self._interrupts.due(now, limit=BATCH)
+        due = await kind.due(now, limit=BATCH)
         if due:
-            done = await asyncio.gather(*(self._interrupts.expire(i) for i in due))
-            self.expired += sum(1 for d in done if d is not None)
+            done = await asyncio.gather(*(kind.expire(i) for i in due))
+            self.expired += sum(1 for d in done if d)
             if len(due) == BATCH:
                 return 0.0
-        upcoming = await self._interrupts.next_deadline()
+        upcoming = await kind.next_deadline()
         if upcoming is None:
             return SWEEP_EVERY_S
         return min(SWEEP_EVERY_S, max(0.0, (upcoming - self._clock.now_ms()) / 1000))

@@ -48,7 +48,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
             loop.add_signal_handler(sig, stop.set)
     deps = await Deps.open(settings, clock)
     worker = arq_worker(deps)
-    sweeper = DeadlineSweeper(deps.interrupts, deps.clock, on_tick=_pruner(deps))
+    sweeper = DeadlineSweeper([deps.interrupts, deps.loops], deps.clock, on_tick=_pruner(deps))
     consumer = OutboxConsumer(deps.deliveries, deps.deliverer, name=deps.name)
     parts = [
         asyncio.create_task(consumer.run(stop), name="outbox"),

@@ -13,6 +13,7 @@ from service.settings import Settings
 from service.store.deliveries import DeliveryStore
 from service.store.health import HealthProbe
 from service.store.interrupts import InterruptStore
+from service.store.loops import LoopStore
 
 
 @dataclass(slots=True)
@@ -24,6 +25,7 @@ class Services:
     interrupts: InterruptStore
     health: HealthProbe
     deliveries: DeliveryStore
+    loops: LoopStore
     hub: WaiterHub
     metrics: CollectorRegistry
 

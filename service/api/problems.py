@@ -35,6 +35,10 @@ TABLE: dict[type[errors.InterlockError], tuple[int, str, str]] = {
     errors.AlreadyDecided: (409, "already-decided", "Interrupt already decided"),
     errors.CannotCancel: (409, "cannot-cancel", "Interrupt cannot be cancelled"),
     errors.NothingToDeliver: (409, "nothing-to-deliver", "Nothing to deliver"),
+    errors.LoopNotFound: (404, "loop-not-found", "Loop not found"),
+    errors.PromiseNotFound: (404, "promise-not-found", "Promise not found"),
+    errors.PromiseConflict: (409, "promise-conflict", "Promise cannot take this decision"),
+    errors.LoopPending: (409, "loop-pending", "Loop is still pending"),
     errors.IdempotencyConflict: (422, "idempotency-key-reused", "Idempotency-Key reused"),
     errors.StoreUnavailable: (503, "store-unavailable", "Service unavailable"),
 }

@@ -102,3 +102,28 @@ class StoreUnavailable(InterlockError):
 
 class NothingToDeliver(InterruptConflict):
     """A redelivery was asked for an interrupt that has no webhook to send (pending, or no callbackUrl)."""
+
+
+class LoopNotFound(InterlockError):
+    """The loop id is unknown, malformed, or past retention."""
+
+    def __init__(self) -> None:
+        super().__init__("Loop not found")
+
+
+class PromiseNotFound(InterlockError):
+    """The promise id is unknown, malformed, or past retention."""
+
+    def __init__(self) -> None:
+        super().__init__("Promise not found")
+
+
+class PromiseConflict(InterlockError):
+    """A decision that contradicts the promise's state: decided otherwise, timed out, or the loop ended."""
+
+
+class LoopPending(InterlockError):
+    """The loop's result was asked for before the loop resolved."""
+
+    def __init__(self) -> None:
+        super().__init__("Loop is still pending: no result yet")

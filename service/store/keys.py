@@ -91,3 +91,18 @@ def attempts(interrupt_id: str) -> str:
 def failed_deliveries() -> str:
     """The sorted set of interrupt ids whose webhook failed for good, scored by when (ms)."""
     return f"{PREFIX}:deliveries:failed"
+
+
+def loop(loop_id: str) -> str:
+    """The hash holding one loop and its participants' promises."""
+    return f"{PREFIX}:{{{loop_id}}}:loop"
+
+
+def promise(promise_id: str) -> str:
+    """Which loop and participant a promise id belongs to (`<loopId> <index>`)."""
+    return f"{PREFIX}:{{{promise_id}}}:promise"
+
+
+def loop_deadlines() -> str:
+    """The sorted set of pending loop ids scored by deadline (ms): swept by the worker."""
+    return f"{PREFIX}:loop-deadlines"

@@ -6,17 +6,19 @@ from importlib import resources
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-_PRELUDE = "_lib.lua"
-_WITH_PRELUDE = frozenset({"decide", "cancel", "expire"})
+# scripts that share helpers get them prepended: the interrupt transitions and the loop transitions
+_PRELUDES = {"decide": "_lib.lua", "cancel": "_lib.lua", "expire": "_lib.lua"} | {
+    "loop_resolve": "_loop.lua",
+    "loop_expire": "_loop.lua",
+}
 
 
 def source(name: str) -> str:
     """The full source of script `name`, with the shared helpers prepended where it uses them."""
     folder = resources.files("service.store") / "lua"
     body = (folder / f"{name}.lua").read_text()
-    if name in _WITH_PRELUDE:
-        return (folder / _PRELUDE).read_text() + "\n" + body
-    return body
+    prelude = _PRELUDES.get(name)
+    return (folder / prelude).read_text() + "\n" + body if prelude else body
 
 
 @dataclass(frozen=True, slots=True)

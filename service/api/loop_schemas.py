@@ -1,0 +1,169 @@
+"""Wire Structs of the loop API (intheloop.run field names) and the validation of its request bodies."""
+
+import re
+from typing import Any
+
+import msgspec
+
+from service.domain.errors import InvalidField, MalformedJson
+from service.domain.loops import NewLoop
+
+MAX_PARTICIPANTS = 100
+MAX_TIMEOUT_MS = 2_592_000_000  # 30 days, as for interrupts
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+_any_decoder = msgspec.json.Decoder()
+
+
+class ParticipantLinks(msgspec.Struct, kw_only=True):
+    """One participant of a created loop with their two links."""
+
+    email: str
+    promise_id: str
+    accept_link: str
+    reject_link: str
+
+
+class LoopData(msgspec.Struct, kw_only=True):
+    """data.loop_data of a create."""
+
+    loop_id: str
+    loop_name: str
+    loop_description: str
+    participant_timeout: int
+    participants: list[ParticipantLinks]
+    policy: Any = "all"
+
+
+class ParticipantResult(msgspec.Struct, kw_only=True):
+    """One participant in a loop's result, in input order."""
+
+    email: str
+    promise_id: str
+    accept: bool | None
+    state: str
+
+
+class LoopResult(msgspec.Struct, kw_only=True):
+    """A decided loop's result."""
+
+    status: str
+    message: str
+    results: list[ParticipantResult]
+
+
+class LoopStatus(msgspec.Struct, kw_only=True):
+    """data of GET /v1/loop/status/{loopId}."""
+
+    loop_id: str
+    state: str
+    resolved: bool
+    status: str
+    message: str
+    result: LoopResult | None
+
+
+class LoopResultData(msgspec.Struct, kw_only=True):
+    """data of GET /v1/loop/result/{loopId}."""
+
+    loop_id: str
+    state: str
+    result: LoopResult
+
+
+class ResolveData(msgspec.Struct, kw_only=True):
+    """data of a resolve."""
+
+    promise_id: str
+    state: str
+
+
+class Envelope(msgspec.Struct, kw_only=True):
+    """The intheloop.run response envelope."""
+
+    success: bool
+    message: str
+    data: Any
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object; MalformedJson or InvalidField otherwise."""
+    try:
+        data = _any_decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise MalformedJson(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise InvalidField("request body must be a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], name: str, *, limit: int, empty_ok: bool) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or (not empty_ok and not value.strip()) or len(value) > limit:
+        rule = "a string" if empty_ok else "a non-empty string"
+        raise InvalidField(f"{name} must be {rule} of at most {limit} characters", field=name)
+    return value
+
+
+def _participants(data: dict[str, Any]) -> tuple[str, ...]:
+    value = data.get("participants")
+    rule = f"participants must be an array of 1 to {MAX_PARTICIPANTS} distinct email addresses"
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_PARTICIPANTS:
+        raise InvalidField(rule, field="participants")
+    for email in value:
+        if not isinstance(email, str) or len(email) > 254 or not _EMAIL.match(email):
+            raise InvalidField(f"{rule}; {email!r} is not one", field="participants")
+    if len({e.lower() for e in value}) != len(value):
+        raise InvalidField(f"{rule}; an address appears twice", field="participants")
+    return tuple(value)
+
+
+def _timeout(data: dict[str, Any]) -> int:
+    value = data.get("participant_timeout")
+    if type(value) is not int or not 0 < value <= MAX_TIMEOUT_MS:
+        raise InvalidField(
+            f"participant_timeout must be a positive integer of milliseconds, at most {MAX_TIMEOUT_MS}",
+            field="participant_timeout",
+        )
+    return value
+
+
+def _policy(data: dict[str, Any], n: int) -> str:
+    value = data.get("policy", "all")
+    if value in ("all", "any"):
+        return str(value)
+    k = value.get("quorum") if isinstance(value, dict) and len(value) == 1 else None
+    if type(k) is not int or not 1 <= k <= n:
+        raise InvalidField(
+            f'policy must be "all", "any" or {{"quorum": k}} with k between 1 and {n} (the participants)',
+            field="policy",
+        )
+    return f"quorum:{k}"
+
+
+def decode_loop(body: bytes) -> NewLoop:
+    """Validate a create body into a NewLoop; InvalidField names the field and its rule."""
+    data = json_object(body)
+    if "callback_url" in data:
+        raise InvalidField("callback_url: loop webhooks are not available yet", field="callback_url")
+    participants = _participants(data)
+    return NewLoop(
+        name=_text(data, "loop_name", limit=200, empty_ok=False),
+        description=_text(data, "loop_description", limit=10_000, empty_ok=True),
+        participants=participants,
+        timeout_ms=_timeout(data),
+        policy=_policy(data, len(participants)),
+    )
+
+
+def decode_accept(raw: object) -> bool:
+    """`accept` from a query string, form field or JSON value: true/false only."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise InvalidField("accept must be true or false", field="accept")
+
+
+def policy_view(policy: str) -> Any:
+    """The policy as the create body spelled it."""
+    return {"quorum": int(policy.removeprefix("quorum:"))} if policy.startswith("quorum:") else policy

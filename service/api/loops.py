@@ -1,0 +1,206 @@
+"""The intheloop.run loop routes: create, resolve (link or POST), status (with ?wait=N), result, and `/`."""
+
+import html
+from importlib.metadata import version
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, QueryParameter
+
+from service.api import loop_schemas as ls
+from service.api.auth import ANONYMOUS, SCOPE_KEY
+from service.api.deps import services
+from service.api.io import idempotency_key, is_json_content_type, json_body, json_response, raw_header
+from service.api.openapi import documented
+from service.domain import loops
+from service.domain.errors import InvalidField, LoopPending
+from service.domain.loops import Loop
+from service.events import wait_for_change
+
+Req = Request[Any, Any, Any]
+
+
+def _links(base_url: str, promise_id: str) -> tuple[str, str]:
+    link = f"{base_url}/v1/loop/participant/resolve/{promise_id}"
+    return f"{link}?accept=true", f"{link}?accept=false"
+
+
+def _result(loop: Loop) -> ls.LoopResult:
+    results = [ls.ParticipantResult(email=p.email, promise_id=p.promise_id, accept=p.accept, state=p.state)
+               for p in loop.participants]  # fmt: skip
+    return ls.LoopResult(status=loop.status, message=loop.message or "", results=results)
+
+
+def status_view(loop: Loop) -> ls.LoopStatus:
+    """Data of the status route for a loop as seen now."""
+    done = loop.status != loops.PENDING
+    waiting = sum(1 for p in loop.participants if p.state == loops.PENDING)
+    return ls.LoopStatus(
+        loop_id=loop.id,
+        state="RESOLVED" if done else "PENDING",
+        resolved=done,
+        status=loop.status,
+        message=loop.message or "" if done else f"waiting on {waiting} of {len(loop.participants)} participant(s)",
+        result=_result(loop) if done else None,
+    )
+
+
+def _ok(message: str, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+    return json_response(ls.Envelope(success=True, message=message, data=data), status, headers)
+
+
+def _wants_page(request: Req) -> bool:
+    """A browser following the link (HTML before JSON in Accept): it gets a page, never a state change."""
+    accept = (raw_header(request, b"accept") or "").lower()
+    return "text/html" in accept and "application/json" not in accept
+
+
+async def _accept_of(request: Req) -> bool:
+    """`accept` from a JSON body, a form field or the query string."""
+    body = await request.body()
+    content_type = raw_header(request, b"content-type")
+    if body.strip() and is_json_content_type(content_type):
+        data = ls.json_object(body)
+        if "accept" in data:
+            return ls.decode_accept(data["accept"])
+    elif body.strip() and (content_type or "").startswith("application/x-www-form-urlencoded"):
+        form = parse_qs(body.decode(errors="replace"))
+        if "accept" in form:
+            return ls.decode_accept(form["accept"][0])
+    query = request.query_params.get("accept")
+    if query is None:
+        raise InvalidField("accept must be true or false", field="accept")
+    return ls.decode_accept(query)
+
+
+class LoopController(Controller):
+    """/v1/loop: many participants, one outcome."""
+
+    path = "/v1/loop"
+    tags = ["loops"]
+
+    @post("/create", status_code=201, opt=documented(None, ls.Envelope, 201))
+    async def create(self, request: Req) -> Response[bytes]:
+        """Start a loop: each participant gets a promise with accept and reject links."""
+        svc = services(request)
+        new = ls.decode_loop(await json_body(request))
+        key = idempotency_key(request)
+        scope = request.scope.get("state", {}).get(SCOPE_KEY, ANONYMOUS)
+        made = await svc.loops.create(new, idempotency=(f"loop:{scope}", key) if key else None)
+        participants = []
+        for email, promise_id in zip(new.participants, made.promise_ids, strict=True):
+            accept_link, reject_link = _links(svc.settings.base_url, promise_id)
+            participants.append(ls.ParticipantLinks(email=email, promise_id=promise_id, accept_link=accept_link,
+                                                    reject_link=reject_link))  # fmt: skip
+        data = ls.LoopData(
+            loop_id=made.id,
+            loop_name=new.name,
+            loop_description=new.description,
+            participant_timeout=new.timeout_ms,
+            participants=participants,
+            policy=ls.policy_view(new.policy),
+        )
+        headers = {"Idempotent-Replayed": "true"} if made.replayed else None
+        return _ok("Loop created", {"loop_data": data}, 201, headers)
+
+    @get("/participant/resolve/{promise_id:str}", opt=documented(None, ls.Envelope))
+    async def resolve_link(self, request: Req, promise_id: FromPath[str]) -> Response[Any]:
+        """The link a participant clicks: a browser gets a confirmation page; a JSON client resolves."""
+        svc = services(request)
+        if _wants_page(request):
+            loop_id, index = await svc.loops.locate(promise_id)
+            loop = (await svc.loops.get(loop_id)).at(svc.clock.now_ms())
+            return _confirm_page(loop, index, request.query_params.get("accept"))
+        return await self._resolve(request, promise_id)
+
+    @post("/participant/resolve/{promise_id:str}", status_code=200, opt=documented(None, ls.Envelope))
+    async def resolve(self, request: Req, promise_id: FromPath[str]) -> Response[bytes]:
+        """Accept or reject one promise (`accept` in a JSON body, a form field or the query)."""
+        return await self._resolve(request, promise_id)
+
+    async def _resolve(self, request: Req, promise_id: str) -> Response[bytes]:
+        svc = services(request)
+        await svc.loops.locate(promise_id)  # 404 before 400
+        done = await svc.loops.resolve(promise_id, await _accept_of(request))
+        return _ok("Promise resolved", ls.ResolveData(promise_id=done.promise_id, state=loops.RESOLVED))
+
+    @get("/status/{loop_id:str}", opt=documented(None, ls.Envelope))
+    async def status(
+        self, request: Req, loop_id: FromPath[str], wait: Annotated[float | None, QueryParameter(gt=0)] = None
+    ) -> Response[bytes]:
+        """Where the loop stands; `?wait=N` holds the answer until it resolves (≤ N s)."""
+        svc = services(request)
+        if wait is None:
+            loop = await svc.loops.get(loop_id)
+        else:
+            loop = await wait_for_change(
+                svc.hub,
+                loop_id,
+                lambda: svc.loops.get(loop_id),
+                lambda found: found.at(svc.clock.now_ms()).status == loops.PENDING,
+                lambda found: found.deadline,
+                svc.clock,
+                min(wait, svc.settings.wait_cap_s),
+            )
+        return _ok("Loop status", status_view(loop.at(svc.clock.now_ms())))
+
+    @get("/result/{loop_id:str}", opt=documented(None, ls.Envelope))
+    async def result(self, request: Req, loop_id: FromPath[str]) -> Response[bytes]:
+        """The decided loop's outcome with every participant, in input order; 409 while pending."""
+        svc = services(request)
+        loop = (await svc.loops.get(loop_id)).at(svc.clock.now_ms())
+        if loop.status == loops.PENDING:
+            raise LoopPending()
+        return _ok("Loop result", ls.LoopResultData(loop_id=loop.id, state="RESOLVED", result=_result(loop)))
+
+
+@get("/", opt=documented(None, ls.Envelope))
+async def root(request: Req) -> Response[bytes]:
+    """Service metadata and the endpoint map."""
+    svc = services(request)
+    endpoints = {
+        "create_loop": "POST /v1/loop/create",
+        "resolve_promise": "GET|POST /v1/loop/participant/resolve/{promiseId}",
+        "loop_status": "GET /v1/loop/status/{loopId}",
+        "loop_result": "GET /v1/loop/result/{loopId}",
+        "interrupts": "POST /interrupts",
+        "docs": "GET /docs",
+        "openapi": "GET /openapi.json",
+        "health": "GET /health",
+    }
+    data = {
+        "name": "Interlock",
+        "version": version("interlock"),
+        "environment": "auth" if svc.settings.auth_enabled else "open",
+        "base_url": svc.settings.base_url,
+        "endpoints": endpoints,
+    }
+    return _ok("Interlock: human-in-the-loop loops and interrupts", data)
+
+
+def _confirm_page(loop: Loop, index: int, accept: str | None) -> Response[str]:
+    """A minimal confirmation page: the click decides nothing until its button POSTs."""
+    participant = loop.participants[index]
+    wants = "accept" if (accept or "").lower() == "true" else "reject"
+    if loop.status != loops.PENDING or participant.state != loops.PENDING:
+        body = f"<p>This promise is {html.escape(participant.state)}; the loop is {html.escape(loop.status)}.</p>"
+    else:
+        body = (
+            f'<form method="post" action="?accept={"true" if wants == "accept" else "false"}">'
+            f"<p>{html.escape(participant.email)}: {wants} this request?</p>"
+            f'<button type="submit">Confirm: {wants}</button></form>'
+        )
+    page = (
+        "<!doctype html><html><head><meta charset=utf-8><title>"
+        f"{html.escape(loop.name)}</title></head><body><h1>{html.escape(loop.name)}</h1>"
+        f"<p>{html.escape(loop.description)}</p>{body}</body></html>"
+    )
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+        "X-Robots-Tag": "noindex",
+    }
+    return Response(page, media_type="text/html", headers=headers)

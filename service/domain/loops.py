@@ -1,0 +1,96 @@
+"""Loops (the intheloop.run model): N participants, one promise each, one outcome decided by a policy.
+
+A policy is a quorum k of accepts: `all` is k = n (the original rule), `any` is k = 1. The
+outcome is declared as soon as it is certain — k accepts, or too few promises left open to reach
+k — and the remaining promises are then closed. `service/store/lua/_loop.lua` applies the same
+rule atomically; `tests/store/test_loops_parity.py` checks they agree.
+"""
+
+import msgspec
+
+PENDING, ACCEPTED, REJECTED = "PENDING", "ACCEPTED", "REJECTED"
+RESOLVED, TIMED_OUT, CANCELLED = "RESOLVED", "REJECTED_TIMEDOUT", "CANCELLED"  # promise states
+
+
+def quorum(policy: str, n: int) -> int:
+    """The accepts needed under `policy` (`all`, `any` or `quorum:k`) with n participants."""
+    if policy == "all":
+        return n
+    if policy == "any":
+        return 1
+    return int(policy.removeprefix("quorum:"))
+
+
+def outcome(k: int, n: int, accepts: int, refusals: int) -> str:
+    """ACCEPTED once k accepted, REJECTED once k is out of reach (refusals are rejects and timeouts)."""
+    if accepts >= k:
+        return ACCEPTED
+    if accepts + (n - accepts - refusals) < k:
+        return REJECTED
+    return PENDING
+
+
+def message(policy: str, k: int, status: str, cause: str) -> str:
+    """The sentence for a decided loop, from its policy and what decided it (accepted, rejected, timedout)."""
+    if status == ACCEPTED:
+        return {"all": "all participants accepted", "any": "a participant accepted"}.get(
+            policy, f"quorum of {k} accepts reached"
+        )
+    if policy == "all":
+        return "participant timed out" if cause == "timedout" else "participant rejected"
+    if policy == "any":
+        return "no participant accepted"
+    return f"quorum of {k} accepts can no longer be reached"
+
+
+class NewLoop(msgspec.Struct, frozen=True, kw_only=True):
+    """A validated request to create a loop."""
+
+    name: str
+    description: str
+    participants: tuple[str, ...]
+    timeout_ms: int
+    policy: str = "all"
+
+
+class Participant(msgspec.Struct, frozen=True, kw_only=True):
+    """One participant's promise as stored."""
+
+    email: str
+    promise_id: str
+    state: str
+    accept: bool | None
+    decided_at: int | None = None
+
+
+class Loop(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored loop."""
+
+    id: str
+    name: str
+    description: str
+    timeout_ms: int
+    policy: str
+    status: str
+    message: str | None
+    created_at: int
+    deadline: int
+    version: int
+    participants: tuple[Participant, ...]
+
+    def at(self, now_ms: int) -> "Loop":
+        """The loop as a reader sees it at `now_ms`: past its deadline, open promises read timed out."""
+        if self.status != PENDING or now_ms < self.deadline:
+            return self
+        parts = tuple(
+            msgspec.structs.replace(p, state=TIMED_OUT, accept=False) if p.state == PENDING else p
+            for p in self.participants
+        )
+        return msgspec.structs.replace(
+            self, status=REJECTED, participants=parts, message=message(self.policy, self.k, REJECTED, "timedout")
+        )
+
+    @property
+    def k(self) -> int:
+        """The accepts this loop needs."""
+        return quorum(self.policy, len(self.participants))
