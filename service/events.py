@@ -8,14 +8,15 @@ down, is never missed.
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import TypeVar
-
-import msgspec
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from service.clock import Clock
-from service.domain import machine
+from service.domain import loops, machine
+from service.domain.loops import Loop
 from service.domain.models import Interrupt
 from service.store.interrupts import InterruptStore
+from service.store.loops import LoopStore
 
 T = TypeVar("T")
 
@@ -125,11 +126,12 @@ async def wait_while_pending(
     )
 
 
-class Frame(msgspec.Struct, frozen=True, kw_only=True):
+@dataclass(frozen=True, slots=True)
+class Frame(Generic[T]):
     """One thing to send on a stream: a state with its event id, or (record None) a keep-alive ping."""
 
     event_id: int | None = None
-    record: Interrupt | None = None
+    record: T | None = None
 
 
 def event_id_of(record: Interrupt, now_ms: int) -> int:
@@ -138,26 +140,78 @@ def event_id_of(record: Interrupt, now_ms: int) -> int:
     return record.version + 1 if due else record.version
 
 
-async def interrupt_frames(
-    store: InterruptStore, hub: WaiterHub, clock: Clock, interrupt_id: str, last_id: int | None, ping_s: float
-) -> AsyncIterator[Frame]:
-    """The current state (unless `last_id` already has it), then each change, ending after a terminal one.
+async def state_frames(
+    hub: WaiterHub,
+    key: str,
+    read: Callable[[], Awaitable[T]],
+    event_id: Callable[[T, int], int],
+    is_open: Callable[[T, int], bool],
+    deadline_ms: Callable[[T], int],
+    clock: Clock,
+    last_id: int | None,
+    ping_s: float,
+) -> AsyncIterator[Frame[T]]:
+    """The current state (unless `last_id` already has it), then each change, ending once closed.
 
-    Every state of an interrupt is rebuilt from its hash (version 1 is the creation, the only later
-    change is the terminal one), so a client resuming with `Last-Event-ID` gets exactly what it missed.
+    A state's event id is its version; a reader that missed versions gets the latest state, which
+    carries everything the missed ones did (states only grow more decided).
     """
     sent = last_id or 0
-    with hub.watch(interrupt_id) as changed:
+    with hub.watch(key) as changed:
         while True:
-            record = await store.get(interrupt_id)
+            record = await read()
             now = clock.now_ms()
-            event_id = event_id_of(record, now)
-            if event_id > sent:
-                sent = event_id
-                yield Frame(event_id=event_id, record=record)
-            if record.status_at(now) != machine.PENDING or hub.closing:
+            current = event_id(record, now)
+            if current > sent:
+                sent = current
+                yield Frame(event_id=current, record=record)
+            if not is_open(record, now) or hub.closing:
                 return
             changed.clear()
-            until_deadline = (record.expires_at - now) / 1000
+            until_deadline = (deadline_ms(record) - now) / 1000
             if not await _wait(changed, min(ping_s, max(until_deadline, 0.0))) and ping_s <= until_deadline:
                 yield Frame()
+
+
+def interrupt_frames(
+    store: InterruptStore, hub: WaiterHub, clock: Clock, interrupt_id: str, last_id: int | None, ping_s: float
+) -> AsyncIterator[Frame[Interrupt]]:
+    """An interrupt's states, rebuilt from its hash.
+
+    Version 1 is the creation and the only later one is terminal, so a client resuming with
+    `Last-Event-ID` gets exactly what it missed.
+    """
+    return state_frames(
+        hub,
+        interrupt_id,
+        lambda: store.get(interrupt_id),
+        event_id_of,
+        lambda record, now: record.status_at(now) == machine.PENDING,
+        lambda record: record.expires_at,
+        clock,
+        last_id,
+        ping_s,
+    )
+
+
+def loop_version(loop: Loop, now_ms: int) -> int:
+    """A loop's version as a reader sees it: a timeout not yet recorded is the next version."""
+    due = loop.status == loops.PENDING and loop.at(now_ms).status != loops.PENDING
+    return loop.version + 1 if due else loop.version
+
+
+def loop_frames(
+    store: LoopStore, hub: WaiterHub, clock: Clock, loop_id: str, last_id: int | None, ping_s: float
+) -> AsyncIterator[Frame[Loop]]:
+    """A loop's states: one per resolve, ending once it is decided (each state carries every promise)."""
+    return state_frames(
+        hub,
+        loop_id,
+        lambda: store.get(loop_id),
+        loop_version,
+        lambda loop, now: loop.at(now).status == loops.PENDING,
+        lambda loop: loop.deadline,
+        clock,
+        last_id,
+        ping_s,
+    )

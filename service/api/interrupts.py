@@ -1,26 +1,23 @@
 """The LoopIn interrupt routes: create, read, decide, cancel, the pending queue and analytics."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEvent
 
-from service.api import schemas, views
+from service.api import schemas, streams, views
 from service.api.auth import ANONYMOUS, SCOPE_KEY
-from service.api.deps import Services, services
+from service.api.deps import services
 from service.api.io import idempotency_key, json_body, json_response, raw_header
 from service.api.openapi import documented
 from service.domain import addresses, machine
 from service.domain.errors import AlreadyDecided, InputError, InvalidField
-from service.events import Frame, interrupt_frames, wait_while_pending
+from service.domain.models import Interrupt
+from service.events import interrupt_frames, wait_while_pending
 
 Req = Request[Any, Any, Any]
 DEFAULT_PAGE = 100
-RETRY_MS = 3000  # the reconnect delay suggested to SSE clients
-_encoder = msgspec.json.Encoder()
 MAX_PAGE = 1000
 
 
@@ -75,9 +72,14 @@ class InterruptController(Controller):
         """Server-sent events: the current state, then each change; ends after the terminal one."""
         svc = services(request)
         await svc.interrupts.get(interrupt_id)  # 404 before the stream starts
-        last_id = _last_event_id(raw_header(request, b"last-event-id"))
+        last_id = streams.last_event_id(raw_header(request, b"last-event-id"))
         frames = interrupt_frames(svc.interrupts, svc.hub, svc.clock, interrupt_id, last_id, svc.settings.sse_ping_s)
-        return ServerSentEvent(_sse_messages(frames, svc), headers={"Cache-Control": "no-store"})
+
+        def render(record: Interrupt) -> tuple[str, schemas.InterruptResponse]:
+            view = views.interrupt(record, svc.settings.base_url, svc.clock.now_ms())
+            return view.status, view
+
+        return streams.stream(frames, render, svc.hub)
 
     @delete("/{interrupt_id:str}", status_code=200, opt=documented(None, schemas.CancelledResponse))
     async def cancel(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
@@ -114,24 +116,6 @@ class AnalyticsController(Controller):
         """Counts, approval rate, response time and top actions of a user's interrupts."""
         stats = await services(request).interrupts.analytics(user_id)
         return json_response(views.analytics(user_id, stats))
-
-
-def _last_event_id(value: str | None) -> int | None:
-    """A Last-Event-ID we issued (a version number), or None for anything else."""
-    return int(value) if value and value.isdigit() and len(value) < 12 else None
-
-
-async def _sse_messages(frames: AsyncIterator[Frame], svc: Services) -> AsyncIterator[ServerSentEventMessage]:
-    yield ServerSentEventMessage(retry=RETRY_MS, data=None)
-    async for frame in frames:
-        if frame.record is None:
-            yield ServerSentEventMessage(comment="ping", data=None)
-            continue
-        now = svc.clock.now_ms()
-        view = views.interrupt(frame.record, svc.settings.base_url, now)
-        yield ServerSentEventMessage(id=frame.event_id, event=view.status, data=_encoder.encode(view).decode())
-    if svc.hub.closing:  # the process is stopping: tell the client when to come back (to another process)
-        yield ServerSentEventMessage(retry=RETRY_MS, comment="shutting down", data=None)
 
 
 async def _raise_if_not_pending(request: Req, interrupt_id: str) -> None:

@@ -7,8 +7,10 @@ from urllib.parse import parse_qs
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
+from litestar.response import ServerSentEvent
 
 from service.api import loop_schemas as ls
+from service.api import streams
 from service.api.auth import ANONYMOUS, SCOPE_KEY
 from service.api.deps import services
 from service.api.io import idempotency_key, is_json_content_type, json_body, json_response, raw_header
@@ -16,7 +18,7 @@ from service.api.openapi import documented
 from service.domain import loops
 from service.domain.errors import InvalidField, LoopPending
 from service.domain.loops import Loop
-from service.events import wait_for_change
+from service.events import loop_frames, wait_for_change
 
 Req = Request[Any, Any, Any]
 
@@ -144,6 +146,20 @@ class LoopController(Controller):
                 min(wait, svc.settings.wait_cap_s),
             )
         return _ok("Loop status", status_view(loop.at(svc.clock.now_ms())))
+
+    @get("/events/{loop_id:str}", media_type="text/event-stream")
+    async def events(self, request: Req, loop_id: FromPath[str]) -> ServerSentEvent:
+        """Server-sent events: the loop's status now, then after each change; ends once it is decided."""
+        svc = services(request)
+        await svc.loops.get(loop_id)  # 404 before the stream starts
+        last_id = streams.last_event_id(raw_header(request, b"last-event-id"))
+        frames = loop_frames(svc.loops, svc.hub, svc.clock, loop_id, last_id, svc.settings.sse_ping_s)
+
+        def render(loop: Loop) -> tuple[str, ls.LoopStatus]:
+            view = status_view(loop.at(svc.clock.now_ms()))
+            return view.status, view
+
+        return streams.stream(frames, render, svc.hub)
 
     @get("/result/{loop_id:str}", opt=documented(None, ls.Envelope))
     async def result(self, request: Req, loop_id: FromPath[str]) -> Response[bytes]:

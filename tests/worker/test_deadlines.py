@@ -8,10 +8,12 @@ from redis.asyncio import Redis
 
 from service.clock import SystemClock
 from service.domain.errors import AlreadyDecided
+from service.domain.loops import NewLoop
 from service.domain.models import Decision, NewInterrupt
 from service.settings import Settings
 from service.store import keys
 from service.store.interrupts import InterruptStore
+from service.store.loops import LoopStore
 from service.store.notifications import expired_deadlines
 from tests.receivers import Receiver
 from tests.worker.conftest import worker_running
@@ -90,3 +92,24 @@ async def test_decides_racing_the_deadline_produce_one_outcome_each(redis: Redis
         assert status == answer, item.id
         assert len(events) == 1, item.id  # one terminal event, whoever won
     assert set(answers) <= {"approved", "expired"}
+
+
+@pytest.mark.timeout(30)
+async def test_loop_timeouts_are_recorded_by_the_worker(redis: Redis, worker_settings: Settings) -> None:
+    loops = LoopStore(redis, SystemClock(), retention_ms=60_000)
+    async with worker_running(worker_settings), redis.pubsub() as pubsub:
+        new = NewLoop(name="n", description="d", participants=("a@x.io", "b@x.io"), timeout_ms=1000)
+        created = await loops.create(new)
+        await pubsub.subscribe(keys.channel(created.id))
+        while (message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)) is None:
+            continue  # get_message waits up to 5 s itself; the test timeout bounds the loop
+        assert message["data"] == "timedout"
+    record = await redis.hgetall(keys.loop(created.id))
+    assert (record["status"], record["cause"], record["s0"], record["s1"]) == (
+        "REJECTED",
+        "timedout",
+        "REJECTED_TIMEDOUT",
+        "REJECTED_TIMEDOUT",
+    )
+    assert 0 <= int(record["endedAt"]) - int(record["deadline"]) < 1000
+    assert await redis.zscore(keys.loop_deadlines(), created.id) is None
