@@ -123,8 +123,8 @@ class LoopController(Controller):
 
     async def _resolve(self, request: Req, promise_id: str) -> Response[bytes]:
         svc = services(request)
-        await svc.loops.locate(promise_id)  # 404 before 400
-        done = await svc.loops.resolve(promise_id, await _accept_of(request))
+        located = await svc.loops.locate(promise_id)  # 404 before 400
+        done = await svc.loops.resolve(promise_id, await _accept_of(request), located=located)
         return _ok("Promise resolved", ls.ResolveData(promise_id=done.promise_id, state=loops.RESOLVED))
 
     @get("/status/{loop_id:str}", opt=documented(None, ls.Envelope))

@@ -108,9 +108,12 @@ class LoopStore:
         return loop_id, int(index)
 
     @translated
-    async def resolve(self, promise_id: str, accept: bool) -> Resolved:
-        """Record one participant's decision; the same decision again is accepted, anything else 409."""
-        loop_id, index = await self.locate(promise_id)
+    async def resolve(self, promise_id: str, accept: bool, *, located: tuple[str, int] | None = None) -> Resolved:
+        """Record one participant's decision; the same decision again is accepted, anything else 409.
+
+        `located` is the promise's (loop id, index) when the caller already looked it up.
+        """
+        loop_id, index = located or await self.locate(promise_id)
         reply: list[Any] = await self._resolve(
             keys=[keys.loop(loop_id), keys.loop_deadlines()],
             args=[loop_id, index, "1" if accept else "0", self._clock.now_ms(), self._retention, keys.channel(loop_id)],
