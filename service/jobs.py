@@ -15,8 +15,10 @@ def webhook_job_id(interrupt_id: str, version: int, attempt: int) -> str:
 class JobQueue(Protocol):
     """Where delayed work goes."""
 
-    async def schedule_delivery(self, interrupt_id: str, version: int, attempt: int, delay_s: float) -> None:
-        """Run webhook attempt `attempt` of (interrupt, version) after `delay_s` seconds."""
+    async def schedule_delivery(
+        self, subject_id: str, version: int, attempt: int, delay_s: float, *, kind: str = "interrupt"
+    ) -> None:
+        """Run webhook attempt `attempt` of (interrupt or loop, version) after `delay_s` seconds."""
         ...
 
 
@@ -26,13 +28,16 @@ class ArqJobQueue:
     def __init__(self, pool: ArqRedis) -> None:
         self._pool = pool
 
-    async def schedule_delivery(self, interrupt_id: str, version: int, attempt: int, delay_s: float) -> None:
+    async def schedule_delivery(
+        self, subject_id: str, version: int, attempt: int, delay_s: float, *, kind: str = "interrupt"
+    ) -> None:
         """Enqueue the attempt, deferred; a duplicate (same job id) is ignored by arq."""
         await self._pool.enqueue_job(
             DELIVER_WEBHOOK,
-            interrupt_id,
+            subject_id,
             version,
             attempt,
-            _job_id=webhook_job_id(interrupt_id, version, attempt),
+            kind,
+            _job_id=webhook_job_id(subject_id, version, attempt),
             _defer_by=delay_s,
         )

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from service.clock import Clock
-from service.domain import addresses, machine
+from service.domain import addresses
+from service.domain.loops import Loop
 from service.domain.models import Attempt, Interrupt
 from service.jobs import JobQueue
 from service.store.deliveries import DeliveryStore
@@ -53,7 +54,7 @@ class Deliverer:
     retry_scale: float = 1.0
     resolver: Resolver = resolve
     rng: random.Random = field(default_factory=random.Random)
-    _loads: Batcher[str, tuple[Interrupt | None, list[Attempt]]] = field(init=False)
+    _loads: Batcher[tuple[str, str], tuple[Interrupt | Loop | None, list[Attempt]]] = field(init=False)
     _writes: Batcher[tuple[str, Attempt, str | None], None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,55 +63,60 @@ class Deliverer:
         self._writes = Batcher(self.deliveries.record_many)
 
     async def attempt(
-        self, interrupt_id: str, version: int, number: int | None, *, manual: bool, entry_id: str | None = None
+        self,
+        subject_id: str,
+        version: int,
+        number: int | None,
+        *,
+        manual: bool,
+        entry_id: str | None = None,
+        kind: str = "interrupt",
     ) -> Attempt | None:
         """Make attempt `number` (None: the next one) unless it is moot; schedule the retry; ack `entry_id`.
 
         Returns the attempt made, the latest earlier one when this one already happened, or None
-        when there is nothing to send (gone, no callback, not terminal). The outbox entry is
+        when there is nothing to send (gone, no callback, not settled). The outbox entry is
         acknowledged only once the attempt is logged and its retry (if any) is scheduled.
         """
-        record, prior = await self._loads(interrupt_id)
-        if record is None or record.callback_url is None or record.version != version:
-            await self._ack(entry_id)
-            return None
-        if record.status == machine.PENDING:
+        record, prior = await self._loads((kind, subject_id))
+        subject = webhooks.subject_of(record) if record is not None else None
+        if subject is None or subject.callback_url is None or subject.version != version or not subject.settled:
             await self._ack(entry_id)
             return None
         if not manual and (any(a.state == "delivered" for a in prior) or (number or 1) <= len(prior)):
             # a duplicate job, or a re-claimed entry whose attempt already happened: make sure the
             # retry it left is scheduled (the caller may have died first), then report it
-            await self._follow_up(interrupt_id, version, prior[-1] if prior else None)
+            await self._follow_up(subject, kind, prior[-1] if prior else None)
             await self._ack(entry_id)
             return prior[-1] if prior else None
-        attempt = await self._send(record, len(prior) + 1, manual=manual)
+        attempt = await self._send(subject, len(prior) + 1, manual=manual)
         if attempt.state == "retrying" and not manual:
-            await self._writes((interrupt_id, attempt, None))
-            await self._follow_up(interrupt_id, version, attempt)
+            await self._writes((subject_id, attempt, None))
+            await self._follow_up(subject, kind, attempt)
             await self._ack(entry_id)
         else:  # the common case: log and acknowledge in one transaction
-            await self._writes((interrupt_id, attempt, entry_id))
+            await self._writes((subject_id, attempt, entry_id))
         level = logging.DEBUG if attempt.state == "delivered" else logging.INFO  # failures are what operators read
-        log.log(level, "webhook %s attempt %d: %s", interrupt_id, attempt.attempt, attempt.status_code or attempt.error)
+        log.log(level, "webhook %s attempt %d: %s", subject_id, attempt.attempt, attempt.status_code or attempt.error)
         return attempt
 
     async def _ack(self, entry_id: str | None) -> None:
         if entry_id is not None:
             await self.deliveries.ack([entry_id])
 
-    async def _follow_up(self, interrupt_id: str, version: int, last: Attempt | None) -> None:
+    async def _follow_up(self, subject: webhooks.Subject, kind: str, last: Attempt | None) -> None:
         """Schedule the attempt after `last` when it left the delivery retrying (arq drops a duplicate job id)."""
         if last is not None and last.state == "retrying" and last.next_attempt_at is not None:
             delay_s = max(0.0, (last.next_attempt_at - self.clock.now_ms()) / 1000)
-            await self.queue.schedule_delivery(interrupt_id, version, last.attempt + 1, delay_s)
+            await self.queue.schedule_delivery(subject.id, subject.version, last.attempt + 1, delay_s, kind=kind)
 
-    async def _send(self, record: Interrupt, number: int, *, manual: bool) -> Attempt:
-        msg_id = webhooks.webhook_id(record.id, record.version)
+    async def _send(self, subject: webhooks.Subject, number: int, *, manual: bool) -> Attempt:
+        msg_id = webhooks.webhook_id(subject.id, subject.version)
         started, at = time.perf_counter(), self.clock.now_ms()
         status_code, error, retry_after = None, None, None
         try:
             async with asyncio.timeout(TIMEOUT_S):  # the whole attempt, however slowly the receiver drips
-                response = await self._post(record, msg_id)
+                response = await self._post(subject, msg_id)
             status_code = response.status_code
             retry_after = webhooks.parse_retry_after(response.headers.get("retry-after"), at / 1000)
             outcome = webhooks.verdict(status_code)
@@ -133,7 +139,7 @@ class Deliverer:
         state = {"delivered": "delivered", "failed": "failed", "retry": "retrying"}[outcome]
         return Attempt(
             webhook_id=msg_id,
-            event=f"interrupt.{record.status}",
+            event=subject.event,
             attempt=number,
             at=at,
             status_code=status_code,
@@ -143,10 +149,10 @@ class Deliverer:
             next_attempt_at=next_at,
         )
 
-    async def _post(self, record: Interrupt, msg_id: str) -> httpx.Response:
-        url = record.callback_url or ""
+    async def _post(self, subject: webhooks.Subject, msg_id: str) -> httpx.Response:
+        url = subject.callback_url or ""
         target, extensions = await self._pinned(url)
-        body = webhooks.payload(record)
+        body = subject.body
         timestamp = self.clock.now_ms() // 1000
         headers = {
             "content-type": "application/json",

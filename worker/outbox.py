@@ -73,7 +73,7 @@ class OutboxConsumer:
         try:
             number = None if entry.manual else 1
             await self._deliverer.attempt(
-                entry.interrupt_id, entry.version, number, manual=entry.manual, entry_id=entry.entry_id
+                entry.interrupt_id, entry.version, number, manual=entry.manual, entry_id=entry.entry_id, kind=entry.kind
             )
         except StoreUnavailable:
             log.warning("outbox: Redis unavailable while delivering %s; it stays queued", entry.interrupt_id)

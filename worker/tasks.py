@@ -8,11 +8,13 @@ from service.domain.errors import StoreUnavailable
 from worker.context import deps_of
 
 
-async def deliver_webhook(ctx: dict[str, Any], interrupt_id: str, version: int, attempt: int) -> str:
+async def deliver_webhook(
+    ctx: dict[str, Any], subject_id: str, version: int, attempt: int, kind: str = "interrupt"
+) -> str:
     """Make a scheduled retry of a webhook (the next one is scheduled if it fails again)."""
     deps = deps_of(ctx)
     try:
-        done = await deps.deliverer.attempt(interrupt_id, version, attempt, manual=False)
+        done = await deps.deliverer.attempt(subject_id, version, attempt, manual=False, kind=kind)
     except StoreUnavailable:
         raise Retry(defer=1) from None
     return "nothing to send" if done is None else done.state

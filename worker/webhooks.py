@@ -6,10 +6,13 @@ import hashlib
 import hmac
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import msgspec
 
 from service.clock import iso_ms
+from service.domain import loops, machine
+from service.domain.loops import Loop
 from service.domain.models import Interrupt, webhook_id
 
 __all__ = ["webhook_id"]
@@ -34,6 +37,48 @@ def payload(record: Interrupt) -> bytes:
         if record.modified_params is not None:
             body["modifiedParams"] = msgspec.Raw(record.modified_params.encode())
     return _encoder.encode(body)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a webhook is about, whatever it is: an interrupt or a loop."""
+
+    id: str
+    version: int
+    callback_url: str | None
+    settled: bool
+    event: str
+    body: bytes
+
+
+def subject_of(record: Interrupt | Loop) -> Subject:
+    """The webhook view of a stored interrupt or loop."""
+    if isinstance(record, Loop):
+        return Subject(
+            id=record.id,
+            version=record.version,
+            callback_url=record.callback_url,
+            settled=record.status != loops.PENDING,
+            event=f"loop.{record.status.lower()}",
+            body=loop_payload(record),
+        )
+    return Subject(
+        id=record.id,
+        version=record.version,
+        callback_url=record.callback_url,
+        settled=record.status != machine.PENDING,
+        event=f"interrupt.{record.status}",
+        body=payload(record),
+    )
+
+
+def loop_payload(record: Loop) -> bytes:
+    """The body for a decided loop: its status, message and every participant (as the result route)."""
+    results = [{"email": p.email, "promise_id": p.promise_id, "accept": p.accept, "state": p.state}
+               for p in record.participants]  # fmt: skip
+    return _encoder.encode(
+        {"loop_id": record.id, "status": record.status, "message": record.message, "results": results}
+    )
 
 
 def secrets_from(setting: str) -> list[str]:

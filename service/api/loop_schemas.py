@@ -10,6 +10,7 @@ from service.domain.loops import NewLoop
 
 MAX_PARTICIPANTS = 100
 MAX_TIMEOUT_MS = 2_592_000_000  # 30 days, as for interrupts
+_URL = re.compile(r"^https?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 _any_decoder = msgspec.json.Decoder()
 
@@ -143,15 +144,17 @@ def _policy(data: dict[str, Any], n: int) -> str:
 def decode_loop(body: bytes) -> NewLoop:
     """Validate a create body into a NewLoop; InvalidField names the field and its rule."""
     data = json_object(body)
-    if "callback_url" in data:
-        raise InvalidField("callback_url: loop webhooks are not available yet", field="callback_url")
     participants = _participants(data)
+    callback = data.get("callback_url")
+    if callback is not None and (not isinstance(callback, str) or len(callback) > 2048 or not _URL.match(callback)):
+        raise InvalidField("callback_url must be an absolute http or https URL", field="callback_url")
     return NewLoop(
         name=_text(data, "loop_name", limit=200, empty_ok=False),
         description=_text(data, "loop_description", limit=10_000, empty_ok=True),
         participants=participants,
         timeout_ms=_timeout(data),
         policy=_policy(data, len(participants)),
+        callback_url=callback,
     )
 
 

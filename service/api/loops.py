@@ -15,7 +15,7 @@ from service.api.auth import ANONYMOUS, SCOPE_KEY
 from service.api.deps import services
 from service.api.io import idempotency_key, is_json_content_type, json_body, json_response, raw_header
 from service.api.openapi import documented
-from service.domain import loops
+from service.domain import addresses, loops
 from service.domain.errors import InvalidField, LoopPending
 from service.domain.loops import Loop
 from service.events import loop_frames, wait_for_change
@@ -87,6 +87,10 @@ class LoopController(Controller):
         """Start a loop: each participant gets a promise with accept and reject links."""
         svc = services(request)
         new = ls.decode_loop(await json_body(request))
+        if new.callback_url:
+            refused = addresses.literal_refusal(new.callback_url, svc.allowed_callbacks)
+            if refused:
+                raise InvalidField(f"callback_url is not allowed: {refused}", field="callback_url")
         key = idempotency_key(request)
         scope = request.scope.get("state", {}).get(SCOPE_KEY, ANONYMOUS)
         made = await svc.loops.create(new, idempotency=(f"loop:{scope}", key) if key else None)

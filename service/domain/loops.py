@@ -51,6 +51,7 @@ class NewLoop(msgspec.Struct, frozen=True, kw_only=True):
     participants: tuple[str, ...]
     timeout_ms: int
     policy: str = "all"
+    callback_url: str | None = None
 
 
 class Participant(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +78,7 @@ class Loop(msgspec.Struct, frozen=True, kw_only=True):
     deadline: int
     version: int
     participants: tuple[Participant, ...]
+    callback_url: str | None = None
 
     def at(self, now_ms: int) -> "Loop":
         """The loop as a reader sees it at `now_ms`: past its deadline, open promises read timed out."""

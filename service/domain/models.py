@@ -93,3 +93,4 @@ class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
     interrupt_id: str
     version: int
     manual: bool = False
+    kind: str = "interrupt"  # or "loop"

@@ -8,10 +8,12 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from service.domain.loops import Loop
 from service.domain.models import Attempt, Interrupt, OutboxEntry
 from service.store import keys
 from service.store.errors import translated
 from service.store.interrupts import from_hash
+from service.store.loops import loop_from_hash
 from service.store.scripts import source
 
 GROUP = "interlock-workers"
@@ -26,7 +28,11 @@ def _entries(rows: list[Any]) -> list[OutboxEntry]:
         if fields:  # a deleted entry still pending in the group comes back without fields
             found.append(
                 OutboxEntry(
-                    entry_id=entry_id, interrupt_id=fields["id"], version=int(fields["v"]), manual="r" in fields
+                    entry_id=entry_id,
+                    interrupt_id=fields["id"],
+                    version=int(fields["v"]),
+                    manual="r" in fields,
+                    kind=fields.get("k", "interrupt"),
                 )
             )
     return found
@@ -88,22 +94,24 @@ class DeliveryStore:
         await self._redis.xadd(keys.outbox(), {"id": interrupt_id, "v": version, "r": "1"})
 
     @translated
-    async def load(self, interrupt_id: str) -> tuple[Interrupt | None, list[Attempt]]:
-        """An interrupt (None when gone) and its webhook's attempts, in one round trip."""
-        [found] = await self.load_many([interrupt_id])
+    async def load(self, kind: str, subject_id: str) -> tuple[Interrupt | Loop | None, list[Attempt]]:
+        """An interrupt or loop (None when gone) and its webhook's attempts, in one round trip."""
+        [found] = await self.load_many([(kind, subject_id)])
         return found
 
     @translated
-    async def load_many(self, interrupt_ids: list[str]) -> list[tuple[Interrupt | None, list[Attempt]]]:
-        """`load` for many interrupts in one pipeline."""
+    async def load_many(self, items: list[tuple[str, str]]) -> list[tuple[Interrupt | Loop | None, list[Attempt]]]:
+        """`load` for many (kind, id) pairs in one pipeline."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            for interrupt_id in interrupt_ids:
-                pipe.hgetall(keys.interrupt(interrupt_id))
-                pipe.lrange(keys.attempts(interrupt_id), 0, -1)
+            for kind, subject_id in items:
+                pipe.hgetall(keys.loop(subject_id) if kind == "loop" else keys.interrupt(subject_id))
+                pipe.lrange(keys.attempts(subject_id), 0, -1)
             replies = await pipe.execute()
-        found: list[tuple[Interrupt | None, list[Attempt]]] = []
-        for interrupt_id, fields, rows in zip(interrupt_ids, replies[0::2], replies[1::2], strict=True):
-            record = from_hash(interrupt_id, fields) if fields else None
+        found: list[tuple[Interrupt | Loop | None, list[Attempt]]] = []
+        for (kind, subject_id), fields, rows in zip(items, replies[0::2], replies[1::2], strict=True):
+            record: Interrupt | Loop | None = None
+            if fields:
+                record = loop_from_hash(subject_id, fields) if kind == "loop" else from_hash(subject_id, fields)
             found.append((record, [_attempt_decoder.decode(row) for row in rows]))
         return found
 

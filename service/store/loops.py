@@ -77,6 +77,7 @@ class LoopStore:
                 fingerprint,
                 " ".join((loop_id, *promise_ids)),
                 IDEMPOTENCY_TTL_MS,
+                new.callback_url or "",
                 *new.participants,
                 *promise_ids,
             ],
@@ -115,7 +116,7 @@ class LoopStore:
         """
         loop_id, index = located or await self.locate(promise_id)
         reply: list[Any] = await self._resolve(
-            keys=[keys.loop(loop_id), keys.loop_deadlines()],
+            keys=[keys.loop(loop_id), keys.loop_deadlines(), keys.outbox()],
             args=[loop_id, index, "1" if accept else "0", self._clock.now_ms(), self._retention, keys.channel(loop_id)],
         )
         if reply[0] == "missing":
@@ -129,7 +130,7 @@ class LoopStore:
     async def expire(self, loop_id: str) -> bool:
         """Time out a pending loop past its deadline; True when this call ended it."""
         reply = await self._expire(
-            keys=[keys.loop(loop_id), keys.loop_deadlines()],
+            keys=[keys.loop(loop_id), keys.loop_deadlines(), keys.outbox()],
             args=[loop_id, self._clock.now_ms(), self._retention, keys.channel(loop_id)],
         )
         return bool(reply[0] == "ok")
@@ -174,4 +175,5 @@ def loop_from_hash(loop_id: str, f: dict[str, str]) -> Loop:
         deadline=int(f["deadline"]),
         version=int(f["v"]),
         participants=participants,
+        callback_url=f.get("callbackUrl"),
     )

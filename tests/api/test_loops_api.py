@@ -186,7 +186,8 @@ async def test_result_is_409_while_pending_and_unknown_loops_are_404(client: Cli
      ({"participants": ["a@x.io", "A@x.io"]}, "participants"), ({"participant_timeout": 0}, "participant_timeout"),
      ({"participant_timeout": "900000"}, "participant_timeout"), ({"participant_timeout": 1.5}, "participant_timeout"),
      ({"policy": "most"}, "policy"), ({"policy": {"quorum": 3}}, "policy"), ({"policy": {"quorum": 0}}, "policy"),
-     ({"callback_url": "https://example.com/hook"}, "callback_url")],
+     ({"callback_url": "ftp://example.com/hook"}, "callback_url"),
+     ({"callback_url": "http://10.0.0.1/hook"}, "callback_url")],
 )  # fmt: skip
 async def test_create_validation_names_the_field(client: Client, change: dict[str, Any], field: str) -> None:
     answer = await client.post("/v1/loop/create", json=body() | change)

@@ -61,8 +61,10 @@ PUBLIC = {"http://public.test:8080/hook?x=1": ["93.184.216.34"]}
 class NoRetries:
     """A job queue that must not be used: every blocked attempt fails for good."""
 
-    async def schedule_delivery(self, interrupt_id: str, version: int, attempt: int, delay_s: float) -> None:
-        raise AssertionError(f"a retry was scheduled for {interrupt_id}")
+    async def schedule_delivery(
+        self, subject_id: str, version: int, attempt: int, delay_s: float, *, kind: str = "interrupt"
+    ) -> None:
+        raise AssertionError(f"a retry was scheduled for {subject_id}")
 
 
 async def fake_resolve(host: str, port: int) -> list[str]:

@@ -178,3 +178,40 @@ async def test_network_errors_are_retried_with_the_error_logged(api: Client) -> 
         (2, None, "retrying"),
     ]
     assert all(a["error"] for a in log[:2])
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.usefixtures("worker")
+async def test_a_decided_loop_sends_one_signed_webhook(api: Client, receiver: Receiver) -> None:
+    loop_body = {"loop_name": "ship", "loop_description": "release", "participants": ["a@x.io", "b@x.io"],
+                 "participant_timeout": 60_000, "callback_url": receiver.url("/loop")}  # fmt: skip
+    loop = (await api.post("/v1/loop/create", json=loop_body)).json()["data"]["loop_data"]
+    first, second = (p["promise_id"] for p in loop["participants"])
+    await api.post(f"/v1/loop/participant/resolve/{first}", json={"accept": False})
+    [got] = await receiver.wait_for("/loop", 1)
+    assert got.headers["webhook-id"] == f"msg_{loop['loop_id']}_2"
+    assert got.verified == {
+        "loop_id": loop["loop_id"],
+        "status": "REJECTED",
+        "message": "participant rejected",
+        "results": [
+            {"email": "a@x.io", "promise_id": first, "accept": False, "state": "RESOLVED"},
+            {"email": "b@x.io", "promise_id": second, "accept": None, "state": "CANCELLED"},
+        ],
+    }
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.usefixtures("worker")
+async def test_a_timed_out_loop_sends_its_webhook(api: Client, receiver: Receiver) -> None:
+    loop_body = {"loop_name": "ship", "loop_description": "release", "participants": ["a@x.io"],
+                 "participant_timeout": 300, "callback_url": receiver.url("/loop-timeout")}  # fmt: skip
+    loop = (await api.post("/v1/loop/create", json=loop_body)).json()["data"]["loop_data"]
+    [got] = await receiver.wait_for("/loop-timeout", 1)
+    assert got.verified is not None
+    assert (got.verified["loop_id"], got.verified["status"], got.verified["message"]) == (
+        loop["loop_id"],
+        "REJECTED",
+        "participant timed out",
+    )
+    assert got.verified["results"][0]["state"] == "REJECTED_TIMEDOUT"

@@ -2,8 +2,9 @@
 -- Participant i (0-based) lives in the loop hash as e<i> email, p<i> promise id, s<i> state,
 -- a<i> accept ('1'/'0', '' while open), d<i> decided at (ms).
 
--- End a loop: close the promises still open, record the outcome, leave the deadline index.
--- k = {loop hash, loop deadlines}. Callers bump the version and publish.
+-- End a loop: close the promises still open, record the outcome, leave the deadline index, and
+-- queue its webhook when it has a callback. k = {loop hash, loop deadlines, outbox}.
+-- Callers bump the version first and publish after.
 local function loop_finish(k, id, status, cause, now, retention)
   local n = tonumber(redis.call('HGET', k[1], 'n'))
   for i = 0, n - 1 do
@@ -14,6 +15,8 @@ local function loop_finish(k, id, status, cause, now, retention)
   redis.call('HSET', k[1], 'status', status, 'cause', cause, 'endedAt', now)
   redis.call('ZREM', k[2], id)
   redis.call('PEXPIRE', k[1], retention)
+  local f = redis.call('HMGET', k[1], 'callbackUrl', 'v')
+  if f[1] then redis.call('XADD', k[3], '*', 'id', id, 'v', f[2], 'k', 'loop') end
 end
 
 -- Time out every open promise of a pending loop past its deadline. Returns true when it did.

@@ -1,10 +1,10 @@
 -- loop_resolve: one participant accepts or rejects; the loop ends as soon as its outcome is certain.
--- KEYS: 1 loop hash, 2 loop deadlines
+-- KEYS: 1 loop hash, 2 loop deadlines, 3 outbox
 -- ARGV: 1 loopId, 2 participant index, 3 accept ('1'/'0'), 4 now ms, 5 retention ms, 6 channel
 -- Returns: {'ok', loop status} | {'same', loop status} | {'conflict', why, earlier accept, loop status}
 --          | {'missing'}   (why: resolved, timedout, ended)
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
-local k = {KEYS[1], KEYS[2]}
+local k = {KEYS[1], KEYS[2], KEYS[3]}
 local id, i, accept, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 loop_expire_if_due(k, id, now, tonumber(ARGV[5]), ARGV[6])
 local f = redis.call('HMGET', k[1], 's' .. i, 'a' .. i, 'status', 'k', 'n', 'acc', 'ref')
