@@ -5,6 +5,7 @@ from typing import Protocol
 from arq.connections import ArqRedis
 
 DELIVER_WEBHOOK = "deliver_webhook"
+SEND_INVITE = "send_invite"
 
 
 def webhook_job_id(interrupt_id: str, version: int, attempt: int) -> str:
@@ -19,6 +20,10 @@ class JobQueue(Protocol):
         self, subject_id: str, version: int, attempt: int, delay_s: float, *, kind: str = "interrupt"
     ) -> None:
         """Run webhook attempt `attempt` of (interrupt or loop, version) after `delay_s` seconds."""
+        ...
+
+    async def schedule_invite(self, loop_id: str, index: int, attempt: int, delay_s: float) -> None:
+        """Run invitation attempt `attempt` for participant `index` of a loop after `delay_s` seconds."""
         ...
 
 
@@ -40,4 +45,10 @@ class ArqJobQueue:
             kind,
             _job_id=webhook_job_id(subject_id, version, attempt),
             _defer_by=delay_s,
+        )
+
+    async def schedule_invite(self, loop_id: str, index: int, attempt: int, delay_s: float) -> None:
+        """Enqueue the invitation attempt, deferred; a duplicate (same job id) is ignored by arq."""
+        await self._pool.enqueue_job(
+            SEND_INVITE, loop_id, index, attempt, _job_id=f"invite:{loop_id}:{index}:{attempt}", _defer_by=delay_s
         )

@@ -19,8 +19,9 @@ from service.store.connection import redis_factory_for
 from service.store.deliveries import DeliveryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
-from worker import webhooks
+from worker import mail, webhooks
 from worker.delivery import Deliverer
+from worker.invites import Inviter
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class Deps:
     deliveries: DeliveryStore
     deliverer: Deliverer
     queue: ArqJobQueue
+    inviter: Inviter
     transport: httpx.AsyncBaseTransport
     name: str
 
@@ -66,7 +68,18 @@ class Deps:
             retry_scale=settings.retry_scale,
         )
         name = f"{socket.gethostname()}-{os.getpid()}"
-        return cls(settings, the_clock, redis, arq, interrupts, loops, deliveries, deliverer, queue, transport, name)
+        inviter = Inviter(
+            loops=loops,
+            queue=queue,
+            clock=the_clock,
+            base_url=settings.base_url,
+            sender=settings.smtp_from,
+            smtp=mail.smtp_options(settings.smtp_url) if settings.smtp_url else None,
+            retry_scale=settings.retry_scale,
+        )
+        return cls(
+            settings, the_clock, redis, arq, interrupts, loops, deliveries, deliverer, queue, inviter, transport, name
+        )
 
     async def close(self) -> None:
         """Close every connection."""

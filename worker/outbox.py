@@ -13,6 +13,7 @@ from service.domain.errors import StoreUnavailable
 from service.domain.models import OutboxEntry
 from service.store.deliveries import DeliveryStore
 from worker.delivery import Deliverer
+from worker.invites import Inviter
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,12 @@ RETRY_PAUSE_S = 0.5
 class OutboxConsumer:
     """One consumer of the workers' group, with up to `concurrency` deliveries in flight."""
 
-    def __init__(self, deliveries: DeliveryStore, deliverer: Deliverer, *, name: str, concurrency: int = 64) -> None:
+    def __init__(
+        self, deliveries: DeliveryStore, deliverer: Deliverer, inviter: Inviter, *, name: str, concurrency: int = 64
+    ) -> None:
         self._deliveries = deliveries
         self._deliverer = deliverer
+        self._inviter = inviter
         self._name = name
         self._free = concurrency
         self._room = asyncio.Event()
@@ -71,6 +75,10 @@ class OutboxConsumer:
 
     async def _handle(self, entry: OutboxEntry) -> None:
         try:
+            if entry.kind == "invite":  # a new loop's email invitations
+                await self._inviter.invite_all(entry.interrupt_id)
+                await self._deliveries.ack([entry.entry_id])
+                return
             number = None if entry.manual else 1
             await self._deliverer.attempt(
                 entry.interrupt_id, entry.version, number, manual=entry.manual, entry_id=entry.entry_id, kind=entry.kind

@@ -11,7 +11,7 @@ from arq.worker import func
 
 from service.clock import Clock
 from service.domain.errors import StoreUnavailable
-from service.jobs import DELIVER_WEBHOOK
+from service.jobs import DELIVER_WEBHOOK, SEND_INVITE
 from service.settings import Settings
 from service.store.notifications import expired_deadlines
 from worker import tasks
@@ -29,7 +29,10 @@ PRUNE_EVERY_S = 60.0
 def arq_worker(deps: Deps) -> Worker:
     """The arq Worker running scheduled webhook retries (signals are handled by `run`, not arq)."""
     return Worker(
-        functions=[func(tasks.deliver_webhook, name=DELIVER_WEBHOOK, timeout=JOB_TIMEOUT_S, max_tries=50)],
+        functions=[
+            func(tasks.deliver_webhook, name=DELIVER_WEBHOOK, timeout=JOB_TIMEOUT_S, max_tries=50),
+            func(tasks.send_invite, name=SEND_INVITE, timeout=60, max_tries=50),
+        ],
         redis_pool=deps.arq,
         ctx={"deps": deps},
         handle_signals=False,
@@ -49,7 +52,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
     deps = await Deps.open(settings, clock)
     worker = arq_worker(deps)
     sweeper = DeadlineSweeper([deps.interrupts, deps.loops], deps.clock, on_tick=_pruner(deps))
-    consumer = OutboxConsumer(deps.deliveries, deps.deliverer, name=deps.name)
+    consumer = OutboxConsumer(deps.deliveries, deps.deliverer, deps.inviter, name=deps.name)
     parts = [
         asyncio.create_task(consumer.run(stop), name="outbox"),
         asyncio.create_task(sweeper.run(stop), name="deadlines"),

@@ -18,3 +18,11 @@ async def deliver_webhook(
     except StoreUnavailable:
         raise Retry(defer=1) from None
     return "nothing to send" if done is None else done.state
+
+
+async def send_invite(ctx: dict[str, Any], loop_id: str, index: int, attempt: int) -> str:
+    """Retry one loop invitation (the next one is scheduled if it fails again)."""
+    try:
+        return await deps_of(ctx).inviter.send_one(loop_id, index, attempt)
+    except StoreUnavailable:
+        raise Retry(defer=1) from None

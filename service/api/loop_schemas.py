@@ -52,8 +52,16 @@ class LoopResult(msgspec.Struct, kw_only=True):
     results: list[ParticipantResult]
 
 
-class LoopStatus(msgspec.Struct, kw_only=True):
-    """data of GET /v1/loop/status/{loopId}."""
+class Invitation(msgspec.Struct, kw_only=True):
+    """One participant's email invitation: pending, sent, retrying, failed or skipped (loop already over)."""
+
+    email: str
+    state: str
+    attempts: int
+
+
+class LoopStatus(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """data of GET /v1/loop/status/{loopId} (`invitations` only when the loop was sent by email)."""
 
     loop_id: str
     state: str
@@ -61,6 +69,7 @@ class LoopStatus(msgspec.Struct, kw_only=True):
     status: str
     message: str
     result: LoopResult | None
+    invitations: list[Invitation] | None = None
 
 
 class LoopResultData(msgspec.Struct, kw_only=True):

@@ -45,6 +45,12 @@ def status_view(loop: Loop) -> ls.LoopStatus:
         status=loop.status,
         message=loop.message or "" if done else f"waiting on {waiting} of {len(loop.participants)} participant(s)",
         result=_result(loop) if done else None,
+        invitations=[
+            ls.Invitation(email=p.email, state=p.invitation, attempts=p.invitation_attempts)
+            for p in loop.participants
+            if p.invitation is not None
+        ]
+        or None,
     )
 
 
@@ -93,7 +99,8 @@ class LoopController(Controller):
                 raise InvalidField(f"callback_url is not allowed: {refused}", field="callback_url")
         key = idempotency_key(request)
         scope = request.scope.get("state", {}).get(SCOPE_KEY, ANONYMOUS)
-        made = await svc.loops.create(new, idempotency=(f"loop:{scope}", key) if key else None)
+        invite = bool(svc.settings.smtp_url and svc.settings.smtp_from)
+        made = await svc.loops.create(new, idempotency=(f"loop:{scope}", key) if key else None, invite=invite)
         participants = []
         for email, promise_id in zip(new.participants, made.promise_ids, strict=True):
             accept_link, reject_link = _links(svc.settings.base_url, promise_id)

@@ -62,6 +62,8 @@ class Participant(msgspec.Struct, frozen=True, kw_only=True):
     state: str
     accept: bool | None
     decided_at: int | None = None
+    invitation: str | None = None  # pending|sent|retrying|failed|skipped when invited by email
+    invitation_attempts: int = 0
 
 
 class Loop(msgspec.Struct, frozen=True, kw_only=True):

@@ -49,10 +49,13 @@ class LoopStore:
         self._create = redis.register_script(source("loop_create"))
         self._resolve = redis.register_script(source("loop_resolve"))
         self._expire = redis.register_script(source("loop_expire"))
+        self._mark = redis.register_script(source("loop_mark"))
 
     @translated
-    async def create(self, new: NewLoop, *, idempotency: tuple[str, str] | None = None) -> LoopCreated:
-        """Store a new pending loop; with (scope, key), replay an earlier identical create."""
+    async def create(
+        self, new: NewLoop, *, idempotency: tuple[str, str] | None = None, invite: bool = False
+    ) -> LoopCreated:
+        """Store a new pending loop (queueing email invitations with `invite`); replay an identical create."""
         loop_id = new_id()
         promise_ids = tuple(new_id() for _ in new.participants)
         now = self._clock.now_ms()
@@ -62,6 +65,7 @@ class LoopStore:
                 keys.loop(loop_id),
                 keys.loop_deadlines(),
                 keys.idempotency(*idempotency) if idempotency else _NO_IDEMPOTENCY_KEY,
+                keys.outbox(),
                 *(keys.promise(p) for p in promise_ids),
             ],
             args=[
@@ -78,6 +82,7 @@ class LoopStore:
                 " ".join((loop_id, *promise_ids)),
                 IDEMPOTENCY_TTL_MS,
                 new.callback_url or "",
+                "1" if invite else "0",
                 *new.participants,
                 *promise_ids,
             ],
@@ -136,6 +141,12 @@ class LoopStore:
         return bool(reply[0] == "ok")
 
     @translated
+    async def mark_invitation(self, loop_id: str, index: int, state: str, attempts: int) -> bool:
+        """Record participant `index`'s invitation state; False when the loop is gone."""
+        done = await self._mark(keys=[keys.loop(loop_id)], args=[index, state, attempts])
+        return bool(done)
+
+    @translated
     async def due(self, now_ms: int, *, limit: int) -> list[str]:
         """Ids of pending loops whose deadline is at or before `now_ms`."""
         due: list[str] = await self._redis.zrangebyscore(keys.loop_deadlines(), "-inf", now_ms, start=0, num=limit)
@@ -158,6 +169,8 @@ def loop_from_hash(loop_id: str, f: dict[str, str]) -> Loop:
             state=f[f"s{i}"],
             accept=None if f[f"a{i}"] == "" else f[f"a{i}"] == "1",
             decided_at=int(f[f"d{i}"]) if f.get(f"d{i}") else None,
+            invitation=f.get(f"m{i}"),
+            invitation_attempts=int(f.get(f"mn{i}", "0")),
         )
         for i in range(n)
     )

@@ -66,6 +66,9 @@ class NoRetries:
     ) -> None:
         raise AssertionError(f"a retry was scheduled for {subject_id}")
 
+    async def schedule_invite(self, loop_id: str, index: int, attempt: int, delay_s: float) -> None:
+        raise AssertionError(f"an invitation was scheduled for {loop_id}")
+
 
 async def fake_resolve(host: str, port: int) -> list[str]:
     for url, found in (NAMES | PUBLIC).items():

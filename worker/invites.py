@@ -1,0 +1,70 @@
+"""Loop invitations: email each participant their links, retried on failure, state kept on the loop."""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiosmtplib
+
+from service.clock import Clock
+from service.domain import loops
+from service.domain.errors import LoopNotFound
+from service.jobs import JobQueue
+from service.store.loops import LoopStore
+from worker import mail
+
+log = logging.getLogger(__name__)
+FINAL = frozenset({"sent", "failed", "skipped"})
+
+
+@dataclass(slots=True)
+class Inviter:
+    """Sends invitations; each attempt's outcome is written to the participant's `invitation` state."""
+
+    loops: LoopStore
+    queue: JobQueue
+    clock: Clock
+    base_url: str
+    sender: str | None
+    smtp: dict[str, Any] | None
+    retry_scale: float = 1.0
+
+    async def invite_all(self, loop_id: str) -> None:
+        """First attempt for every participant of a new loop (concurrently)."""
+        try:
+            loop = await self.loops.get(loop_id)
+        except LoopNotFound:
+            return
+        await asyncio.gather(*(self.send_one(loop_id, i, 1) for i in range(len(loop.participants))))
+
+    async def send_one(self, loop_id: str, index: int, attempt: int) -> str:
+        """Attempt `attempt` of one invitation unless it is moot; the participant's invitation state after it."""
+        try:
+            loop = (await self.loops.get(loop_id)).at(self.clock.now_ms())
+        except LoopNotFound:
+            return "gone"
+        participant = loop.participants[index]
+        if participant.invitation in FINAL or participant.invitation_attempts >= attempt:
+            return participant.invitation or "none"  # a duplicate job: already done
+        if loop.status != loops.PENDING or participant.state != loops.PENDING:
+            return await self._mark(loop_id, index, "skipped", attempt - 1)  # nothing left to ask
+        if self.smtp is None or self.sender is None:
+            log.warning("loop %s: invitations queued but SMTP_URL/SMTP_FROM are not set on the worker", loop_id)
+            return await self._mark(loop_id, index, "failed", attempt)
+        message = mail.invitation(loop, index, self.base_url, self.sender)
+        try:
+            await aiosmtplib.send(message, sender=self.sender, recipients=[participant.email], **self.smtp)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            delay = mail.retry_delay_s(attempt)
+            log.info("loop %s: invitation %d attempt %d failed: %s", loop_id, index, attempt, exc)
+            if delay is None:
+                return await self._mark(loop_id, index, "failed", attempt)
+            await self._mark(loop_id, index, "retrying", attempt)
+            await self.queue.schedule_invite(loop_id, index, attempt + 1, delay * self.retry_scale)
+            return "retrying"
+        return await self._mark(loop_id, index, "sent", attempt)
+
+    async def _mark(self, loop_id: str, index: int, state: str, attempts: int) -> str:
+        await self.loops.mark_invitation(loop_id, index, state, attempts)
+        return state

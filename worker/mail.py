@@ -1,0 +1,64 @@
+"""Loop invitations by email: the message (plain text and HTML) and the SMTP connection settings; no I/O here."""
+
+import html
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from service.clock import iso_ms
+from service.domain.loops import Loop
+
+# delay before invitation attempt n+1 after attempt n failed (then the invitation is marked failed)
+SCHEDULE_S = (30, 120, 600, 3600, 10800)
+
+
+def links(base_url: str, promise_id: str) -> tuple[str, str]:
+    """The participant's accept and reject links (the same as the create response's)."""
+    link = f"{base_url}/v1/loop/participant/resolve/{promise_id}"
+    return f"{link}?accept=true", f"{link}?accept=false"
+
+
+def invitation(loop: Loop, index: int, base_url: str, sender: str) -> EmailMessage:
+    """The email asking participant `index` of `loop` to accept or reject."""
+    participant = loop.participants[index]
+    accept, reject = links(base_url, participant.promise_id)
+    message = EmailMessage()
+    message["Subject"] = f"Your decision is needed: {loop.name}"
+    message["From"] = sender
+    message["To"] = participant.email
+    deadline = iso_ms(loop.deadline)
+    message.set_content(
+        f"{loop.name}\n\n{loop.description}\n\nAccept: {accept}\nReject: {reject}\n\n"
+        f"Please decide before {deadline} (UTC). Opening a link shows a confirmation page first.\n"
+    )
+    e = html.escape
+    message.add_alternative(
+        f"<!doctype html><html><body><h1>{e(loop.name)}</h1><p>{e(loop.description)}</p>"
+        f'<p><a href="{e(accept)}">Accept</a> &nbsp; <a href="{e(reject)}">Reject</a></p>'
+        f"<p>Please decide before {e(deadline)} (UTC).</p></body></html>",
+        subtype="html",
+    )
+    return message
+
+
+def smtp_options(url: str) -> dict[str, Any]:
+    """Aiosmtplib keyword arguments from `smtp://[user:pass@]host[:port]` (`smtps://` for implicit TLS)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError(f"SMTP_URL must look like smtp://host:port or smtps://host:port, got {url!r}")
+    tls = parts.scheme == "smtps"
+    options: dict[str, Any] = {
+        "hostname": parts.hostname,
+        "port": parts.port or (465 if tls else 25),
+        "use_tls": tls,
+        "start_tls": None,  # STARTTLS when the server offers it
+        "timeout": 30,
+    }
+    if parts.username:
+        options |= {"username": unquote(parts.username), "password": unquote(parts.password or "")}
+    return options
+
+
+def retry_delay_s(attempt: int) -> float | None:
+    """Seconds before retrying after failed attempt `attempt` (1-based); None when it was the last."""
+    return SCHEDULE_S[attempt - 1] if attempt <= len(SCHEDULE_S) else None
