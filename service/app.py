@@ -4,12 +4,16 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 from importlib.metadata import version
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
 
 from service.api.auth import ApiKeyMiddleware
+from service.api.csrf import CsrfTokens
 from service.api.deliveries import DeliveryController, FailedDeliveryController
 from service.api.deps import Services
 from service.api.health import HealthController
@@ -18,16 +22,21 @@ from service.api.loops import LoopController, root
 from service.api.metrics import metrics, registry_for
 from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
+from service.api.review import ReviewController, robots
 from service.clock import Clock, SystemClock
 from service.events import WaiterHub
 from service.settings import Settings
 from service.shutdown import on_shutdown_signal
+from service.store import keys
 from service.store.connection import RedisFactory, redis_factory_for
 from service.store.deliveries import DeliveryStore
 from service.store.health import HealthProbe
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.notifications import changes
+from service.store.secrets import kept_secret
+
+STATIC = Path(str(resources.files("service.web") / "static"))
 
 
 def create_app(
@@ -56,6 +65,7 @@ def create_app(
             deliveries=DeliveryStore(redis, retention_ms=settings.retention_ms),
             loops=LoopStore(redis, the_clock, retention_ms=settings.retention_ms),
             hub=hub,
+            csrf=CsrfTokens(lambda: kept_secret(redis, keys.page_secret())),
             metrics=registry_for(hub),
         )
         subscriber = make_redis()  # its own pool: the subscription holds its connection for good
@@ -83,6 +93,9 @@ def create_app(
             FailedDeliveryController,
             LoopController,
             root,
+            ReviewController,
+            robots,
+            create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
             HealthController,
             openapi_json,
             metrics,

@@ -6,6 +6,7 @@ from typing import Any
 from litestar import Request
 from prometheus_client import CollectorRegistry
 
+from service.api.csrf import CsrfTokens
 from service.clock import Clock
 from service.domain import addresses
 from service.events import WaiterHub
@@ -27,6 +28,7 @@ class Services:
     deliveries: DeliveryStore
     loops: LoopStore
     hub: WaiterHub
+    csrf: CsrfTokens
     metrics: CollectorRegistry
 
     @property

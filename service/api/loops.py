@@ -19,6 +19,7 @@ from service.domain import addresses, loops
 from service.domain.errors import InvalidField, LoopPending
 from service.domain.loops import Loop
 from service.events import loop_frames, wait_for_change
+from service.web import pages
 
 Req = Request[Any, Any, Any]
 
@@ -223,11 +224,4 @@ def _confirm_page(loop: Loop, index: int, accept: str | None) -> Response[str]:
         f"{html.escape(loop.name)}</title></head><body><h1>{html.escape(loop.name)}</h1>"
         f"<p>{html.escape(loop.description)}</p>{body}</body></html>"
     )
-    headers = {
-        "Content-Security-Policy": "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-store",
-        "X-Robots-Tag": "noindex",
-    }
-    return Response(page, media_type="text/html", headers=headers)
+    return Response(page, media_type="text/html", headers=pages.HEADERS)

@@ -1,7 +1,5 @@
 """Webhook bookkeeping in Redis: the outbox stream and its consumer group, the attempt log, failures, the secret."""
 
-import base64
-import os
 from typing import Any
 
 import msgspec
@@ -15,6 +13,7 @@ from service.store.errors import translated
 from service.store.interrupts import from_hash
 from service.store.loops import loop_from_hash
 from service.store.scripts import source
+from service.store.secrets import kept_secret
 
 GROUP = "interlock-workers"
 _attempt_decoder = msgspec.json.Decoder(Attempt)
@@ -171,10 +170,6 @@ class DeliveryStore:
         removed: int = await self._redis.zremrangebyscore(keys.failed_deliveries(), "-inf", cutoff_ms)
         return removed
 
-    @translated
     async def secret(self) -> str:
         """The generated signing secret: made once (first caller wins) and kept in Redis."""
-        fresh = "whsec_" + base64.b64encode(os.urandom(24)).decode()
-        await self._redis.set(keys.webhook_secret(), fresh, nx=True)
-        kept: str = await self._redis.get(keys.webhook_secret())
-        return kept
+        return await kept_secret(self._redis, keys.webhook_secret(), prefix="whsec_")

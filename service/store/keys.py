@@ -106,3 +106,8 @@ def promise(promise_id: str) -> str:
 def loop_deadlines() -> str:
     """The sorted set of pending loop ids scored by deadline (ms): swept by the worker."""
     return f"{PREFIX}:loop-deadlines"
+
+
+def page_secret() -> str:
+    """The key that signs the review pages' CSRF tokens (made once, shared by every API process)."""
+    return f"{PREFIX}:page-secret"

@@ -1,0 +1,132 @@
+"""The reviewer's pages: GET /review/{id} and its form POST /review/{id}/decide (CSRF-protected, no API key)."""
+
+import contextlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from service.api.csrf import is_cross_site
+from service.api.deps import Services, services
+from service.clock import iso_ms
+from service.domain import machine
+from service.domain.errors import AlreadyDecided, InterruptNotFound
+from service.domain.models import Decision, Interrupt
+from service.web import pages
+
+Req = Request[Any, Any, Any]
+MAX_FORM_BYTES = 64 * 1024
+STATUS_TEXT = {"approved": "Approved", "rejected": "Rejected", "expired": "Expired", "cancelled": "Cancelled"}
+
+
+def html(body: str, status: int = 200) -> Response[str]:
+    """An HTML page with the security headers every page carries."""
+    return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=pages.HEADERS)
+
+
+def message_page(title: str, text: str, status: int) -> Response[str]:
+    """A plain page saying one thing (not found, forbidden…)."""
+    return html(pages.render("message.html", title=title, text=text), status)
+
+
+def _when(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
+    """What the review template shows of an interrupt as it reads at `now_ms`."""
+    status = record.status_at(now_ms)
+    return {
+        "id": record.id,
+        "action": record.action,
+        "urgency": record.urgency,
+        "agent": record.agent_id,
+        "user": record.user_id,
+        "created_iso": iso_ms(record.created_at),
+        "created_text": _when(record.created_at),
+        "expires_iso": iso_ms(record.expires_at),
+        "expires_text": _when(record.expires_at),
+        "final": status != machine.PENDING,
+        "status": status,
+        "status_text": STATUS_TEXT.get(status, status),
+        "decided_iso": iso_ms(record.decided_at) if record.decided_at else "",
+        "decided_text": _when(record.decided_at) if record.decided_at else "",
+        "reason": record.reason,
+        "context_pretty": json.dumps(json.loads(record.context), indent=2, ensure_ascii=False),
+    }
+
+
+async def _review_page(svc: Services, record: Interrupt, status: int = 200, **form: Any) -> Response[str]:
+    values = {"error": None, "reason": None, "params": None, "params_open": False} | form
+    csrf = await svc.csrf.token(f"review:{record.id}")
+    body = pages.render("review.html", title=record.action, view=review_view(record, svc.clock.now_ms()), csrf=csrf,
+                        **values)  # fmt: skip
+    return html(body, status)
+
+
+def _edited_params(text: str, context: str) -> tuple[str | None, str | None]:
+    """(modifiedParams JSON, error): None when the reviewer left the parameters as they were."""
+    if not text.strip():
+        return None, None
+    try:
+        edited = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"The edited parameters are not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+    if not isinstance(edited, dict):
+        return None, "The edited parameters must be a JSON object, like the request's context."
+    if edited == json.loads(context):
+        return None, None
+    return json.dumps(edited, ensure_ascii=False, separators=(",", ":")), None
+
+
+class ReviewController(Controller):
+    """/review: one page per interrupt, usable without JavaScript and with auth on."""
+
+    path = "/review"
+    include_in_schema = False
+
+    @get("/{interrupt_id:str}")
+    async def page(self, request: Req, interrupt_id: FromPath[str]) -> Response[str]:
+        """The interrupt, its context, and (while pending) the decision form."""
+        svc = services(request)
+        try:
+            record = await svc.interrupts.get(interrupt_id)
+        except InterruptNotFound:
+            return message_page("Interrupt not found", "This link is unknown or has expired.", 404)
+        return await _review_page(svc, record)
+
+    @post("/{interrupt_id:str}/decide", status_code=303)
+    async def decide(self, request: Req, interrupt_id: FromPath[str]) -> Response[Any]:
+        """The form's POST: check origin and token, decide, then show the page again (303)."""
+        svc = services(request)
+        try:
+            record = await svc.interrupts.get(interrupt_id)
+        except InterruptNotFound:
+            return message_page("Interrupt not found", "This link is unknown or has expired.", 404)
+        form = {k: v[0] for k, v in parse_qs((await request.body())[:MAX_FORM_BYTES].decode(errors="replace")).items()}
+        if is_cross_site(request) or not await svc.csrf.is_valid(f"review:{record.id}", form.get("csrf")):
+            return message_page("Not allowed", "This form was not sent from its own page. Reload it and retry.", 403)
+        decision, reason = form.get("decision"), (form.get("reason") or "").strip() or None
+        params, error = _edited_params(form.get("modifiedParams", ""), record.context)
+        if decision not in machine.DECISIONS:
+            error = "Choose Approve or Reject."
+        if decision == "rejected":
+            params = None  # edits only mean something for an approval
+        if error:
+            return await _review_page(svc, record, 400, error=error, reason=reason, params=form.get("modifiedParams"),
+                                      params_open=True)  # fmt: skip
+        with contextlib.suppress(AlreadyDecided):  # decided elsewhere first: the page shows what won
+            await svc.interrupts.decide(
+                record.id, Decision(decision=decision or "", reason=reason, modified_params=params)
+            )
+        return Redirect(f"/review/{record.id}", status_code=303)
+
+
+@get("/robots.txt", include_in_schema=False, media_type="text/plain")
+async def robots() -> str:
+    """Keep crawlers off the pages (they are also `noindex`)."""
+    return pages.ROBOTS

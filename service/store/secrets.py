@@ -1,0 +1,16 @@
+"""Secrets made once and kept in Redis, so every process of a deployment shares them."""
+
+import base64
+import os
+
+from redis.asyncio import Redis
+
+from service.store.errors import translated
+
+
+@translated
+async def kept_secret(redis: Redis, key: str, *, prefix: str = "") -> str:
+    """The secret at `key`, made (32 random bytes, base64) by the first caller that finds none."""
+    await redis.set(key, prefix + base64.b64encode(os.urandom(24)).decode(), nx=True)
+    kept: str = await redis.get(key)
+    return kept

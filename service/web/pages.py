@@ -1,0 +1,36 @@
+"""Renders the HTML pages (Jinja2, autoescaped) and the headers every page carries."""
+
+from functools import cache
+from typing import Any
+
+import jinja2
+
+# every page: no inline script or style, nothing framed, forms only to ourselves, nothing cached or indexed
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex",
+    "X-Frame-Options": "DENY",
+}
+ROBOTS = "User-agent: *\nDisallow: /review/\nDisallow: /inbox/\nDisallow: /v1/loop/participant/\n"
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("service.web", "templates"),
+        autoescape=True,  # every agent-supplied string is escaped
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(template: str, **context: Any) -> str:
+    """The page `template` filled with `context`."""
+    return _environment().get_template(template).render(**context)
