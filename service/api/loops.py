@@ -129,14 +129,20 @@ class LoopController(Controller):
         return await self._resolve(request, promise_id)
 
     @post("/participant/resolve/{promise_id:str}", status_code=200, opt=documented(None, ls.Envelope))
-    async def resolve(self, request: Req, promise_id: FromPath[str]) -> Response[bytes]:
+    async def resolve(self, request: Req, promise_id: FromPath[str]) -> Response[Any]:
         """Accept or reject one promise (`accept` in a JSON body, a form field or the query)."""
         return await self._resolve(request, promise_id)
 
-    async def _resolve(self, request: Req, promise_id: str) -> Response[bytes]:
+    async def _resolve(self, request: Req, promise_id: str) -> Response[Any]:
         svc = services(request)
         located = await svc.loops.locate(promise_id)  # 404 before 400
-        done = await svc.loops.resolve(promise_id, await _accept_of(request), located=located)
+        accept = await _accept_of(request)
+        done = await svc.loops.resolve(promise_id, accept, located=located)
+        if _wants_page(request):  # the confirm page's form: answer with a page, not JSON
+            loop = (await svc.loops.get(done.loop_id)).at(svc.clock.now_ms())
+            text = f"Your answer: {'accept' if accept else 'reject'}. The loop is now {loop.status}."
+            return Response(pages.render("message.html", title=loop.name, text=text), media_type="text/html",
+                            headers=pages.HEADERS)  # fmt: skip
         return _ok("Promise resolved", ls.ResolveData(promise_id=done.promise_id, state=loops.RESOLVED))
 
     @get("/status/{loop_id:str}", opt=documented(None, ls.Envelope))

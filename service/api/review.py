@@ -8,14 +8,17 @@ from urllib.parse import parse_qs
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
-from litestar.response import Redirect
+from litestar.response import Redirect, ServerSentEvent
 
+from service.api import streams, views
 from service.api.csrf import is_cross_site
 from service.api.deps import Services, services
+from service.api.io import raw_header
 from service.clock import iso_ms
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InterruptNotFound
 from service.domain.models import Decision, Interrupt
+from service.events import interrupt_frames
 from service.web import pages
 
 Req = Request[Any, Any, Any]
@@ -98,6 +101,20 @@ class ReviewController(Controller):
         except InterruptNotFound:
             return message_page("Interrupt not found", "This link is unknown or has expired.", 404)
         return await _review_page(svc, record)
+
+    @get("/{interrupt_id:str}/events", media_type="text/event-stream")
+    async def events(self, request: Req, interrupt_id: FromPath[str]) -> ServerSentEvent:
+        """The page's own live feed (no API key): the interrupt's states, as `/interrupts/{id}/events`."""
+        svc = services(request)
+        await svc.interrupts.get(interrupt_id)  # 404 before the stream starts
+        last_id = streams.last_event_id(raw_header(request, b"last-event-id"))
+        frames = interrupt_frames(svc.interrupts, svc.hub, svc.clock, interrupt_id, last_id, svc.settings.sse_ping_s)
+
+        def render(record: Interrupt) -> tuple[str, Any]:
+            view = views.interrupt(record, svc.settings.base_url, svc.clock.now_ms())
+            return view.status, view
+
+        return streams.stream(frames, render, svc.hub)
 
     @post("/{interrupt_id:str}/decide", status_code=303)
     async def decide(self, request: Req, interrupt_id: FromPath[str]) -> Response[Any]:

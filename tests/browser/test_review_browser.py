@@ -1,0 +1,117 @@
+"""The reviewer's pages in headless Chromium: decide with and without JavaScript, edits, live updates, expiry."""
+
+import httpx
+import pytest
+from playwright.async_api import Browser, expect
+
+from tests.processes import ServeProcess
+
+BODY = {"agentId": "payer-bot", "userId": "alice", "action": "Pay invoice INV-7", "context": {"amount": 120}}
+
+
+async def create(base: str, **extra: object) -> str:
+    async with httpx.AsyncClient() as http:
+        interrupt_id: str = (await http.post(f"{base}/interrupts", json=BODY | extra)).json()["interruptId"]
+    return interrupt_id
+
+
+async def read(base: str, interrupt_id: str) -> dict[str, object]:
+    async with httpx.AsyncClient() as http:
+        found: dict[str, object] = (await http.get(f"{base}/interrupts/{interrupt_id}")).json()
+    return found
+
+
+@pytest.mark.timeout(60)
+async def test_approve_with_a_reason_without_reloading(browser: Browser, two_apis: list[ServeProcess]) -> None:
+    base = two_apis[0].url
+    interrupt_id = await create(base)
+    page = await browser.new_page()
+    await page.goto(f"{base}/review/{interrupt_id}")
+    await expect(page.get_by_role("heading", name="Pay invoice INV-7")).to_be_visible()
+    await expect(page.locator(".countdown")).to_contain_text("expires in")
+    await page.get_by_label("Reason (optional)").fill("Within budget")
+    await page.get_by_role("button", name="Approve").click()
+    await expect(page.get_by_role("status")).to_contain_text("Approved")
+    await expect(page.get_by_role("status")).to_contain_text("Within budget")
+    assert page.url == f"{base}/review/{interrupt_id}"
+    record = await read(base, interrupt_id)
+    assert (record["status"], record["reason"]) == ("approved", "Within budget")
+
+
+@pytest.mark.timeout(60)
+async def test_reject_with_javascript_off(browser: Browser, two_apis: list[ServeProcess]) -> None:
+    base = two_apis[0].url
+    interrupt_id = await create(base)
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    await page.goto(f"{base}/review/{interrupt_id}")
+    await page.get_by_role("button", name="Reject").click()
+    await expect(page.get_by_role("status")).to_contain_text("Rejected")
+    assert (await read(base, interrupt_id))["status"] == "rejected"
+    await context.close()
+
+
+@pytest.mark.timeout(60)
+async def test_approve_with_edited_parameters_and_refuse_bad_json(
+    browser: Browser, two_apis: list[ServeProcess]
+) -> None:
+    base = two_apis[0].url
+    interrupt_id = await create(base)
+    page = await browser.new_page()
+    await page.goto(f"{base}/review/{interrupt_id}")
+    await page.get_by_text("Approve with changes").click()
+    editor = page.get_by_label("Parameters to approve", exact=False)
+    await editor.fill('{"amount": 100')
+    await page.get_by_role("button", name="Approve").click()
+    await expect(page.get_by_role("alert")).to_contain_text("not valid JSON")
+    assert (await read(base, interrupt_id))["status"] == "pending"
+    await page.get_by_label("Parameters to approve", exact=False).fill('{"amount": 100}')
+    await page.get_by_role("button", name="Approve").click()
+    await expect(page.get_by_role("status")).to_contain_text("Approved")
+    assert (await read(base, interrupt_id))["modifiedParams"] == {"amount": 100}
+
+
+@pytest.mark.timeout(60)
+async def test_page_flips_live_when_decided_elsewhere(browser: Browser, two_apis: list[ServeProcess]) -> None:
+    base, other = two_apis[0].url, two_apis[1].url
+    interrupt_id = await create(base)
+    page = await browser.new_page()
+    await page.goto(f"{base}/review/{interrupt_id}")
+    await expect(page.get_by_role("button", name="Approve")).to_be_visible()
+    async with httpx.AsyncClient() as http:  # decided through the API of another process
+        await http.post(f"{other}/interrupts/{interrupt_id}/decide", json={"decision": "rejected", "reason": "no"})
+    await expect(page.get_by_role("status")).to_contain_text("Rejected")
+    await expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+
+
+@pytest.mark.timeout(60)
+async def test_countdown_reaches_zero_and_the_page_shows_expired(
+    browser: Browser, two_apis: list[ServeProcess]
+) -> None:
+    base = two_apis[0].url
+    interrupt_id = await create(base, expiresIn=2)
+    page = await browser.new_page()
+    await page.goto(f"{base}/review/{interrupt_id}")
+    await expect(page.get_by_role("status")).to_contain_text("Expired", timeout=15_000)
+    await expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+
+
+@pytest.mark.timeout(60)
+async def test_loop_link_shows_a_confirm_page_and_only_the_button_decides(
+    browser: Browser, two_apis: list[ServeProcess]
+) -> None:
+    base = two_apis[0].url
+    body = {"loop_name": "Ship 2.0", "loop_description": "release", "participants": ["a@x.io"],
+            "participant_timeout": 600_000}  # fmt: skip
+    async with httpx.AsyncClient() as http:
+        loop = (await http.post(f"{base}/v1/loop/create", json=body)).json()["data"]["loop_data"]
+    link = loop["participants"][0]["accept_link"].replace("http://localhost:3002", base)
+    link = link.replace(f"http://localhost:{two_apis[0].port}", base)
+    page = await browser.new_page()
+    await page.goto(link)
+    await expect(page.get_by_role("button", name="Confirm: accept")).to_be_visible()
+    async with httpx.AsyncClient() as http:
+        status = (await http.get(f"{base}/v1/loop/status/{loop['loop_id']}")).json()["data"]["status"]
+    assert status == "PENDING"  # opening the link decided nothing
+    await page.get_by_role("button", name="Confirm: accept").click()
+    await expect(page.locator("body")).to_contain_text("The loop is now ACCEPTED")
