@@ -1,6 +1,6 @@
 """The intheloop.run loop routes: create, resolve (link or POST), status (with ?wait=N), result, and `/`."""
 
-import html
+from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -15,6 +15,7 @@ from service.api.auth import ANONYMOUS, SCOPE_KEY
 from service.api.deps import services
 from service.api.io import idempotency_key, is_json_content_type, json_body, json_response, raw_header
 from service.api.openapi import documented
+from service.clock import iso_ms
 from service.domain import addresses, loops
 from service.domain.errors import InvalidField, LoopPending
 from service.domain.loops import Loop
@@ -214,20 +215,16 @@ async def root(request: Req) -> Response[bytes]:
 
 
 def _confirm_page(loop: Loop, index: int, accept: str | None) -> Response[str]:
-    """A minimal confirmation page: the click decides nothing until its button POSTs."""
+    """The confirmation page: the click decides nothing until its button POSTs."""
     participant = loop.participants[index]
-    wants = "accept" if (accept or "").lower() == "true" else "reject"
-    if loop.status != loops.PENDING or participant.state != loops.PENDING:
-        body = f"<p>This promise is {html.escape(participant.state)}; the loop is {html.escape(loop.status)}.</p>"
-    else:
-        body = (
-            f'<form method="post" action="?accept={"true" if wants == "accept" else "false"}">'
-            f"<p>{html.escape(participant.email)}: {wants} this request?</p>"
-            f'<button type="submit">Confirm: {wants}</button></form>'
-        )
-    page = (
-        "<!doctype html><html><head><meta charset=utf-8><title>"
-        f"{html.escape(loop.name)}</title></head><body><h1>{html.escape(loop.name)}</h1>"
-        f"<p>{html.escape(loop.description)}</p>{body}</body></html>"
+    page = pages.render(
+        "confirm.html",
+        title=loop.name,
+        loop=loop,
+        participant=participant,
+        wants="accept" if (accept or "").lower() == "true" else "reject",
+        open=loop.status == loops.PENDING and participant.state == loops.PENDING,
+        deadline_iso=iso_ms(loop.deadline),
+        deadline_text=datetime.fromtimestamp(loop.deadline / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
-    return Response(page, media_type="text/html", headers=pages.HEADERS)
+    return Response(page, media_type="text/html; charset=utf-8", headers=pages.HEADERS)
