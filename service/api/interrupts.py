@@ -70,16 +70,7 @@ class InterruptController(Controller):
     @get("/{interrupt_id:str}/events", media_type="text/event-stream")
     async def events(self, request: Req, interrupt_id: FromPath[str]) -> ServerSentEvent:
         """Server-sent events: the current state, then each change; ends after the terminal one."""
-        svc = services(request)
-        await svc.interrupts.get(interrupt_id)  # 404 before the stream starts
-        last_id = streams.last_event_id(raw_header(request, b"last-event-id"))
-        frames = interrupt_frames(svc.interrupts, svc.hub, svc.clock, interrupt_id, last_id, svc.settings.sse_ping_s)
-
-        def render(record: Interrupt) -> tuple[str, schemas.InterruptResponse]:
-            view = views.interrupt(record, svc.settings.base_url, svc.clock.now_ms())
-            return view.status, view
-
-        return streams.stream(frames, render, svc.hub)
+        return await interrupt_stream(request, interrupt_id)
 
     @delete("/{interrupt_id:str}", status_code=200, opt=documented(None, schemas.CancelledResponse))
     async def cancel(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
@@ -116,6 +107,20 @@ class AnalyticsController(Controller):
         """Counts, approval rate, response time and top actions of a user's interrupts."""
         stats = await services(request).interrupts.analytics(user_id)
         return json_response(views.analytics(user_id, stats))
+
+
+async def interrupt_stream(request: Req, interrupt_id: str) -> ServerSentEvent:
+    """The SSE response of an interrupt's states (also the review page's live feed); 404 before it starts."""
+    svc = services(request)
+    await svc.interrupts.get(interrupt_id)
+    last_id = streams.last_event_id(raw_header(request, b"last-event-id"))
+    frames = interrupt_frames(svc.interrupts, svc.hub, svc.clock, interrupt_id, last_id, svc.settings.sse_ping_s)
+
+    def render(record: Interrupt) -> tuple[str, schemas.InterruptResponse]:
+        view = views.interrupt(record, svc.settings.base_url, svc.clock.now_ms())
+        return view.status, view
+
+    return streams.stream(frames, render, svc.hub)
 
 
 async def _raise_if_not_pending(request: Req, interrupt_id: str) -> None:

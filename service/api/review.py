@@ -10,15 +10,13 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent
 
-from service.api import streams, views
 from service.api.csrf import is_cross_site
 from service.api.deps import Services, services
-from service.api.io import raw_header
+from service.api.interrupts import interrupt_stream
 from service.clock import iso_ms
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InterruptNotFound
 from service.domain.models import Decision, Interrupt
-from service.events import interrupt_frames
 from service.web import pages
 
 Req = Request[Any, Any, Any]
@@ -71,6 +69,18 @@ async def _review_page(svc: Services, record: Interrupt, status: int = 200, **fo
     return html(body, status)
 
 
+async def _found(svc: Services, interrupt_id: str) -> Interrupt | None:
+    """The interrupt, or None when the link is unknown or past retention."""
+    try:
+        return await svc.interrupts.get(interrupt_id)
+    except InterruptNotFound:
+        return None
+
+
+def _not_found_page() -> Response[str]:
+    return message_page("Interrupt not found", "This link is unknown or has expired.", 404)
+
+
 def _edited_params(text: str, context: str) -> tuple[str | None, str | None]:
     """(modifiedParams JSON, error): None when the reviewer left the parameters as they were."""
     if not text.strip():
@@ -96,34 +106,21 @@ class ReviewController(Controller):
     async def page(self, request: Req, interrupt_id: FromPath[str]) -> Response[str]:
         """The interrupt, its context, and (while pending) the decision form."""
         svc = services(request)
-        try:
-            record = await svc.interrupts.get(interrupt_id)
-        except InterruptNotFound:
-            return message_page("Interrupt not found", "This link is unknown or has expired.", 404)
-        return await _review_page(svc, record)
+        record = await _found(svc, interrupt_id)
+        return await _review_page(svc, record) if record else _not_found_page()
 
     @get("/{interrupt_id:str}/events", media_type="text/event-stream")
     async def events(self, request: Req, interrupt_id: FromPath[str]) -> ServerSentEvent:
         """The page's own live feed (no API key): the interrupt's states, as `/interrupts/{id}/events`."""
-        svc = services(request)
-        await svc.interrupts.get(interrupt_id)  # 404 before the stream starts
-        last_id = streams.last_event_id(raw_header(request, b"last-event-id"))
-        frames = interrupt_frames(svc.interrupts, svc.hub, svc.clock, interrupt_id, last_id, svc.settings.sse_ping_s)
-
-        def render(record: Interrupt) -> tuple[str, Any]:
-            view = views.interrupt(record, svc.settings.base_url, svc.clock.now_ms())
-            return view.status, view
-
-        return streams.stream(frames, render, svc.hub)
+        return await interrupt_stream(request, interrupt_id)
 
     @post("/{interrupt_id:str}/decide", status_code=303)
     async def decide(self, request: Req, interrupt_id: FromPath[str]) -> Response[Any]:
         """The form's POST: check origin and token, decide, then show the page again (303)."""
         svc = services(request)
-        try:
-            record = await svc.interrupts.get(interrupt_id)
-        except InterruptNotFound:
-            return message_page("Interrupt not found", "This link is unknown or has expired.", 404)
+        record = await _found(svc, interrupt_id)
+        if record is None:
+            return _not_found_page()
         form = {k: v[0] for k, v in parse_qs((await request.body())[:MAX_FORM_BYTES].decode(errors="replace")).items()}
         if is_cross_site(request) or not await svc.csrf.is_valid(f"review:{record.id}", form.get("csrf")):
             return message_page("Not allowed", "This form was not sent from its own page. Reload it and retry.", 403)
