@@ -20,7 +20,20 @@ XSS = [
     "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "<svg onload=alert(1)>", "javascript:alert(1)",
     "'><iframe src=//evil>", "<a href=javascript:alert(1)>x</a>", "{{7*7}}", "<style>*{display:none}</style>",
     "</textarea><script>alert(1)</script>", "</pre><b>bold</b>", "<body onload=alert(1)>",
-    "<input autofocus onfocus=x>",
+    "<input autofocus onfocus=x>", "<details open ontoggle=alert(1)>", "<math><mtext><script>x</script>",
+    "<object data=javascript:alert(1)>", "<embed src=//evil>", "<base href=//evil/>", "<meta http-equiv=refresh>",
+    "<link rel=stylesheet href=//evil>", "<form action=//evil><button>x", "<video><source onerror=alert(1)>",
+    "<audio src=x onerror=alert(1)>", "<marquee onstart=alert(1)>", "<img src=1 onerror=alert`1`>",
+    "<svg><script>alert(1)</script></svg>", "<isindex action=javascript:alert(1)>", "<x onclick=alert(1)>x</x>",
+    "\"><script>alert(1)</script>", "'-alert(1)-'", "</title><script>alert(1)</script>",
+    "<!--<script>alert(1)//-->", "<![CDATA[<script>alert(1)</script>]]>", "<scr<script>ipt>alert(1)</script>",
+    "%3Cscript%3Ealert(1)%3C/script%3E", "&lt;script&gt;alert(1)&lt;/script&gt;", "<img src=\"x\" onerror=\"x\">",
+    "<svg/onload=alert(1)>", "<iframe srcdoc='<script>alert(1)</script>'>", "<table background=javascript:x>",
+    "<div style=background:url(javascript:x)>", "<a href=\"data:text/html,<script>x</script>\">x</a>",
+    "<template><script>x</script></template>", "<noscript><p title=\"</noscript><img src=x onerror=x>\">",
+    "<select autofocus onfocus=x>", "<textarea autofocus onfocus=x>", "<keygen autofocus onfocus=x>",
+    "<frameset onload=x>", "<plaintext>", "<xmp><script>x</script></xmp>", "<svg><a xlink:href=javascript:x>x</a>",
+    "\u003cscript\u003ealert(1)\u003c/script\u003e", "<img src=x:x onerror=eval(atob('YWxlcnQoMSk='))>",
 ]  # fmt: skip
 
 

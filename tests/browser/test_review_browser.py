@@ -4,6 +4,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
+from tests.api.test_review_page import XSS
 from tests.processes import ServeProcess
 
 BODY = {"agentId": "payer-bot", "userId": "alice", "action": "Pay invoice INV-7", "context": {"amount": 120}}
@@ -115,3 +116,29 @@ async def test_loop_link_shows_a_confirm_page_and_only_the_button_decides(
     assert status == "PENDING"  # opening the link decided nothing
     await page.get_by_role("button", name="Confirm: accept").click()
     await expect(page.locator("body")).to_contain_text("The loop is now ACCEPTED")
+
+
+@pytest.mark.timeout(60)
+async def test_hostile_strings_create_no_element_attribute_or_dialog(
+    browser: Browser, two_apis: list[ServeProcess]
+) -> None:
+    base = two_apis[0].url
+    ids = [await create(base, action=p, agentId=p, userId=p, context={"p": p}) for p in XSS[:10]]
+    ids.append(await create(base, action=" ".join(XSS), context={f"p{i}": p for i, p in enumerate(XSS)}))
+    page = await browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    for interrupt_id in ids:
+        await page.goto(f"{base}/review/{interrupt_id}")
+        await expect(page.get_by_role("button", name="Approve")).to_be_visible()
+        found = await page.evaluate(
+            """() => ({
+                scripts: [...document.scripts].map(s => s.getAttribute("src")),
+                handlers: [...document.querySelectorAll("*")].flatMap(e => [...e.attributes]
+                    .filter(a => a.name.startsWith("on")).map(a => e.tagName + " " + a.name)),
+                injected: [...document.querySelectorAll("iframe,object,embed,img,svg,video,audio,base,meta[http-equiv],"
+                    + "link:not([href='/static/pages.css']),marquee,select,input:not([type=hidden]),x")].length,
+            })"""
+        )
+        assert found == {"scripts": ["/static/review.js"], "handlers": [], "injected": 0}, interrupt_id
+    assert dialogs == []
