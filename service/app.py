@@ -24,6 +24,7 @@ from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.review import ReviewController, robots
 from service.clock import Clock, SystemClock
+from service.domain import addresses
 from service.events import WaiterHub
 from service.settings import Settings
 from service.shutdown import on_shutdown_signal
@@ -67,6 +68,7 @@ def create_app(
             hub=hub,
             csrf=CsrfTokens(lambda: kept_secret(redis, keys.page_secret())),
             metrics=registry_for(hub),
+            allowed_callbacks=addresses.parse_networks(settings.webhook_allow_cidrs),
         )
         subscriber = make_redis()  # its own pool: the subscription holds its connection for good
         stop = asyncio.Event()

@@ -52,3 +52,8 @@ def iso_ms(epoch_ms: int) -> str:
 def _iso_seconds(seconds: int) -> str:
     # Hot path of every response: timestamps repeat within a second, so formatting is cached.
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def utc_text(ms: int) -> str:
+    """Epoch milliseconds as a short human UTC time, e.g. `2026-11-22 12:00 UTC` (pages, emails)."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -6,16 +6,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from service.clock import iso_ms
-from service.domain.loops import Loop
+from service.domain.loops import Loop, links
 
 # delay before invitation attempt n+1 after attempt n failed (then the invitation is marked failed)
 SCHEDULE_S = (30, 120, 600, 3600, 10800)
-
-
-def links(base_url: str, promise_id: str) -> tuple[str, str]:
-    """The participant's accept and reject links (the same as the create response's)."""
-    link = f"{base_url}/v1/loop/participant/resolve/{promise_id}"
-    return f"{link}?accept=true", f"{link}?accept=false"
 
 
 def invitation(loop: Loop, index: int, base_url: str, sender: str) -> EmailMessage:

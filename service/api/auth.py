@@ -7,9 +7,11 @@ import hashlib
 import hmac
 from typing import Any
 
+from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from service.api.io import idempotency_key
 from service.api.problems import problem_body
 from service.domain.errors import Unauthorized
 
@@ -78,3 +80,11 @@ async def _unauthorized(scope: Scope, send: Send) -> None:
     end: Any = {"type": "http.response.body", "body": body}
     await send(start)
     await send(end)
+
+
+def idempotency(request: Request[Any, Any, Any], family: str = "") -> tuple[str, str] | None:
+    """(scope, key) of a create's Idempotency-Key: keys are scoped per API key and per `family` of route."""
+    key = idempotency_key(request)
+    if key is None:
+        return None
+    return family + request.scope.get("state", {}).get(SCOPE_KEY, ANONYMOUS), key

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 from service.api.csrf import CsrfTokens
 from service.clock import Clock
 from service.domain import addresses
+from service.domain.errors import InvalidField
 from service.events import WaiterHub
 from service.settings import Settings
 from service.store.deliveries import DeliveryStore
@@ -30,11 +31,13 @@ class Services:
     hub: WaiterHub
     csrf: CsrfTokens
     metrics: CollectorRegistry
+    allowed_callbacks: tuple[addresses.Network, ...]  # INTERLOCK_WEBHOOK_ALLOW_CIDRS, parsed once
 
-    @property
-    def allowed_callbacks(self) -> tuple[addresses.Network, ...]:
-        """The private networks webhooks may reach (INTERLOCK_WEBHOOK_ALLOW_CIDRS)."""
-        return addresses.parse_networks(self.settings.webhook_allow_cidrs)
+    def check_callback(self, url: str | None, field: str) -> None:
+        """Refuse (400 naming `field`) a callback whose host is a literal address webhooks may not reach."""
+        refused = addresses.literal_refusal(url, self.allowed_callbacks) if url else None
+        if refused:
+            raise InvalidField(f"{field} is not allowed: {refused}", field=field)
 
 
 def services(request: Request[Any, Any, Any]) -> Services:

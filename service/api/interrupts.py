@@ -7,12 +7,12 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import ServerSentEvent
 
 from service.api import schemas, streams, views
-from service.api.auth import ANONYMOUS, SCOPE_KEY
+from service.api.auth import idempotency
 from service.api.deps import services
-from service.api.io import idempotency_key, json_body, json_response, raw_header
+from service.api.io import json_body, json_response, raw_header
 from service.api.openapi import documented
-from service.domain import addresses, machine
-from service.domain.errors import AlreadyDecided, InputError, InvalidField
+from service.domain import machine
+from service.domain.errors import AlreadyDecided, InputError
 from service.domain.models import Interrupt
 from service.events import interrupt_frames, wait_while_pending
 
@@ -32,13 +32,8 @@ class InterruptController(Controller):
         """Ask a human about an action; answers with the review URL."""
         svc = services(request)
         new = schemas.decode_create(await json_body(request))
-        if new.callback_url:
-            refused = addresses.literal_refusal(new.callback_url, svc.allowed_callbacks)
-            if refused:
-                raise InvalidField(f"callbackUrl is not allowed: {refused}", field="callbackUrl")
-        key = idempotency_key(request)
-        scope = request.scope.get("state", {}).get(SCOPE_KEY, ANONYMOUS)
-        result = await svc.interrupts.create(new, idempotency=(scope, key) if key else None)
+        svc.check_callback(new.callback_url, "callbackUrl")
+        result = await svc.interrupts.create(new, idempotency=idempotency(request))
         headers = {"Idempotent-Replayed": "true"} if result.replayed else None
         return json_response(views.created(result, svc.settings.base_url), 201, headers)
 

@@ -5,12 +5,12 @@ from typing import Any
 
 import msgspec
 
+from service.api.schemas import ABSOLUTE_URL
 from service.domain.errors import InvalidField, MalformedJson
 from service.domain.loops import NewLoop
 
 MAX_PARTICIPANTS = 100
 MAX_TIMEOUT_MS = 2_592_000_000  # 30 days, as for interrupts
-_URL = re.compile(r"^https?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 _any_decoder = msgspec.json.Decoder()
 
@@ -155,7 +155,9 @@ def decode_loop(body: bytes) -> NewLoop:
     data = json_object(body)
     participants = _participants(data)
     callback = data.get("callback_url")
-    if callback is not None and (not isinstance(callback, str) or len(callback) > 2048 or not _URL.match(callback)):
+    if callback is not None and (
+        not isinstance(callback, str) or len(callback) > 2048 or not ABSOLUTE_URL.match(callback)
+    ):
         raise InvalidField("callback_url must be an absolute http or https URL", field="callback_url")
     return NewLoop(
         name=_text(data, "loop_name", limit=200, empty_ok=False),

@@ -1,6 +1,5 @@
 """The intheloop.run loop routes: create, resolve (link or POST), status (with ?wait=N), result, and `/`."""
 
-from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -11,23 +10,18 @@ from litestar.response import ServerSentEvent
 
 from service.api import loop_schemas as ls
 from service.api import streams
-from service.api.auth import ANONYMOUS, SCOPE_KEY
+from service.api.auth import idempotency
 from service.api.deps import services
-from service.api.io import idempotency_key, is_json_content_type, json_body, json_response, raw_header
+from service.api.io import is_json_content_type, json_body, json_response, raw_header
 from service.api.openapi import documented
-from service.clock import iso_ms
-from service.domain import addresses, loops
+from service.clock import iso_ms, utc_text
+from service.domain import loops
 from service.domain.errors import InvalidField, LoopPending
 from service.domain.loops import Loop
 from service.events import loop_frames, wait_for_change
 from service.web import pages
 
 Req = Request[Any, Any, Any]
-
-
-def _links(base_url: str, promise_id: str) -> tuple[str, str]:
-    link = f"{base_url}/v1/loop/participant/resolve/{promise_id}"
-    return f"{link}?accept=true", f"{link}?accept=false"
 
 
 def _result(loop: Loop) -> ls.LoopResult:
@@ -95,17 +89,12 @@ class LoopController(Controller):
         """Start a loop: each participant gets a promise with accept and reject links."""
         svc = services(request)
         new = ls.decode_loop(await json_body(request))
-        if new.callback_url:
-            refused = addresses.literal_refusal(new.callback_url, svc.allowed_callbacks)
-            if refused:
-                raise InvalidField(f"callback_url is not allowed: {refused}", field="callback_url")
-        key = idempotency_key(request)
-        scope = request.scope.get("state", {}).get(SCOPE_KEY, ANONYMOUS)
+        svc.check_callback(new.callback_url, "callback_url")
         invite = bool(svc.settings.smtp_url and svc.settings.smtp_from)
-        made = await svc.loops.create(new, idempotency=(f"loop:{scope}", key) if key else None, invite=invite)
+        made = await svc.loops.create(new, idempotency=idempotency(request, family="loop:"), invite=invite)
         participants = []
         for email, promise_id in zip(new.participants, made.promise_ids, strict=True):
-            accept_link, reject_link = _links(svc.settings.base_url, promise_id)
+            accept_link, reject_link = loops.links(svc.settings.base_url, promise_id)
             participants.append(ls.ParticipantLinks(email=email, promise_id=promise_id, accept_link=accept_link,
                                                     reject_link=reject_link))  # fmt: skip
         data = ls.LoopData(
@@ -225,6 +214,6 @@ def _confirm_page(loop: Loop, index: int, accept: str | None) -> Response[str]:
         wants="accept" if (accept or "").lower() == "true" else "reject",
         open=loop.status == loops.PENDING and participant.state == loops.PENDING,
         deadline_iso=iso_ms(loop.deadline),
-        deadline_text=datetime.fromtimestamp(loop.deadline / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        deadline_text=utc_text(loop.deadline),
     )
     return Response(page, media_type="text/html; charset=utf-8", headers=pages.HEADERS)

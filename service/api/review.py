@@ -2,7 +2,6 @@
 
 import contextlib
 import json
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -13,7 +12,7 @@ from litestar.response import Redirect, ServerSentEvent
 from service.api.csrf import is_cross_site
 from service.api.deps import Services, services
 from service.api.interrupts import interrupt_stream
-from service.clock import iso_ms
+from service.clock import iso_ms, utc_text
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InterruptNotFound
 from service.domain.models import Decision, Interrupt
@@ -34,10 +33,6 @@ def message_page(title: str, text: str, status: int) -> Response[str]:
     return html(pages.render("message.html", title=title, text=text), status)
 
 
-def _when(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
     """What the review template shows of an interrupt as it reads at `now_ms`."""
     status = record.status_at(now_ms)
@@ -48,14 +43,14 @@ def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
         "agent": record.agent_id,
         "user": record.user_id,
         "created_iso": iso_ms(record.created_at),
-        "created_text": _when(record.created_at),
+        "created_text": utc_text(record.created_at),
         "expires_iso": iso_ms(record.expires_at),
-        "expires_text": _when(record.expires_at),
+        "expires_text": utc_text(record.expires_at),
         "final": status != machine.PENDING,
         "status": status,
         "status_text": STATUS_TEXT.get(status, status),
         "decided_iso": iso_ms(record.decided_at) if record.decided_at else "",
-        "decided_text": _when(record.decided_at) if record.decided_at else "",
+        "decided_text": utc_text(record.decided_at) if record.decided_at else "",
         "reason": record.reason,
         "context_pretty": json.dumps(json.loads(record.context), indent=2, ensure_ascii=False),
     }

@@ -33,7 +33,7 @@ FIELD_RULES = {
     "modifiedParams": "modifiedParams must be a JSON object",
 }
 _PATH = re.compile(r"at `\$\.(\w+)")
-_URL = re.compile(r"^https?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
+ABSOLUTE_URL = re.compile(r"^https?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
 
 
 class CreateInterruptBody(msgspec.Struct, kw_only=True):
@@ -175,7 +175,7 @@ def decode_create(body: bytes) -> NewInterrupt:
         raise InvalidField(FIELD_RULES["context"], field="context")
     if data.urgency is not None and data.urgency not in machine.URGENCIES:
         raise InvalidField(BAD_URGENCY, field="urgency")
-    if data.callbackUrl is not None and not _URL.match(data.callbackUrl):
+    if data.callbackUrl is not None and not ABSOLUTE_URL.match(data.callbackUrl):
         raise InvalidField(FIELD_RULES["callbackUrl"], field="callbackUrl")
     seconds = DEFAULT_EXPIRES_IN if data.expiresIn is None else data.expiresIn
     return NewInterrupt(

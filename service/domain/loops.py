@@ -43,6 +43,12 @@ def message(policy: str, k: int, status: str, cause: str) -> str:
     return f"quorum of {k} accepts can no longer be reached"
 
 
+def links(base_url: str, promise_id: str) -> tuple[str, str]:
+    """A participant's accept and reject links (in the create response and in the invitation email)."""
+    link = f"{base_url}/v1/loop/participant/resolve/{promise_id}"
+    return f"{link}?accept=true", f"{link}?accept=false"
+
+
 class NewLoop(msgspec.Struct, frozen=True, kw_only=True):
     """A validated request to create a loop."""
 

@@ -27,7 +27,7 @@ from service.store.scripts import Scripts
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _MAX_EXPIRY_MS = 2_592_000_000
 IDEMPOTENCY_TTL_MS = 24 * 3_600_000
-_NO_IDEMPOTENCY_KEY = keys.idempotency("-", "-")  # passed (never touched) when a create has no key
+NO_IDEMPOTENCY_KEY = keys.idempotency("-", "-")  # passed (never touched) when a create has no key
 
 
 class Created(msgspec.Struct, frozen=True, kw_only=True):
@@ -79,7 +79,7 @@ class InterruptStore:
         now = self._clock.now_ms()
         expires_at = now + new.expires_in_ms
         fingerprint = hashlib.sha256(msgspec.json.encode(new)).hexdigest() if idempotency else ""
-        idem_key = keys.idempotency(*idempotency) if idempotency else _NO_IDEMPOTENCY_KEY
+        idem_key = keys.idempotency(*idempotency) if idempotency else NO_IDEMPOTENCY_KEY
         reply = await self._scripts.create(
             keys=[
                 keys.interrupt(interrupt_id),

@@ -12,10 +12,9 @@ from service.domain.errors import IdempotencyConflict, LoopNotFound, PromiseConf
 from service.domain.loops import Loop, NewLoop, Participant
 from service.store import keys
 from service.store.errors import translated
-from service.store.interrupts import IDEMPOTENCY_TTL_MS, is_valid_id, new_id
+from service.store.interrupts import IDEMPOTENCY_TTL_MS, NO_IDEMPOTENCY_KEY, is_valid_id, new_id
 from service.store.scripts import source
 
-_NO_IDEMPOTENCY_KEY = keys.idempotency("-", "-")
 _WHY = {
     "resolved": "Promise was already resolved with accept={accept}",
     "timedout": "Promise timed out before it was resolved",
@@ -64,7 +63,7 @@ class LoopStore:
             keys=[
                 keys.loop(loop_id),
                 keys.loop_deadlines(),
-                keys.idempotency(*idempotency) if idempotency else _NO_IDEMPOTENCY_KEY,
+                keys.idempotency(*idempotency) if idempotency else NO_IDEMPOTENCY_KEY,
                 keys.outbox(),
                 *(keys.promise(p) for p in promise_ids),
             ],
