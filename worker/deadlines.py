@@ -43,7 +43,6 @@ class DeadlineSweeper:
         self._kinds = kinds
         self._clock = clock
         self._on_tick = on_tick
-        self.expired = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep until `stop` is set."""
@@ -69,8 +68,7 @@ class DeadlineSweeper:
         now = self._clock.now_ms()
         due = await kind.due(now, limit=BATCH)
         if due:
-            done = await asyncio.gather(*(kind.expire(i) for i in due))
-            self.expired += sum(1 for d in done if d)
+            await asyncio.gather(*(kind.expire(i) for i in due))
             if len(due) == BATCH:
                 return 0.0
         upcoming = await kind.next_deadline()

@@ -6,7 +6,7 @@ import logging
 import random
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -167,9 +167,7 @@ class Deliverer:
         response = await self.transport.handle_async_request(request)
         try:
             read = 0
-            # read at most 64 KiB of whatever the receiver says (in-memory transports hand it over read)
-            chunks = response.aiter_raw() if not response.is_stream_consumed else None
-            async for chunk in chunks or _empty():
+            async for chunk in response.aiter_raw():  # read at most 64 KiB of whatever the receiver says
                 read += len(chunk)
                 if read >= MAX_RESPONSE_BYTES:
                     break
@@ -207,13 +205,6 @@ def _target(url: str, address: str) -> httpx.URL:
 def _port_of(url: str) -> int:
     parsed = httpx.URL(url)
     return parsed.port or (443 if parsed.scheme == "https" else 80)
-
-
-async def _empty() -> AsyncIterator[bytes]:
-    """No body chunks."""
-    nothing: tuple[bytes, ...] = ()
-    for chunk in nothing:
-        yield chunk
 
 
 def _describe(exc: Exception) -> str:

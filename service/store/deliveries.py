@@ -82,21 +82,9 @@ class DeliveryStore:
                 await pipe.execute()
 
     @translated
-    async def backlog(self) -> int:
-        """Entries in the outbox not yet handled (waiting or in flight)."""
-        length: int = await self._redis.xlen(keys.outbox())
-        return length
-
-    @translated
     async def enqueue_redelivery(self, interrupt_id: str, version: int) -> None:
         """Queue one more attempt of an interrupt's webhook, with its original webhook-id."""
         await self._redis.xadd(keys.outbox(), {"id": interrupt_id, "v": version, "r": "1"})
-
-    @translated
-    async def load(self, kind: str, subject_id: str) -> tuple[Interrupt | Loop | None, list[Attempt]]:
-        """An interrupt or loop (None when gone) and its webhook's attempts, in one round trip."""
-        [found] = await self.load_many([(kind, subject_id)])
-        return found
 
     @translated
     async def load_many(self, items: list[tuple[str, str]]) -> list[tuple[Interrupt | Loop | None, list[Attempt]]]:
@@ -113,11 +101,6 @@ class DeliveryStore:
                 record = loop_from_hash(subject_id, fields) if kind == "loop" else from_hash(subject_id, fields)
             found.append((record, [_attempt_decoder.decode(row) for row in rows]))
         return found
-
-    @translated
-    async def record(self, interrupt_id: str, attempt: Attempt, *, ack: str | None = None) -> None:
-        """Append an attempt to the log, keep the failed index in step, and acknowledge `ack`, atomically."""
-        await self.record_many([(interrupt_id, attempt, ack)])
 
     @translated
     async def record_many(self, items: list[tuple[str, Attempt, str | None]]) -> list[None]:

@@ -113,7 +113,7 @@ async def test_no_connection_is_ever_made_to_a_blocked_address(worker_url: str) 
 
     def transport(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(204)
+        return httpx.Response(204, stream=httpx.ByteStream(b""))  # streamed, as from the network
 
     redis = Redis.from_url(worker_url, decode_responses=True)
     clock = SystemClock()

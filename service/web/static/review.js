@@ -53,7 +53,6 @@ const page = document.querySelector("[data-interrupt]");
 if (page) {
   enhance();
   const stream = new EventSource(`/review/${page.getAttribute("data-interrupt")}/events`);
-  stream.addEventListener("message", () => {});
   for (const status of ["approved", "rejected", "expired", "cancelled"]) {
     stream.addEventListener(status, async () => {
       stream.close();
