@@ -84,12 +84,13 @@ async def _listen(deps: Deps, stop: asyncio.Event) -> None:
 
 def _pruner(deps: Deps) -> Callable[[], Awaitable[None]]:
     """A sweep hook that drops failed-delivery index entries older than retention, once a minute."""
-    last = [0.0]
+    last = 0.0
 
     async def prune() -> None:
+        nonlocal last
         now = asyncio.get_running_loop().time()
-        if now - last[0] >= PRUNE_EVERY_S:
-            last[0] = now
+        if now - last >= PRUNE_EVERY_S:
+            last = now
             await deps.deliveries.forget_failed_before(deps.clock.now_ms() - deps.settings.retention_ms)
 
     return prune

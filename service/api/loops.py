@@ -39,7 +39,7 @@ def status_view(loop: Loop) -> ls.LoopStatus:
         state="RESOLVED" if done else "PENDING",
         resolved=done,
         status=loop.status,
-        message=loop.message or "" if done else f"waiting on {waiting} of {len(loop.participants)} participant(s)",
+        message=(loop.message or "") if done else f"waiting on {waiting} of {len(loop.participants)} participant(s)",
         result=_result(loop) if done else None,
         invitations=[
             ls.Invitation(email=p.email, state=p.invitation, attempts=p.invitation_attempts)
