@@ -26,6 +26,7 @@ from service.api.review import ReviewController, robots
 from service.clock import Clock, SystemClock
 from service.domain import addresses
 from service.events import WaiterHub
+from service.mcp.http import mcp_endpoint, mcp_lifespan
 from service.settings import Settings
 from service.shutdown import on_shutdown_signal
 from service.store import keys
@@ -101,8 +102,9 @@ def create_app(
             HealthController,
             openapi_json,
             metrics,
+            mcp_endpoint,
         ],
-        lifespan=[lifespan],
+        lifespan=[lifespan, mcp_lifespan(settings)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -22,18 +22,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, help="HTTP worker processes (default $INTERLOCK_WORKERS or 1)")
     serve.add_argument("--no-worker", action="store_true", help="run no background worker in this process tree")
     commands.add_parser("worker", help="run the background worker alone: deadlines, webhooks, email")
+    commands.add_parser("mcp", help="serve MCP on stdio as a client of the API (LOOPIN_API_URL, LOOPIN_API_KEY)")
     args = parser.parse_args(argv)
+    if args.command == "mcp":
+        return mcp_command()
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
         print(f"interlock: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per outgoing request is noise
     if args.command == "serve":
         return serve_command(settings, host=args.host, port=args.port, workers=args.workers, worker=not args.no_worker)
     if args.command == "worker":
         return worker_command(settings)
     return 2
+
+
+def mcp_command() -> int:
+    """Serve MCP over stdio until the client closes it (logs go to stderr: stdout carries the protocol)."""
+    import asyncio
+
+    from service.mcp.stdio import serve_stdio
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve_stdio(os.environ))
+    return 0
 
 
 def worker_command(settings: Settings) -> int:

@@ -27,7 +27,7 @@ class InterruptController(Controller):
     path = "/interrupts"
     tags = ["interrupts"]
 
-    @post("/", status_code=201, opt=documented(schemas.CreateInterruptBody, schemas.CreatedResponse, 201))
+    @post("/", status_code=201, opt=documented(schemas.CreateInterruptRequest, schemas.CreatedResponse, 201))
     async def create(self, request: Req) -> Response[bytes]:
         """Ask a human about an action; answers with the review URL."""
         svc = services(request)
@@ -50,7 +50,7 @@ class InterruptController(Controller):
             record = await wait_while_pending(svc.interrupts, svc.hub, svc.clock, interrupt_id, seconds)
         return json_response(views.interrupt(record, svc.settings.base_url, svc.clock.now_ms()))
 
-    @post("/{interrupt_id:str}/decide", status_code=200, opt=documented(schemas.DecideBody, schemas.DecidedResponse))
+    @post("/{interrupt_id:str}/decide", status_code=200, opt=documented(schemas.DecideRequest, schemas.DecidedResponse))
     async def decide(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
         """Approve or reject; exactly one decision ever wins."""
         svc = services(request)

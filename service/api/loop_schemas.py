@@ -1,9 +1,10 @@
 """Wire Structs of the loop API (intheloop.run field names) and the validation of its request bodies."""
 
 import re
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
+from msgspec import UNSET, Meta, UnsetType
 
 from service.api.schemas import ABSOLUTE_URL
 from service.domain.errors import InvalidField, MalformedJson
@@ -13,6 +14,36 @@ MAX_PARTICIPANTS = 100
 MAX_TIMEOUT_MS = 2_592_000_000  # 30 days, as for interrupts
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 _any_decoder = msgspec.json.Decoder()
+
+
+class Quorum(msgspec.Struct, kw_only=True):
+    """Decided once k participants accept (or once k can no longer accept)."""
+
+    quorum: Annotated[int, Meta(ge=1, le=MAX_PARTICIPANTS, description="How many acceptances decide the loop.")]
+
+
+class CreateLoopRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Ask several people at once; each gets accept/reject links and the loop resolves to one outcome."""
+
+    participants: Annotated[
+        list[Annotated[str, Meta(max_length=254)]],
+        Meta(min_length=1, max_length=MAX_PARTICIPANTS, description="The deciders' email addresses, distinct."),
+    ]
+    loop_name: Annotated[str, Meta(min_length=1, max_length=200, description="A short title of what is asked.")]
+    loop_description: Annotated[
+        str, Meta(max_length=10_000, description="What the participants are deciding, with the details they need.")
+    ]
+    participant_timeout: Annotated[
+        int, Meta(ge=1, le=MAX_TIMEOUT_MS, description="Milliseconds each participant has before their vote times out.")
+    ]
+    policy: Annotated[
+        Literal["all", "any"] | Quorum,
+        Meta(description='"all" must accept (default), "any" one accept suffices, or {"quorum": k}.'),
+    ] = "all"
+    callback_url: (
+        Annotated[str, Meta(max_length=2048, description="An http(s) URL to receive one signed webhook when decided.")]
+        | UnsetType
+    ) = UNSET
 
 
 class ParticipantLinks(msgspec.Struct, kw_only=True):

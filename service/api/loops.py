@@ -84,7 +84,7 @@ class LoopController(Controller):
     path = "/v1/loop"
     tags = ["loops"]
 
-    @post("/create", status_code=201, opt=documented(None, ls.Envelope, 201))
+    @post("/create", status_code=201, opt=documented(ls.CreateLoopRequest, ls.Envelope, 201))
     async def create(self, request: Req) -> Response[bytes]:
         """Start a loop: each participant gets a promise with accept and reject links."""
         svc = services(request)

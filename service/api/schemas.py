@@ -4,7 +4,7 @@ Compat messages come verbatim from the spec; every other rejection names the fie
 """
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Raw, UnsetType
@@ -36,8 +36,52 @@ _PATH = re.compile(r"at `\$\.(\w+)")
 ABSOLUTE_URL = re.compile(r"^https?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
 
 
+class CreateInterruptRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Ask a person to approve or reject one action before the agent performs it."""
+
+    agentId: Annotated[str, Meta(min_length=1, description="Who is asking: the agent's id or name.")]
+    userId: Annotated[str, Meta(min_length=1, description="The person who must decide (their user id).")]
+    action: Annotated[
+        str,
+        Meta(min_length=1, description="What the agent wants to do, as a short imperative, e.g. 'pay invoice 4411'."),
+    ]
+    context: Annotated[
+        dict[str, Any],
+        Meta(description="Everything the person needs to decide: the parameters, amounts, targets, why."),
+    ]
+    urgency: Annotated[
+        Literal["low", "medium", "high"], Meta(description="How soon a decision is needed (default medium).")
+    ] = "medium"
+    expiresIn: (
+        Annotated[
+            float,
+            Meta(
+                gt=0,
+                le=MAX_EXPIRES_IN,
+                description=f"Seconds until the request expires undecided (default {DEFAULT_EXPIRES_IN}).",
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+    callbackUrl: (
+        Annotated[str, Meta(max_length=2048, description="An http(s) URL to receive one signed webhook when decided.")]
+        | UnsetType
+    ) = UNSET
+
+
+class DecideRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Record a person's decision on a pending interrupt."""
+
+    decision: Annotated[Literal["approved", "rejected"], Meta(description="The decision.")]
+    reason: Annotated[str, Meta(description="Why, in the decider's words (optional).")] | UnsetType = UNSET
+    modifiedParams: (
+        Annotated[dict[str, Any], Meta(description="Approve with these parameters instead of the proposed ones.")]
+        | UnsetType
+    ) = UNSET
+
+
 class CreateInterruptBody(msgspec.Struct, kw_only=True):
-    """POST /interrupts body. Unknown fields are ignored (compat)."""
+    """How POST /interrupts reads CreateInterruptRequest: lenient, so compat messages stay exact; extras ignored."""
 
     agentId: str | None = None
     userId: str | None = None
@@ -49,7 +93,7 @@ class CreateInterruptBody(msgspec.Struct, kw_only=True):
 
 
 class DecideBody(msgspec.Struct, kw_only=True):
-    """POST /interrupts/{id}/decide body."""
+    """How POST /interrupts/{id}/decide reads DecideRequest (lenient, for compat messages)."""
 
     decision: Any = None
     reason: str | None = None

@@ -27,9 +27,9 @@ async def test_openapi_is_valid_3_1_and_complete(client: Client) -> None:
     for path, methods in expected.items():
         assert methods <= set(paths[path]), path
     create = paths["/interrupts"]["post"]
-    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("CreateInterruptBody")
+    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("CreateInterruptRequest")
     assert "201" in create["responses"]
-    assert "CreateInterruptBody" in doc["components"]["schemas"]
+    assert "CreateInterruptRequest" in doc["components"]["schemas"]
 
 
 async def test_docs_ui_is_served(client: Client) -> None:
