@@ -17,6 +17,7 @@ from service.api.csrf import CsrfTokens
 from service.api.deliveries import DeliveryController, FailedDeliveryController
 from service.api.deps import Services
 from service.api.health import HealthController
+from service.api.inbox import InboxController, InboxLinkController
 from service.api.interrupts import AnalyticsController, InterruptController
 from service.api.loops import LoopController, root
 from service.api.metrics import metrics, registry_for
@@ -97,6 +98,8 @@ def create_app(
             LoopController,
             root,
             ReviewController,
+            InboxController,
+            InboxLinkController,
             robots,
             create_static_files_router(path="/static", directories=[STATIC], include_in_schema=False),
             HealthController,

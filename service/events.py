@@ -41,18 +41,28 @@ class WaiterHub:
     @contextlib.contextmanager
     def watch(self, interrupt_id: str) -> Iterator[asyncio.Event]:
         """Register for wake-ups on `interrupt_id` for the duration of the block."""
-        event = asyncio.Event()
-        if self._closing:
-            event.set()
-        self._waiters.setdefault(interrupt_id, set()).add(event)
+        with self.watch_many() as watch:
+            watch.track({interrupt_id})
+            yield watch.event
+
+    @contextlib.contextmanager
+    def watch_many(self) -> Iterator["Watch"]:
+        """One wake-up event for a set of keys the block may change (e.g. an inbox: its user and each item)."""
+        watch = Watch(self)
         try:
-            yield event
+            yield watch
         finally:
-            events = self._waiters.get(interrupt_id)
-            if events is not None:
-                events.discard(event)
-                if not events:
-                    del self._waiters[interrupt_id]
+            watch.track(set())
+
+    def _add(self, key: str, event: asyncio.Event) -> None:
+        self._waiters.setdefault(key, set()).add(event)
+
+    def _remove(self, key: str, event: asyncio.Event) -> None:
+        events = self._waiters.get(key)
+        if events is not None:
+            events.discard(event)
+            if not events:
+                del self._waiters[key]
 
     def notify(self, interrupt_id: str | None) -> None:
         """Wake the waiters of one interrupt, or every waiter when `interrupt_id` is None."""
@@ -70,6 +80,27 @@ class WaiterHub:
         """Feed the hub from the pub/sub change feed until cancelled."""
         async for interrupt_id in changes:
             self.notify(interrupt_id)
+
+
+class Watch:
+    """One event registered with a hub under a set of keys that can change while it waits."""
+
+    def __init__(self, hub: WaiterHub) -> None:
+        self._hub = hub
+        self._keys: set[str] = set()
+        self.event = asyncio.Event()
+        if hub.closing:
+            self.event.set()
+
+    def track(self, keys: set[str]) -> bool:
+        """Be woken by exactly `keys` from now on; True when any of them is new (re-read to not miss it)."""
+        added = keys - self._keys
+        for key in added:
+            self._hub._add(key, self.event)
+        for key in self._keys - keys:
+            self._hub._remove(key, self.event)
+        self._keys = set(keys)
+        return bool(added)
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> bool:
@@ -215,3 +246,41 @@ def loop_frames(
         last_id,
         ping_s,
     )
+
+
+async def list_frames(
+    hub: WaiterHub,
+    read: Callable[[], Awaitable[list[T]]],
+    keys_of: Callable[[list[T]], set[str]],
+    deadline_ms: Callable[[list[T]], int | None],
+    clock: Clock,
+    ping_s: float,
+) -> AsyncIterator[Frame[list[T]]]:
+    """A list now and again after each change (a ping frame when idle), until the process stops.
+
+    Woken by any key of `keys_of(list)` (re-registered after each read, then read again when a key
+    is new, so nothing between the read and the registration is missed) or at the list's earliest
+    deadline, when an item reads differently without anything being published.
+    """
+    loop = asyncio.get_running_loop()
+    last: list[T] | None = None
+    version = 0
+    with hub.watch_many() as watch:
+        while not hub.closing:
+            watch.event.clear()
+            items = await read()
+            if watch.track(keys_of(items)):
+                continue
+            if items != last:
+                version += 1
+                last = items
+                yield Frame(version, items)
+            ping_at = loop.time() + ping_s
+            while not hub.closing:
+                due = deadline_ms(items)
+                until_due = ping_s if due is None else (due - clock.now_ms() + 5) / 1000
+                seconds = min(ping_at - loop.time(), until_due)
+                if await _wait(watch.event, max(seconds, 0)) or until_due <= seconds:
+                    break
+                yield Frame()
+                ping_at = loop.time() + ping_s

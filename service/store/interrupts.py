@@ -105,6 +105,7 @@ class InterruptStore:
                 fingerprint,
                 f"{interrupt_id} {expires_at}",
                 IDEMPOTENCY_TTL_MS,
+                keys.channel(keys.user_topic(new.user_id)),
             ],
         )
         if reply[0] == "replay":

@@ -26,6 +26,11 @@ def channel(interrupt_id: str) -> str:
     return f"{PREFIX}:{{{interrupt_id}}}:ch"
 
 
+def user_topic(user_id: str) -> str:
+    """What waiters watch (and `channel` names) to hear of a user's new interrupts (never a UUID)."""
+    return f"user:{user_id}"
+
+
 def channel_pattern() -> str:
     """The pattern matching every interrupt's channel (one subscription per process)."""
     return f"{PREFIX}:{{*}}:ch"

@@ -69,7 +69,10 @@ async def test_page_shows_the_request_and_carries_the_security_headers(client: C
     assert "unsafe-inline" not in csp
     assert (page.headers["referrer-policy"], page.headers["x-content-type-options"]) == ("no-referrer", "nosniff")
     assert (page.headers["cache-control"], page.headers["x-robots-tag"]) == ("no-store", "noindex")
-    assert re.findall(r"<script[^>]*>", page.text) == ['<script src="/static/review.js" defer>']  # no inline script
+    assert re.findall(r"<script[^>]*>", page.text) == [
+        '<script src="/static/times.js" defer>',
+        '<script src="/static/review.js" defer>',
+    ]  # no inline script
     assert "style=" not in page.text
 
 

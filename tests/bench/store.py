@@ -48,7 +48,7 @@ async def fill(redis: Redis, count: int, users: int, batch: int = 2000) -> float
                           keys.user_stats(user), keys.user_actions(user), keys.deadlines(), keys.idempotency("-", "-"),
                           keys.deadline_ttl(interrupt_id)],
                     args=[interrupt_id, "agent-payments-v2", user, ACTIONS[i % len(ACTIONS)], CONTEXT_TEXT, "high",
-                          now, expires, "", RETENTION, USER_TTL, "", "", 0],
+                          now, expires, "", RETENTION, USER_TTL, "", "", 0, keys.channel(keys.user_topic(user))],
                     client=pipe,
                 )  # fmt: skip
             await pipe.execute()

@@ -140,5 +140,5 @@ async def test_hostile_strings_create_no_element_attribute_or_dialog(
                     + "link:not([href='/static/pages.css']),marquee,select,input:not([type=hidden]),x")].length,
             })"""
         )
-        assert found == {"scripts": ["/static/review.js"], "handlers": [], "injected": 0}, interrupt_id
+        assert found == {"scripts": ["/static/times.js", "/static/review.js"], "handlers": [], "injected": 0}, interrupt_id
     assert dialogs == []

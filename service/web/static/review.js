@@ -3,26 +3,7 @@
 // Without JavaScript the page works as a plain form.
 "use strict";
 
-function localTimes(root) {
-  for (const el of root.querySelectorAll("time[datetime]")) {
-    const when = new Date(el.getAttribute("datetime"));
-    if (!isNaN(when)) el.textContent = when.toLocaleString();
-  }
-}
-
-function countdown(root) {
-  const el = root.querySelector("[data-countdown]");
-  if (!el) return;
-  const until = new Date(el.getAttribute("data-countdown")).getTime();
-  const tick = () => {
-    const left = Math.max(0, Math.round((until - Date.now()) / 1000));
-    const h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
-    el.textContent = left ? `expires in ${h ? h + "h " : ""}${m}m ${s}s` : "expired";
-    if (!left) { clearInterval(timer); location.reload(); }
-  };
-  const timer = setInterval(tick, 1000);
-  tick();
-}
+let stopCountdown = () => {};
 
 function show(html) {
   const next = new DOMParser().parseFromString(html, "text/html");
@@ -32,7 +13,8 @@ function show(html) {
 
 function enhance() {
   localTimes(document);
-  countdown(document);
+  stopCountdown();
+  stopCountdown = countdowns(document, () => location.reload());
   const form = document.querySelector("form.decide");
   if (!form) return;
   form.addEventListener("submit", async (event) => {

@@ -1,0 +1,185 @@
+"""The reviewer's inbox: `POST /inbox-links` signs an expiring link; `/inbox/{userId}` lists and live-updates.
+
+With auth on, the page and its event stream need the link's token (an HMAC of the user and the
+expiry with the secret every API process shares); with auth off they are open, like the API.
+"""
+
+import hmac
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from msgspec import UNSET, Meta, UnsetType
+
+from service.api.deps import Services, services
+from service.api.io import json_body, json_response
+from service.api.openapi import documented
+from service.api.review import html, message_page
+from service.api.streams import RETRY_MS
+from service.clock import iso_ms, utc_text
+from service.domain.errors import InvalidField, MalformedJson
+from service.domain.models import Interrupt
+from service.events import Frame, list_frames
+from service.store import keys
+from service.web import pages
+
+Req = Request[Any, Any, Any]
+DEFAULT_LINK_S = 7 * 86_400
+MAX_LINK_S = 30 * 86_400
+MAX_LISTED = 200
+URGENCY_RANK = {"high": 0, "medium": 1, "low": 2}
+_encoder = msgspec.json.Encoder()
+
+
+class InboxLinkRequest(msgspec.Struct, kw_only=True):
+    """POST /inbox-links: whose inbox, and for how long the link works."""
+
+    userId: Annotated[str, Meta(min_length=1, max_length=256, description="The reviewer whose inbox to open.")]
+    expiresIn: (
+        Annotated[int, Meta(ge=60, le=MAX_LINK_S, description=f"Seconds the link works (default {DEFAULT_LINK_S}).")]
+        | UnsetType
+    ) = UNSET
+
+
+class InboxLink(msgspec.Struct, kw_only=True):
+    """A signed link to a reviewer's inbox."""
+
+    inboxUrl: str
+    expiresAt: str
+
+
+RULES = {
+    "userId": "userId must be a non-empty string of at most 256 characters",
+    "expiresIn": f"expiresIn must be a whole number of seconds from 60 to {MAX_LINK_S}",
+}
+
+
+def _decode_request(body: bytes) -> InboxLinkRequest:
+    try:
+        return msgspec.json.decode(body, type=InboxLinkRequest)
+    except msgspec.ValidationError as exc:
+        field = next((name for name in RULES if f"`{name}`" in str(exc) or f"$.{name}" in str(exc)), None)
+        if field is None:
+            raise InvalidField("request body must be a JSON object") from None
+        raise InvalidField(RULES[field], field=field) from None
+    except msgspec.DecodeError as exc:
+        raise MalformedJson(f"request body is not valid JSON: {exc}") from None
+
+
+async def _mac(svc: Services, user_id: str, expires_ms: int) -> str:
+    return await svc.csrf.token(f"inbox:{expires_ms}:{user_id}")
+
+
+async def link_problem(svc: Services, user_id: str, token: str | None) -> str | None:
+    """Why this request may not see the inbox, or None when it may."""
+    if not svc.settings.auth_enabled:
+        return None
+    if not token:
+        return "This inbox needs the signed link it was shared with."
+    expires, _, mac = token.partition(".")
+    if not expires.isdigit() or not hmac.compare_digest(await _mac(svc, user_id, int(expires)), mac):
+        return "This inbox link is not valid. Ask for a new one."
+    if int(expires) <= svc.clock.now_ms():
+        return "This inbox link has expired. Ask for a new one."
+    return None
+
+
+def item_view(record: Interrupt) -> dict[str, Any]:
+    """What one line of the inbox shows."""
+    return {
+        "id": record.id,
+        "action": record.action,
+        "agent": record.agent_id,
+        "urgency": record.urgency,
+        "created_iso": iso_ms(record.created_at),
+        "created_text": utc_text(record.created_at),
+        "expires_iso": iso_ms(record.expires_at),
+        "expires_text": utc_text(record.expires_at),
+    }
+
+
+def ordered(records: list[Interrupt]) -> list[Interrupt]:
+    """Most urgent first, then newest first."""
+    return sorted(records, key=lambda r: (URGENCY_RANK.get(r.urgency, 3), -r.created_at, r.id))
+
+
+async def pending_of(svc: Services, user_id: str) -> list[Interrupt]:
+    """The user's pending interrupts (the newest MAX_LISTED), in inbox order."""
+    page = await svc.interrupts.pending(user_id, limit=MAX_LISTED, cursor=None)
+    return ordered(page.items)
+
+
+def list_html(records: list[Interrupt]) -> str:
+    """The list part of the page (also what the live feed sends)."""
+    return pages.render("inbox_list.html", items=[item_view(r) for r in records], limit=MAX_LISTED)
+
+
+class InboxLinkController(Controller):
+    """/inbox-links: signed links to reviewers' inboxes (API key)."""
+
+    path = "/inbox-links"
+    tags = ["pages"]
+
+    @post("/", status_code=201, opt=documented(InboxLinkRequest, InboxLink, 201))
+    async def create(self, request: Req) -> Response[bytes]:
+        """A link to the user's inbox page that works until `expiresAt`."""
+        svc = services(request)
+        wanted = _decode_request(await json_body(request))
+        seconds = DEFAULT_LINK_S if isinstance(wanted.expiresIn, UnsetType) else wanted.expiresIn
+        expires_ms = svc.clock.now_ms() + seconds * 1000
+        token = f"{expires_ms}.{await _mac(svc, wanted.userId, expires_ms)}"
+        url = f"{svc.settings.base_url}/inbox/{quote(wanted.userId, safe='')}?{urlencode({'token': token})}"
+        return json_response(InboxLink(inboxUrl=url, expiresAt=iso_ms(expires_ms)), 201)
+
+
+class InboxController(Controller):
+    """/inbox/{userId}: the pending list, most urgent first, live over the page's own event stream."""
+
+    path = "/inbox"
+    include_in_schema = False
+
+    @get("/{user_id:str}")
+    async def page(self, request: Req, user_id: FromPath[str]) -> Response[str]:
+        """The page (works without JavaScript; with it, updates itself)."""
+        svc = services(request)
+        token = request.query_params.get("token")
+        problem = await link_problem(svc, user_id, token)
+        if problem:
+            return message_page("Inbox unavailable", problem, 403)
+        records = await pending_of(svc, user_id)
+        query = f"?{urlencode({'token': token})}" if token else ""
+        events = f"/inbox/{quote(user_id, safe='')}/events{query}"
+        body = pages.render("inbox.html", title=f"Inbox of {user_id}", user=user_id, events=events,
+                            items=[item_view(r) for r in records], limit=MAX_LISTED)  # fmt: skip
+        return html(body)
+
+    @get("/{user_id:str}/events", media_type="text/event-stream")
+    async def events(self, request: Req, user_id: FromPath[str]) -> Response[str] | ServerSentEvent:
+        """`inbox` events carrying the list's HTML, now and after every change; pings while idle."""
+        svc = services(request)
+        problem = await link_problem(svc, user_id, request.query_params.get("token"))
+        if problem:
+            return message_page("Inbox unavailable", problem, 403)
+        frames = list_frames(
+            svc.hub,
+            lambda: pending_of(svc, user_id),
+            lambda records: {keys.user_topic(user_id), *(r.id for r in records)},
+            lambda records: min((r.expires_at for r in records), default=None),
+            svc.clock,
+            svc.settings.sse_ping_s,
+        )
+        return ServerSentEvent(_messages(frames), headers={"Cache-Control": "no-store"})
+
+
+async def _messages(frames: AsyncIterator[Frame[list[Interrupt]]]) -> AsyncIterator[ServerSentEventMessage]:
+    yield ServerSentEventMessage(retry=RETRY_MS, data=None)
+    async for frame in frames:
+        if frame.record is None:
+            yield ServerSentEventMessage(comment="ping", data=None)
+            continue
+        data = {"count": len(frame.record), "html": list_html(frame.record)}
+        yield ServerSentEventMessage(id=frame.event_id, event="inbox", data=_encoder.encode(data).decode())

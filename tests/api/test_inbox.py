@@ -1,0 +1,123 @@
+"""The inbox: signed links (POST /inbox-links), the page's order, access by token, headers, escaping."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from service.clock import FrozenClock
+from tests.api.test_review_page import XSS, structure
+from tests.conftest import API_KEY
+
+Client = AsyncTestClient[Litestar]
+KEY = {"X-API-Key": API_KEY}
+
+
+def ask(user: str, action: str, urgency: str = "medium") -> dict[str, object]:
+    """A create body for `user`."""
+    return {"agentId": "bot", "userId": user, "action": action, "context": {}, "urgency": urgency}
+
+
+async def link(client: Client, user: str, **extra: object) -> str:
+    """A signed inbox path with its query, from POST /inbox-links."""
+    answer = await client.post("/inbox-links", json={"userId": user, **extra}, headers=KEY)
+    assert answer.status_code == 201, answer.text
+    url = urlsplit(answer.json()["inboxUrl"])
+    return f"{url.path}?{url.query}"
+
+
+async def test_a_signed_link_opens_the_inbox_in_urgency_then_newest_order(
+    auth_client: Client, user_id: str, clock: FrozenClock
+) -> None:
+    for action, urgency in [("old low", "low"), ("old high", "high"), ("medium one", "medium"), ("new high", "high")]:
+        assert (
+            await auth_client.post("/interrupts", json=ask(user_id, action, urgency), headers=KEY)
+        ).status_code == 201
+        clock.advance(1000)
+    answer = await auth_client.post("/inbox-links", json={"userId": user_id}, headers=KEY)
+    assert answer.status_code == 201
+    assert answer.json()["inboxUrl"].startswith(f"http://localhost:3002/inbox/{user_id}?token=")
+    page = await auth_client.get(await link(auth_client, user_id))
+    assert page.status_code == 200
+    assert re.findall(r'<span class="action">([^<]*)</span>', page.text) == [
+        "new high",
+        "old high",
+        "medium one",
+        "old low",
+    ]
+    assert "4 requests waiting" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    assert (page.headers["cache-control"], page.headers["x-robots-tag"]) == ("no-store", "noindex")
+    assert re.findall(r"<script[^>]*>", page.text) == [
+        '<script src="/static/times.js" defer>',
+        '<script src="/static/inbox.js" defer>',
+    ]
+
+
+async def test_decided_and_expired_requests_leave_the_inbox(
+    auth_client: Client, user_id: str, clock: FrozenClock
+) -> None:
+    ids = []
+    for action, expires in [("decide me", 3600), ("let me expire", 5), ("stay", 3600)]:
+        body = ask(user_id, action) | {"expiresIn": expires}
+        ids.append((await auth_client.post("/interrupts", json=body, headers=KEY)).json()["interruptId"])
+    await auth_client.post(f"/interrupts/{ids[0]}/decide", json={"decision": "approved"}, headers=KEY)
+    clock.advance(6000)
+    page = await auth_client.get(await link(auth_client, user_id))
+    assert re.findall(r'<span class="action">([^<]*)</span>', page.text) == ["stay"]
+
+
+async def test_without_a_valid_token_the_inbox_is_forbidden(
+    auth_client: Client, user_id: str, clock: FrozenClock
+) -> None:
+    signed = await link(auth_client, user_id, expiresIn=60)
+    token = parse_qs(urlsplit(signed).query)["token"][0]
+    other = await link(auth_client, "someone-else")
+    forged = [
+        f"/inbox/{user_id}",  # no token
+        f"/inbox/{user_id}?token=123.abc",  # not ours
+        f"/inbox/{user_id}?token={parse_qs(urlsplit(other).query)['token'][0]}",  # another user's
+        f"/inbox/{user_id}?token={int(token.split('.')[0]) + 1}.{token.split('.')[1]}",  # expiry changed
+    ]
+    for path in forged:
+        for suffix in ("", "/events"):
+            target = path.replace("?", f"{suffix}?") if "?" in path else path + suffix
+            answer = await auth_client.get(target)
+            assert answer.status_code == 403, target
+            assert "not valid" in answer.text or "needs the signed link" in answer.text
+    clock.advance(61_000)
+    expired = await auth_client.get(signed)
+    assert expired.status_code == 403 and "expired" in expired.text
+
+
+async def test_with_auth_off_the_inbox_is_open(client: Client, user_id: str) -> None:
+    await client.post("/interrupts", json=ask(user_id, "open inbox"))
+    page = await client.get(f"/inbox/{user_id}")
+    assert page.status_code == 200 and "open inbox" in page.text
+    empty = await client.get("/inbox/nobody-at-all")
+    assert "Nothing is waiting for a decision." in empty.text
+
+
+async def test_link_requests_are_validated_and_need_the_key(auth_client: Client) -> None:
+    assert (await auth_client.post("/inbox-links", json={"userId": "u"})).status_code == 401
+    cases = [({}, "userId"), ({"userId": ""}, "userId"), ({"userId": 5}, "userId"),
+             ({"userId": "u", "expiresIn": 10}, "expiresIn"), ({"userId": "u", "expiresIn": "1d"}, "expiresIn")]  # fmt: skip
+    for body, field in cases:
+        answer = await auth_client.post("/inbox-links", json=body, headers=KEY)
+        assert answer.status_code == 400, body
+        assert answer.json()["field"] == field and field in answer.json()["error"]
+    bad = await auth_client.post("/inbox-links", content=b"{", headers=KEY | {"content-type": "application/json"})
+    assert bad.status_code == 400
+
+
+async def test_agent_supplied_strings_are_escaped_in_the_inbox(client: Client, user_id: str) -> None:
+    benign_user, hostile_user = f"{user_id}-benign", f"{user_id}-hostile"
+    for payload in XSS:
+        for user, text in ((benign_user, "plain text"), (hostile_user, payload)):
+            body = {"agentId": text, "userId": user, "action": text, "context": {}}
+            assert (await client.post("/interrupts", json=body)).status_code == 201
+    benign = (await client.get(f"/inbox/{benign_user}")).text
+    hostile = (await client.get(f"/inbox/{hostile_user}")).text
+    assert len(re.findall(r"<li>", hostile)) == len(XSS)
+    assert structure(hostile) == structure(benign)  # the same elements and attributes: nothing injected
