@@ -1,7 +1,7 @@
 """Screenshots of the pages for docs/screenshots/: `uv run python -m tests.screenshots` (needs chromium on PATH).
 
-Starts `interlock serve` on an embedded Valkey, creates a pending and a decided interrupt and a
-loop, and captures each page on a desktop (1280 px) and a phone (390 px), light and dark.
+Starts `interlock serve` on an embedded Valkey, creates pending and decided interrupts and a
+loop, and captures each page (review, loop confirm, inbox) on a desktop (1280 px) and a phone (390 px), light and dark.
 """
 
 import asyncio
@@ -27,6 +27,11 @@ async def pages(base: str) -> dict[str, str]:
         pending = (await http.post("/interrupts", json=body)).json()["interruptId"]
         decided = (await http.post("/interrupts", json=body | {"urgency": "medium"})).json()["interruptId"]
         await http.post(f"/interrupts/{decided}/decide", json={"decision": "approved", "reason": "Matches the PO"})
+        for action, urgency in (
+            ("Delete 412 stale customer records", "medium"),
+            ("Rotate the production API keys", "low"),
+        ):
+            await http.post("/interrupts", json=body | {"action": action, "urgency": urgency, "agentId": "ops-agent"})
         loop_body = {"loop_name": "Ship release 2.0", "loop_description": "All checks are green; ship to production?",
                      "participants": ["lead@example.com"], "participant_timeout": 3_600_000}  # fmt: skip
         loop = (await http.post("/v1/loop/create", json=loop_body)).json()["data"]["loop_data"]
@@ -35,6 +40,7 @@ async def pages(base: str) -> dict[str, str]:
         "review-pending": f"/review/{pending}",
         "review-approved": f"/review/{decided}",
         "loop-confirm": f"/v1/{link}",
+        "inbox": "/inbox/alice@example.com",
     }
 
 

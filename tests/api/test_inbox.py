@@ -101,8 +101,13 @@ async def test_with_auth_off_the_inbox_is_open(client: Client, user_id: str) -> 
 
 async def test_link_requests_are_validated_and_need_the_key(auth_client: Client) -> None:
     assert (await auth_client.post("/inbox-links", json={"userId": "u"})).status_code == 401
-    cases = [({}, "userId"), ({"userId": ""}, "userId"), ({"userId": 5}, "userId"),
-             ({"userId": "u", "expiresIn": 10}, "expiresIn"), ({"userId": "u", "expiresIn": "1d"}, "expiresIn")]  # fmt: skip
+    cases = [
+        ({}, "userId"),
+        ({"userId": ""}, "userId"),
+        ({"userId": 5}, "userId"),
+        ({"userId": "u", "expiresIn": 10}, "expiresIn"),
+        ({"userId": "u", "expiresIn": "1d"}, "expiresIn"),
+    ]
     for body, field in cases:
         answer = await auth_client.post("/inbox-links", json=body, headers=KEY)
         assert answer.status_code == 400, body

@@ -1,5 +1,7 @@
 """Page benchmark: `GET /review/{id}` at 50 connections (wrk), and what one page view transfers.
 
+The JSON read of the same interrupts is measured in the same run, for scale.
+
 Run: `uv run python -m tests.bench.pages [--duration 10] [--connections 50]` (needs `wrk`). Starts
 `interlock serve` as a user does (embedded Valkey, default server) with 1,000 pending interrupts and
 requests their review pages at random. The transfer is the page plus every asset it references,
@@ -26,7 +28,7 @@ init = function(args)
   for line in io.lines("%s") do ids[#ids + 1] = line end
 end
 request = function()
-  return wrk.format("GET", "/review/" .. ids[math.random(#ids)])
+  return wrk.format("GET", "%s" .. ids[math.random(#ids)])
 end
 """
 ASK = {"agentId": "agent-payments-v2", "userId": "page-bench", "action": "Send payment", "context": CONTEXT,
@@ -60,12 +62,16 @@ def main() -> None:
         with httpx.Client(base_url=base) as http:
             ids = [http.post("/interrupts", json=ASK).json()["interruptId"] for _ in range(1000)]
         (tmp / "ids.txt").write_text("\n".join(ids) + "\n")
-        (tmp / "pages.lua").write_text(PAGES_LUA % (tmp / "ids.txt"))
+        (tmp / "pages.lua").write_text(PAGES_LUA % (tmp / "ids.txt", "/review/"))
+        (tmp / "reads.lua").write_text(PAGES_LUA % (tmp / "ids.txt", "/interrupts/"))
+        wrk(base, tmp / "pages.lua", 2, args.connections)  # warm-up
         result = wrk(base, tmp / "pages.lua", args.duration, args.connections)
+        reads = wrk(base, tmp / "reads.lua", args.duration, args.connections)
         size, assets = transfer(base, ids[0])
         foreign = [a for a in assets if not a.startswith("/")]
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         print(f"GET /review/{{id}}, {args.connections} connections: {json.dumps(result)}")
+        print(f"for scale, GET /interrupts/{{id}} (JSON) in the same run: {json.dumps(reads)}")
         print(f"one page view: {size} bytes ({size / 1024:.1f} KiB) in {1 + len(assets)} requests: {assets}")
         print(f"third-party references: {foreign or 'none'}")
     finally:

@@ -1,5 +1,7 @@
 """The reviewer's pages in headless Chromium: decide with and without JavaScript, edits, live updates, expiry."""
 
+from typing import Any
+
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
@@ -140,5 +142,34 @@ async def test_hostile_strings_create_no_element_attribute_or_dialog(
                     + "link:not([href='/static/pages.css']),marquee,select,input:not([type=hidden]),x")].length,
             })"""
         )
-        assert found == {"scripts": ["/static/times.js", "/static/review.js"], "handlers": [], "injected": 0}, interrupt_id
+        assert found == {"scripts": ["/static/times.js", "/static/review.js"], "handlers": [], "injected": 0}, (
+            interrupt_id
+        )
     assert dialogs == []
+
+
+@pytest.mark.timeout(60)
+async def test_a_page_view_loads_under_50_kib_from_its_own_origin(
+    browser: Browser, two_apis: list[ServeProcess]
+) -> None:
+    base = two_apis[0].url
+    interrupt_id = await create(base)
+    page = await browser.new_page()
+    loaded: list[tuple[str, int]] = []
+
+    async def record(response: Any) -> None:
+        streaming = "/events" in response.url  # the live feed never ends: count it, do not read it
+        loaded.append((response.url, 0 if streaming else len(await response.body())))
+
+    page.on("response", record)
+    await page.goto(f"{base}/review/{interrupt_id}", wait_until="networkidle")
+    await expect(page.locator(".countdown")).to_contain_text("expires in")  # the scripts ran
+    documents = [(url, size) for url, size in loaded if "/events" not in url]  # the live feed is a stream
+    assert {url.removeprefix(base) for url, _ in documents} == {
+        f"/review/{interrupt_id}",
+        "/static/pages.css",
+        "/static/times.js",
+        "/static/review.js",
+    }
+    assert all(url.startswith(base) for url, _ in loaded)  # no third-party request
+    assert sum(size for _, size in documents) <= 50 * 1024
