@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+from service import logs
 from service.settings import Settings, SettingsError
 
 log = logging.getLogger("interlock")
@@ -31,8 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"interlock: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per outgoing request is noise
+    logs.configure(settings.log_level, settings.log_format)
     if args.command == "serve":
         return serve_command(settings, host=args.host, port=args.port, workers=args.workers, worker=not args.no_worker)
     if args.command == "worker":

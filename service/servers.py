@@ -2,6 +2,7 @@
 
 import logging
 
+from service import logs
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ def run(settings: Settings, target: str = APP_FACTORY) -> None:
         workers=settings.workers,
         loop=Loops.uvloop,
         log_access=False,
+        log_dictconfig=logs.granian_config(settings.log_format),
         workers_kill_timeout=10,
         # long-polls and streams are held open: granian's default cap (backlog / workers = 1024
         # concurrent requests per worker) would stall the 1025th waiter

@@ -72,6 +72,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(f"unknown setting {unknown[0]} (known: {', '.join(sorted(KNOWN_PREFIXED))})")
         port = _int(env, "PORT", 3002)
         keys = [env.get("API_KEY_SECRET", ""), *env.get("INTERLOCK_API_KEYS", "").split(",")]
+        log_format = env.get("INTERLOCK_LOG_FORMAT", "text")
+        if log_format not in ("text", "json"):
+            raise SettingsError("INTERLOCK_LOG_FORMAT must be text or json")
         server = env.get("INTERLOCK_SERVER", "granian")
         if server not in ("granian", "uvicorn"):
             raise SettingsError("INTERLOCK_SERVER must be granian or uvicorn")
@@ -92,7 +95,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             server=server,
             redis_pool_size=_int(env, "INTERLOCK_REDIS_POOL_SIZE", 64),
             log_level=env.get("INTERLOCK_LOG_LEVEL", "INFO").upper(),
-            log_format=env.get("INTERLOCK_LOG_FORMAT", "text"),
+            log_format=log_format,
             wait_cap_s=_wait_cap(env),
             sse_ping_s=_int(env, "INTERLOCK_SSE_PING", 15),
             max_concurrency=_int(env, "INTERLOCK_MAX_CONCURRENCY", 20_000),
