@@ -20,7 +20,7 @@ from service.api.health import HealthController
 from service.api.inbox import InboxController, InboxLinkController
 from service.api.interrupts import AnalyticsController, InterruptController
 from service.api.loops import LoopController, root
-from service.api.metrics import metrics, registry_for
+from service.api.metrics import WAITERS, RequestMetrics, metrics
 from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.review import ReviewController, robots
@@ -59,7 +59,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = make_redis()
-        hub = WaiterHub()
+        hub = WaiterHub(WAITERS)
         app.state.services = Services(
             settings=settings,
             clock=the_clock,
@@ -69,7 +69,6 @@ def create_app(
             loops=LoopStore(redis, the_clock, retention_ms=settings.retention_ms),
             hub=hub,
             csrf=CsrfTokens(lambda: kept_secret(redis, keys.page_secret())),
-            metrics=registry_for(hub),
             allowed_callbacks=addresses.parse_networks(settings.webhook_allow_cidrs),
         )
         subscriber = make_redis()  # its own pool: the subscription holds its connection for good
@@ -120,6 +119,7 @@ def create_app(
     )
     if settings.api_keys:  # before routing, so unknown protected paths answer 401, not 404
         app.asgi_handler = ApiKeyMiddleware(app.asgi_handler, settings.api_keys)
+    app.asgi_handler = RequestMetrics(app.asgi_handler)
     return app
 
 

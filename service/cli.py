@@ -3,8 +3,10 @@
 import argparse
 import logging
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 
 from service import logs
@@ -93,15 +95,27 @@ def serve_command(
             return 1
         os.environ["REDIS_URL"] = embedded.url  # worker processes read it
     helper = _start_worker() if worker else None
+    metrics_dir = _shared_metrics_dir()
     try:
         servers.run(Settings.from_env(os.environ))
     finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
         if helper is not None:
             _stop(helper)
         if embedded is not None:
             log.info("stopping embedded Redis (AOF flushed on shutdown)")
             embedded.stop()
     return 0
+
+
+def _shared_metrics_dir() -> str | None:
+    """A fresh PROMETHEUS_MULTIPROC_DIR for this server's HTTP workers (unless the operator set one)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return None
+    directory = tempfile.mkdtemp(prefix="interlock-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory  # read by each worker process as it starts
+    return directory
 
 
 def _start_worker() -> "subprocess.Popen[bytes]":

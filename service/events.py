@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from service.clock import Clock
 from service.domain import loops, machine
@@ -21,17 +21,29 @@ from service.store.loops import LoopStore
 T = TypeVar("T")
 
 
+class Gauge(Protocol):
+    """Where the hub reports its open waiters (a Prometheus gauge)."""
+
+    def inc(self, amount: float = 1) -> None:
+        """Add one."""
+
+    def dec(self, amount: float = 1) -> None:
+        """Take one away."""
+
+
 class WaiterHub:
     """Fans change notifications out to the waiters of this process, by interrupt id."""
 
-    def __init__(self) -> None:
+    def __init__(self, gauge: Gauge | None = None) -> None:
         self._waiters: dict[str, set[asyncio.Event]] = {}
         self._closing = False
+        self._open = 0
+        self._gauge = gauge
 
     @property
     def open_waiters(self) -> int:
-        """How many waiters are registered now."""
-        return sum(len(events) for events in self._waiters.values())
+        """How many waiters (long-polls, streams, inboxes) are registered now."""
+        return self._open
 
     @property
     def closing(self) -> bool:
@@ -49,10 +61,16 @@ class WaiterHub:
     def watch_many(self) -> Iterator["Watch"]:
         """One wake-up event for a set of keys the block may change (e.g. an inbox: its user and each item)."""
         watch = Watch(self)
+        self._open += 1
+        if self._gauge is not None:
+            self._gauge.inc()
         try:
             yield watch
         finally:
             watch.track(set())
+            self._open -= 1
+            if self._gauge is not None:
+                self._gauge.dec()
 
     def _add(self, key: str, event: asyncio.Event) -> None:
         self._waiters.setdefault(key, set()).add(event)

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
-from prometheus_client import CollectorRegistry
 
 from service.api.csrf import CsrfTokens
 from service.clock import Clock
@@ -30,7 +29,6 @@ class Services:
     loops: LoopStore
     hub: WaiterHub
     csrf: CsrfTokens
-    metrics: CollectorRegistry
     allowed_callbacks: tuple[addresses.Network, ...]  # INTERLOCK_WEBHOOK_ALLOW_CIDRS, parsed once
 
     def check_callback(self, url: str | None, field: str) -> None:

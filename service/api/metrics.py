@@ -1,39 +1,129 @@
-"""GET /metrics: Prometheus text exposition of this process's gauges and counters."""
+"""GET /metrics: Prometheus text — service-wide counters kept in Redis, plus this server's own request counters.
 
+The counters of interrupts and webhooks live in Redis (the transition scripts and the worker keep
+them), so every API process reports the same service-wide values. Requests and open waiters are
+per process; `interlock serve` points every HTTP worker at one PROMETHEUS_MULTIPROC_DIR, so a
+scrape of any worker reports the sum over the server's workers.
+"""
+
+import os
 from collections.abc import Iterator
 from typing import Any
 
 from litestar import Request, Response, get
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from service.api.deps import services
-from service.events import WaiterHub
+from service.domain import machine
+from service.domain.errors import StoreUnavailable
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+TTD_BUCKETS_MS = (1000, 5000, 15000, 60000, 300000, 900000, 3600000, 14400000, 86400000)  # as _lib.lua
+REQUESTS = Counter(
+    "interlock_http_requests", "HTTP requests answered, by method, route template and status",
+    ["method", "route", "status"], registry=None,
+)  # fmt: skip
+WAITERS = Gauge(
+    "interlock_waiters_open", "Long-polls, event streams and inbox feeds held open", registry=None,
+    multiprocess_mode="livesum",
+)  # fmt: skip
 
 
-class WaiterCollector(Collector):
-    """Reads the hub's open waiters at scrape time (no bookkeeping on the request path)."""
+class RequestMetrics:
+    """ASGI middleware counting each answered request by route template (not raw path) and status."""
 
-    def __init__(self, hub: WaiterHub) -> None:
-        self._hub = hub
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        """One gauge: waits (long-polls and streams) open in this process."""
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, noting the status it was answered with."""
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        status = 500
+
+        async def noting(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting)
+        finally:
+            route = scope.get("path_template") or "unmatched"
+            REQUESTS.labels(method, route, str(status)).inc()
+
+
+class ServiceCollector(Collector):
+    """The service-wide counters read from Redis for this scrape."""
+
+    def __init__(self, counters: dict[str, int] | None) -> None:
+        self._counters = counters
+
+    def collect(self) -> Iterator[Metric]:
+        """Redis reachability, then pending, outcomes, time to decision and webhook attempts."""
         yield GaugeMetricFamily(
-            "interlock_waiters_open", "Long-polls and event streams held open by this process", self._hub.open_waiters
+            "interlock_redis_up", "1 when Redis answered this scrape", int(self._counters is not None)
         )
+        if self._counters is None:
+            return
+        c = self._counters
+        yield CounterMetricFamily("interlock_interrupts_created", "Interrupts created", c.get("created", 0))
+        pending = GaugeMetricFamily(
+            "interlock_interrupts_pending", "Pending interrupts by urgency (until the worker records expiries)",
+            labels=["urgency"],
+        )  # fmt: skip
+        for urgency in machine.URGENCIES:
+            pending.add_metric([urgency], c.get(f"pending:{urgency}", 0))
+        yield pending
+        ended = CounterMetricFamily(
+            "interlock_interrupts_ended", "Interrupts that reached a final status: decisions, expiries, cancels",
+            labels=["status"],
+        )  # fmt: skip
+        for status in ("approved", "rejected", "expired", "cancelled"):
+            ended.add_metric([status], c.get(f"ended:{status}", 0))
+        yield ended
+        buckets, running = [], 0
+        for le in TTD_BUCKETS_MS:
+            running += c.get(f"ttd:{le}", 0)
+            buckets.append((str(le / 1000), running))
+        buckets.append(("+Inf", running + c.get("ttd:+Inf", 0)))
+        yield HistogramMetricFamily(
+            "interlock_time_to_decision_seconds", "From create to approve/reject", buckets=buckets,
+            sum_value=c.get("ttd_ms", 0) / 1000,
+        )  # fmt: skip
+        attempts = CounterMetricFamily(
+            "interlock_webhook_attempts", "Webhook attempts by result (failed = given up)", labels=["result"]
+        )
+        for result in ("delivered", "retrying", "failed"):
+            attempts.add_metric([result], c.get(f"webhook:{result}", 0))
+        yield attempts
 
 
-def registry_for(hub: WaiterHub) -> CollectorRegistry:
-    """A registry of this process's collectors (one per app, so test apps do not share state)."""
+def _registry(counters: dict[str, int] | None) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(WaiterCollector(hub))
+    directory = os.environ.get(MULTIPROC_ENV)
+    if directory:
+        MultiProcessCollector(registry, directory)  # type: ignore[no-untyped-call]
+    else:
+        registry.register(REQUESTS)
+        registry.register(WAITERS)
+    registry.register(ServiceCollector(counters))
     return registry
 
 
-@get("/metrics", include_in_schema=False, sync_to_thread=False)
-def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """The metrics of the process that answers (scrape each process, as Prometheus does with pods)."""
-    body = generate_latest(services(request).metrics)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+@get("/metrics", include_in_schema=False)
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The exposition; with Redis down it still answers, with `interlock_redis_up 0`."""
+    try:
+        counters: dict[str, int] | None = await services(request).interrupts.service_counters()
+    except StoreUnavailable:
+        counters = None
+    return Response(generate_latest(_registry(counters)), media_type=CONTENT_TYPE_LATEST)

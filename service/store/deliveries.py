@@ -1,5 +1,6 @@
 """Webhook bookkeeping in Redis: the outbox stream and its consumer group, the attempt log, failures, the secret."""
 
+from collections import Counter
 from typing import Any
 
 import msgspec
@@ -119,6 +120,8 @@ class DeliveryStore:
                 pipe.zrem(keys.failed_deliveries(), *delivered)
             if failed:
                 pipe.zadd(keys.failed_deliveries(), failed)
+            for state, count in Counter(attempt.state for _, attempt, _ in items).items():
+                pipe.hincrby(keys.metrics(), f"webhook:{state}", count)
             await pipe.execute()
         return [None] * len(items)
 

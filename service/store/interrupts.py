@@ -89,6 +89,7 @@ class InterruptStore:
                 keys.deadlines(),
                 idem_key,
                 keys.deadline_ttl(interrupt_id),
+                keys.metrics(),
             ],
             args=[
                 interrupt_id,
@@ -171,6 +172,12 @@ class InterruptStore:
         first = await self._redis.zrange(keys.deadlines(), 0, 0, withscores=True)
         return int(first[0][1]) if first else None
 
+    @translated
+    async def service_counters(self) -> dict[str, int]:
+        """The service-wide counters the transition scripts keep (for /metrics)."""
+        raw: dict[str, str] = await self._redis.hgetall(keys.metrics())  # type: ignore[misc]
+        return {name: int(value) for name, value in raw.items()}
+
     async def _transition(self, script: Any, interrupt_id: str, extra: list[str]) -> list[Any]:
         if not is_valid_id(interrupt_id):
             raise InterruptNotFound()
@@ -186,6 +193,7 @@ class InterruptStore:
                 keys.deadlines(),
                 keys.deadline_ttl(interrupt_id),
                 keys.outbox(),
+                keys.metrics(),
             ],
             args=[
                 interrupt_id,

@@ -113,6 +113,11 @@ def loop_deadlines() -> str:
     return f"{PREFIX}:loop-deadlines"
 
 
+def metrics() -> str:
+    """The service-wide counters the transitions keep (pending by urgency, outcomes, time to decision, webhooks)."""
+    return f"{PREFIX}:metrics"
+
+
 def page_secret() -> str:
     """The key that signs the review pages' CSRF tokens (made once, shared by every API process)."""
     return f"{PREFIX}:page-secret"

@@ -38,6 +38,8 @@ async def test_stopping_redis_mid_test_gives_503_then_recovery(tmp_path: Path) -
                 assert response.json()["error"].startswith("Service temporarily unavailable")
             ready = await client.get("/readyz")
             assert ready.status_code == 503
+            scrape = await client.get("/metrics")  # still answers: the process's own metrics matter most now
+            assert scrape.status_code == 200 and "interlock_redis_up 0.0" in scrape.text
             assert "not reachable" in ready.json()["problems"][0]
             server.start()  # same port, same data dir: the AOF brings the interrupt back
             assert (await client.get(f"/interrupts/{interrupt_id}")).json()["status"] == "pending"

@@ -1,11 +1,14 @@
 -- Shared helpers, prepended to every interrupt transition script when it is loaded.
 -- KEYS/ARGV are the calling script's; these functions only touch the keys handed to them.
 
+-- Time-to-decision histogram buckets (ms), as the metrics endpoint reports them.
+local TTD_BUCKETS = {1000, 5000, 15000, 60000, 300000, 900000, 3600000, 14400000, 86400000}
+
 -- Move a pending interrupt to a terminal status: hash, indexes, counters, event, outbox, publish.
--- k = {hash, events, pending, stats, deadlines, deadline ttl key, outbox stream};
+-- k = {hash, events, pending, stats, deadlines, deadline ttl key, outbox stream, service metrics};
 -- extra = flat list of additional hash fields. Returns the new version.
 local function finish(k, id, status, now, retention, user_ttl, channel, extra)
-  local f = redis.call('HMGET', k[1], 'createdAt', 'callbackUrl')
+  local f = redis.call('HMGET', k[1], 'createdAt', 'callbackUrl', 'urgency')
   local created_at = tonumber(f[1])
   local v = redis.call('HINCRBY', k[1], 'v', 1)
   local fields = {'status', status, 'endedAt', now}
@@ -17,9 +20,18 @@ local function finish(k, id, status, now, retention, user_ttl, channel, extra)
   redis.call('DEL', k[6])
   redis.call('HINCRBY', k[4], 's:pending', -1)
   redis.call('HINCRBY', k[4], 's:' .. status, 1)
+  redis.call('HINCRBY', k[8], 'pending:' .. (f[3] or 'medium'), -1)
+  redis.call('HINCRBY', k[8], 'ended:' .. status, 1)
   if status == 'approved' or status == 'rejected' then
+    local ms = now - created_at
     redis.call('HINCRBY', k[4], 'dn', 1)
-    redis.call('HINCRBY', k[4], 'dms', now - created_at)
+    redis.call('HINCRBY', k[4], 'dms', ms)
+    local bucket = '+Inf'
+    for _, le in ipairs(TTD_BUCKETS) do
+      if ms <= le then bucket = tostring(le) break end
+    end
+    redis.call('HINCRBY', k[8], 'ttd:' .. bucket, 1)
+    redis.call('HINCRBY', k[8], 'ttd_ms', ms)
   end
   redis.call('PEXPIRE', k[3], user_ttl)
   redis.call('PEXPIRE', k[4], user_ttl)

@@ -4,7 +4,7 @@
 --       8 has reason ('1'/'0'), 9 reason, 10 has modifiedParams ('1'/'0'), 11 modifiedParams (JSON text)
 -- Returns: {'ok', status, v, decidedAt} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, expiredNow}
 --          | {'missing'}
-local k = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]}
+local k = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]}
 local id, now = ARGV[1], tonumber(ARGV[3])
 local retention, user_ttl, channel = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 if check_user(k[1], ARGV[2]) == 'missing' then return {'missing'} end
