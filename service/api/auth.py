@@ -15,7 +15,9 @@ from service.api.io import idempotency_key
 from service.api.problems import problem_body
 from service.domain.errors import Unauthorized
 
-PROTECTED_PREFIXES = ("/interrupts", "/analytics", "/inbox-links", "/deliveries", "/v1/loop/create", "/mcp")
+PROTECTED_PREFIXES = (
+    "/interrupts", "/analytics", "/inbox-links", "/deliveries", "/v1/loop/create", "/v1/loop/deliveries", "/mcp",
+)  # fmt: skip
 SCOPE_KEY = "interlock_key_scope"
 ANONYMOUS = "anonymous"
 

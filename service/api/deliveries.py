@@ -49,7 +49,8 @@ class FailedView(msgspec.Struct, kw_only=True):
     lastAttempt: DeliveryView | None
 
 
-def _view(attempt: Attempt) -> DeliveryView:
+def delivery_view(attempt: Attempt) -> DeliveryView:
+    """The API's view of one logged attempt."""
     return DeliveryView(
         webhookId=attempt.webhook_id,
         event=attempt.event,
@@ -89,7 +90,7 @@ class DeliveryController(Controller):
         """Every attempt of the interrupt's webhook, oldest first."""
         svc = services(request)
         record = await svc.interrupts.get(interrupt_id)
-        found = [_view(a) for a in await svc.deliveries.attempts(interrupt_id)]
+        found = [delivery_view(a) for a in await svc.deliveries.attempts(interrupt_id)]
         if not found and record.callback_url and record.status != machine.PENDING:
             found = [_queued(record)]
         return json_response(found)
@@ -130,7 +131,7 @@ class FailedDeliveryController(Controller):
         page, more = rows[:limit], len(rows) > limit
         last = await svc.deliveries.last_attempts([interrupt_id for interrupt_id, _ in page])
         items = [
-            FailedView(interruptId=i, failedAt=iso_ms(int(float(score))), lastAttempt=_view(a) if a else None)
+            FailedView(interruptId=i, failedAt=iso_ms(int(float(score))), lastAttempt=delivery_view(a) if a else None)
             for (i, score), a in zip(page, last, strict=True)
         ]
         headers = None

@@ -11,6 +11,7 @@ from litestar.response import ServerSentEvent
 from service.api import loop_schemas as ls
 from service.api import streams
 from service.api.auth import idempotency
+from service.api.deliveries import delivery_view
 from service.api.deps import services
 from service.api.io import is_json_content_type, json_body, json_response, raw_header
 from service.api.openapi import documented
@@ -168,6 +169,14 @@ class LoopController(Controller):
             return view.status, view
 
         return streams.stream(frames, render, svc.hub)
+
+    @get("/deliveries/{loop_id:str}", opt=documented(None, ls.Envelope))
+    async def deliveries(self, request: Req, loop_id: FromPath[str]) -> Response[bytes]:
+        """Every attempt of the loop's webhook, oldest first (API key; empty until the worker's first attempt)."""
+        svc = services(request)
+        await svc.loops.get(loop_id)  # 404 for an unknown loop
+        attempts = [delivery_view(a) for a in await svc.deliveries.attempts(loop_id)]
+        return _ok("Loop webhook deliveries", attempts)
 
     @get("/result/{loop_id:str}", opt=documented(None, ls.Envelope))
     async def result(self, request: Req, loop_id: FromPath[str]) -> Response[bytes]:

@@ -35,7 +35,9 @@ async def test_missing_or_wrong_key_is_compat_401(auth_client: Client, headers: 
     ("method", "path"),
     [("GET", f"/interrupts/{uuid.uuid4()}"), ("POST", f"/interrupts/{uuid.uuid4()}/decide"),
      ("DELETE", f"/interrupts/{uuid.uuid4()}"), ("GET", "/interrupts/pending/u"), ("GET", "/analytics/u"),
-     ("GET", "/interrupts/no/such/route")],
+     ("GET", "/interrupts/no/such/route"), ("POST", "/v1/loop/create"), ("GET", f"/v1/loop/deliveries/{uuid.uuid4()}"),
+     ("POST", "/inbox-links"), ("GET", f"/interrupts/{uuid.uuid4()}/deliveries"), ("GET", "/deliveries"),
+     ("POST", "/mcp")],
 )  # fmt: skip
 async def test_protected_routes_need_a_key(auth_client: Client, method: str, path: str) -> None:
     assert (await auth_client.request(method, path)).status_code == 401

@@ -202,6 +202,20 @@ async def test_a_decided_loop_sends_one_signed_webhook(api: Client, receiver: Re
             {"email": "b@x.io", "promise_id": second, "accept": None, "state": "CANCELLED"},
         ],
     }
+    while True:  # the attempt is logged after the answer arrives: poll the log (bounded by the test timeout)
+        log = (await api.get(f"/v1/loop/deliveries/{loop['loop_id']}")).json()
+        if log["data"]:
+            break
+        await asyncio.sleep(0.02)
+    [attempt] = log["data"]
+    assert (log["success"], attempt["webhookId"], attempt["event"]) == (
+        True,
+        got.headers["webhook-id"],
+        "loop.rejected",
+    )
+    assert (attempt["statusCode"], attempt["state"]) == (204, "delivered")
+    unknown = await api.get("/v1/loop/deliveries/00000000-0000-4000-8000-000000000000")
+    assert (unknown.status_code, unknown.json()["success"]) == (404, False)
 
 
 @pytest.mark.timeout(30)
