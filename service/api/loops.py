@@ -126,9 +126,12 @@ class LoopController(Controller):
 
     async def _resolve(self, request: Req, promise_id: str) -> Response[Any]:
         svc = services(request)
-        located = await svc.loops.locate(promise_id)  # 404 before 400
-        accept = await _accept_of(request)
-        done = await svc.loops.resolve(promise_id, accept, located=located)
+        try:
+            accept = await _accept_of(request)
+        except InvalidField:
+            await svc.loops.locate(promise_id)  # an unknown promise is 404 before a bad `accept` is 400
+            raise
+        done = await svc.loops.resolve(promise_id, accept)
         if _wants_page(request):  # the confirm page's form: answer with a page, not JSON
             loop = (await svc.loops.get(done.loop_id)).at(svc.clock.now_ms())
             text = f"Your answer: {'accept' if accept else 'reject'}. The loop is now {loop.status}."

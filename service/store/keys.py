@@ -98,6 +98,11 @@ def failed_deliveries() -> str:
     return f"{PREFIX}:deliveries:failed"
 
 
+def tag_prefix() -> str:
+    """What every per-record key and channel starts with, up to its hash tag (scripts derive keys from it)."""
+    return f"{PREFIX}:{{"
+
+
 def loop(loop_id: str) -> str:
     """The hash holding one loop and its participants' promises."""
     return f"{PREFIX}:{{{loop_id}}}:loop"

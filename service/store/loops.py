@@ -113,22 +113,20 @@ class LoopStore:
         return loop_id, int(index)
 
     @translated
-    async def resolve(self, promise_id: str, accept: bool, *, located: tuple[str, int] | None = None) -> Resolved:
-        """Record one participant's decision; the same decision again is accepted, anything else 409.
-
-        `located` is the promise's (loop id, index) when the caller already looked it up.
-        """
-        loop_id, index = located or await self.locate(promise_id)
+    async def resolve(self, promise_id: str, accept: bool) -> Resolved:
+        """Record one participant's decision in one round trip; the same again is accepted, anything else 409."""
+        if not is_valid_id(promise_id):
+            raise PromiseNotFound()
         reply: list[Any] = await self._resolve(
-            keys=[keys.loop(loop_id), keys.loop_deadlines(), keys.outbox()],
-            args=[loop_id, index, "1" if accept else "0", self._clock.now_ms(), self._retention, keys.channel(loop_id)],
+            keys=[keys.promise(promise_id), keys.loop_deadlines(), keys.outbox()],
+            args=["1" if accept else "0", self._clock.now_ms(), self._retention, keys.tag_prefix()],
         )
         if reply[0] == "missing":
             raise PromiseNotFound()
         if reply[0] == "conflict":
             earlier = "true" if reply[2] == "1" else "false"
             raise PromiseConflict(_WHY[reply[1]].format(accept=earlier, status=reply[3]))
-        return Resolved(promise_id=promise_id, loop_id=loop_id, loop_status=reply[1])
+        return Resolved(promise_id=promise_id, loop_id=reply[2], loop_status=reply[1])
 
     @translated
     async def expire(self, loop_id: str) -> bool:

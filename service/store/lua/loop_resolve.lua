@@ -1,19 +1,26 @@
 -- loop_resolve: one participant accepts or rejects; the loop ends as soon as its outcome is certain.
--- KEYS: 1 loop hash, 2 loop deadlines, 3 outbox
--- ARGV: 1 loopId, 2 participant index, 3 accept ('1'/'0'), 4 now ms, 5 retention ms, 6 channel
--- Returns: {'ok', loop status} | {'same', loop status} | {'conflict', why, earlier accept, loop status}
---          | {'missing'}   (why: resolved, timedout, ended)
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing'} end
-local k = {KEYS[1], KEYS[2], KEYS[3]}
-local id, i, accept, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-loop_expire_if_due(k, id, now, tonumber(ARGV[5]), ARGV[6])
+-- The promise key names the loop and the participant, so one call finds and resolves them: the loop
+-- hash and its channel are derived here (standalone Redis, like every script touching a global index).
+-- KEYS: 1 promise key, 2 loop deadlines, 3 outbox
+-- ARGV: 1 accept ('1'/'0'), 2 now ms, 3 retention ms, 4 key prefix up to the hash tag ('interlock:{')
+-- Returns: {'ok', loop status, loopId} | {'same', loop status, loopId}
+--          | {'conflict', why, earlier accept, loop status, loopId} | {'missing'}   (why: resolved, timedout, ended)
+local found = redis.call('GET', KEYS[1])
+if not found then return {'missing'} end
+local space = string.find(found, ' ', 1, true)
+local id, i = string.sub(found, 1, space - 1), string.sub(found, space + 1)
+local channel = ARGV[4] .. id .. '}:ch'
+local k = {ARGV[4] .. id .. '}:loop', KEYS[2], KEYS[3]}
+if redis.call('EXISTS', k[1]) == 0 then return {'missing'} end
+local accept, now = ARGV[1], tonumber(ARGV[2])
+loop_expire_if_due(k, id, now, tonumber(ARGV[3]), channel)
 local f = redis.call('HMGET', k[1], 's' .. i, 'a' .. i, 'status', 'k', 'n', 'acc', 'ref')
 if f[1] == 'RESOLVED' then
-  if f[2] == accept then return {'same', f[3]} end
-  return {'conflict', 'resolved', f[2], f[3]}
+  if f[2] == accept then return {'same', f[3], id} end
+  return {'conflict', 'resolved', f[2], f[3], id}
 end
-if f[1] == 'REJECTED_TIMEDOUT' then return {'conflict', 'timedout', f[2], f[3]} end
-if f[1] ~= 'PENDING' then return {'conflict', 'ended', '', f[3]} end
+if f[1] == 'REJECTED_TIMEDOUT' then return {'conflict', 'timedout', f[2], f[3], id} end
+if f[1] ~= 'PENDING' then return {'conflict', 'ended', '', f[3], id} end
 local acc, ref = tonumber(f[6]), tonumber(f[7])
 if accept == '1' then acc = acc + 1 else ref = ref + 1 end
 redis.call('HSET', k[1], 's' .. i, 'RESOLVED', 'a' .. i, accept, 'd' .. i, now, 'acc', acc, 'ref', ref)
@@ -22,7 +29,7 @@ local need, n = tonumber(f[4]), tonumber(f[5])
 local status = 'PENDING'
 if acc >= need then status = 'ACCEPTED' elseif acc + (n - acc - ref) < need then status = 'REJECTED' end
 if status ~= 'PENDING' then
-  loop_finish(k, id, status, accept == '1' and 'accepted' or 'rejected', now, tonumber(ARGV[5]))
+  loop_finish(k, id, status, accept == '1' and 'accepted' or 'rejected', now, tonumber(ARGV[3]))
 end
-redis.call('PUBLISH', ARGV[6], status)
-return {'ok', status}
+redis.call('PUBLISH', channel, status)
+return {'ok', status, id}
