@@ -213,12 +213,12 @@ class InterruptStore:
     async def pending(self, user_id: str, *, limit: int, cursor: str | None) -> PendingPage:
         """One page of the user's pending interrupts (not past deadline), newest first."""
         score, after = decode_cursor(cursor) if cursor else ("+inf", "")
-        rows: list[str] = await self._scripts.pending_page(
-            keys=[keys.user_pending(user_id)], args=[score, after, limit]
+        rows: list[list[str]] = await self._scripts.pending_read(
+            keys=[keys.user_pending(user_id)], args=[score, after, limit, keys.tag_prefix()]
         )
-        entries = list(zip(rows[0::2], rows[1::2], strict=True))
+        ids, flat = rows[0], rows[1:]
+        entries = list(zip(ids[0::2], ids[1::2], strict=True))
         page, more = entries[:limit], len(entries) > limit
-        flat: list[list[str]] = await self._scripts.read_many(keys=[keys.interrupt(i) for i, _ in page]) if page else []
         now = self._clock.now_ms()
         hashes = [dict(zip(f[0::2], f[1::2], strict=True)) for f in flat]
         records = [from_hash(interrupt_id, h) for (interrupt_id, _), h in zip(page, hashes, strict=True) if h]

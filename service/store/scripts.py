@@ -10,6 +10,8 @@ from redis.commands.core import AsyncScript
 _PRELUDES = {"decide": "_lib.lua", "cancel": "_lib.lua", "expire": "_lib.lua"} | {
     "loop_resolve": "_loop.lua",
     "loop_expire": "_loop.lua",
+    "pending_page": "_page.lua",
+    "pending_read": "_page.lua",
 }
 
 
@@ -29,8 +31,7 @@ class Scripts:
     decide: AsyncScript
     cancel: AsyncScript
     expire: AsyncScript
-    pending_page: AsyncScript
-    read_many: AsyncScript
+    pending_read: AsyncScript
     analytics: AsyncScript
 
     @classmethod
@@ -41,7 +42,6 @@ class Scripts:
             decide=redis.register_script(source("decide")),
             cancel=redis.register_script(source("cancel")),
             expire=redis.register_script(source("expire")),
-            pending_page=redis.register_script(source("pending_page")),
-            read_many=redis.register_script(source("read_many")),
+            pending_read=redis.register_script(source("pending_read")),
             analytics=redis.register_script(source("analytics")),
         )
