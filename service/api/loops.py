@@ -23,6 +23,7 @@ from service.events import loop_frames, wait_for_change
 from service.web import pages
 
 Req = Request[Any, Any, Any]
+VERSION = version("interlock")  # read once: importlib.metadata parses the package metadata on every call
 
 
 def _result(loop: Loop) -> ls.LoopResult:
@@ -207,7 +208,7 @@ async def root(request: Req) -> Response[bytes]:
     }
     data = {
         "name": "Interlock",
-        "version": version("interlock"),
+        "version": VERSION,
         "environment": "auth" if svc.settings.auth_enabled else "open",
         "base_url": svc.settings.base_url,
         "endpoints": endpoints,
