@@ -25,17 +25,48 @@ class Gauge(Protocol):
     """Where the hub reports its open waiters (a Prometheus gauge)."""
 
     def inc(self, amount: float = 1) -> None:
-        """Add one."""
+        """Add `amount` (negative to take away)."""
 
-    def dec(self, amount: float = 1) -> None:
-        """Take one away."""
+
+class Signal:
+    """A one-bit wake-up like asyncio.Event, without its per-instance deque (thousands of idle waiters hold one)."""
+
+    __slots__ = ("_future", "_set")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._future: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        """Wake the waiter, now or when it next waits."""
+        self._set = True
+        if self._future is not None and not self._future.done():
+            self._future.set_result(None)
+
+    def clear(self) -> None:
+        """Forget an earlier wake-up."""
+        self._set = False
+
+    def is_set(self) -> bool:
+        """True once set and not cleared since."""
+        return self._set
+
+    async def wait(self) -> None:
+        """Return once set (at once if it already is)."""
+        if self._set:
+            return
+        self._future = asyncio.get_running_loop().create_future()
+        try:
+            await self._future
+        finally:
+            self._future = None
 
 
 class WaiterHub:
     """Fans change notifications out to the waiters of this process, by interrupt id."""
 
     def __init__(self, gauge: Gauge | None = None) -> None:
-        self._waiters: dict[str, set[asyncio.Event]] = {}
+        self._waiters: dict[str, set[Signal]] = {}
         self._closing = False
         self._open = 0
         self._gauge = gauge
@@ -51,31 +82,39 @@ class WaiterHub:
         return self._closing
 
     @contextlib.contextmanager
-    def watch(self, interrupt_id: str) -> Iterator[asyncio.Event]:
+    def watch(self, interrupt_id: str) -> Iterator[Signal]:
         """Register for wake-ups on `interrupt_id` for the duration of the block."""
-        with self.watch_many() as watch:
-            watch.track({interrupt_id})
-            yield watch.event
+        signal = Signal()
+        if self._closing:
+            signal.set()
+        self._count(1)
+        self._add(interrupt_id, signal)
+        try:
+            yield signal
+        finally:
+            self._remove(interrupt_id, signal)
+            self._count(-1)
 
     @contextlib.contextmanager
     def watch_many(self) -> Iterator["Watch"]:
-        """One wake-up event for a set of keys the block may change (e.g. an inbox: its user and each item)."""
+        """One wake-up signal for a set of keys the block may change (e.g. an inbox: its user and each item)."""
         watch = Watch(self)
-        self._open += 1
-        if self._gauge is not None:
-            self._gauge.inc()
+        self._count(1)
         try:
             yield watch
         finally:
             watch.track(set())
-            self._open -= 1
-            if self._gauge is not None:
-                self._gauge.dec()
+            self._count(-1)
 
-    def _add(self, key: str, event: asyncio.Event) -> None:
+    def _count(self, change: int) -> None:
+        self._open += change
+        if self._gauge is not None:
+            self._gauge.inc(change)
+
+    def _add(self, key: str, event: Signal) -> None:
         self._waiters.setdefault(key, set()).add(event)
 
-    def _remove(self, key: str, event: asyncio.Event) -> None:
+    def _remove(self, key: str, event: Signal) -> None:
         events = self._waiters.get(key)
         if events is not None:
             events.discard(event)
@@ -101,12 +140,14 @@ class WaiterHub:
 
 
 class Watch:
-    """One event registered with a hub under a set of keys that can change while it waits."""
+    """One signal registered with a hub under a set of keys that can change while it waits."""
+
+    __slots__ = ("_hub", "_keys", "event")
 
     def __init__(self, hub: WaiterHub) -> None:
         self._hub = hub
         self._keys: set[str] = set()
-        self.event = asyncio.Event()
+        self.event = Signal()
         if hub.closing:
             self.event.set()
 
@@ -121,7 +162,7 @@ class Watch:
         return bool(added)
 
 
-async def _wait(event: asyncio.Event, seconds: float) -> bool:
+async def _wait(event: Signal, seconds: float) -> bool:
     """Wait for `event` at most `seconds` and say whether it was set (asyncio.timeout makes no task)."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):

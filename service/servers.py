@@ -29,7 +29,7 @@ def run(settings: Settings, target: str = APP_FACTORY) -> None:
         )
         return
     from granian import Granian
-    from granian.constants import Interfaces, Loops
+    from granian.constants import HTTPModes, Interfaces, Loops
 
     Granian(
         target,
@@ -37,6 +37,9 @@ def run(settings: Settings, target: str = APP_FACTORY) -> None:
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,
+        # HTTP/1.1 only: "auto" (also h2c) holds ~35 KiB per open request against ~21 KiB, and
+        # thousands of long-polls stay open; HTTP/2 belongs on the TLS proxy in front
+        http=HTTPModes.http1,
         workers=settings.workers,
         loop=Loops.uvloop,
         log_access=False,
