@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -20,7 +21,7 @@ from service.api.health import HealthController
 from service.api.inbox import InboxController, InboxLinkController
 from service.api.interrupts import AnalyticsController, InterruptController
 from service.api.loops import LoopController, root
-from service.api.metrics import WAITERS, RequestMetrics, metrics
+from service.api.metrics import WAITERS, RequestCounts, RequestMetrics, metrics
 from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.review import ReviewController, robots
@@ -55,6 +56,7 @@ def create_app(
     """
     make_redis = redis_factory or redis_factory_for(settings)
     the_clock = clock or SystemClock()
+    request_counts = RequestCounts()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -74,6 +76,8 @@ def create_app(
         subscriber = make_redis()  # its own pool: the subscription holds its connection for good
         stop = asyncio.Event()
         feed = asyncio.create_task(hub.consume(changes(subscriber, stop)), name="interlock-pubsub")
+        app.state.request_counts = request_counts
+        flusher = asyncio.create_task(request_counts.flush_every(1.0, stop), name="interlock-request-counts")
         notice = (
             on_shutdown_signal(asyncio.get_running_loop(), hub.close) if handle_signals else contextlib.nullcontext()
         )
@@ -83,8 +87,9 @@ def create_app(
         finally:
             hub.close()
             stop.set()
-            if not (await asyncio.wait({feed}, timeout=5))[0]:
-                feed.cancel()
+            _, late = await asyncio.wait({feed, flusher}, timeout=5)
+            for task in late:
+                task.cancel()
             await subscriber.aclose()
             await redis.aclose()
 
@@ -106,7 +111,7 @@ def create_app(
             metrics,
             mcp_endpoint,
         ],
-        lifespan=[lifespan, mcp_lifespan(settings)],
+        lifespan=[lifespan, mcp_lifespan(settings), *([freeze_heap] if handle_signals else [])],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -119,8 +124,20 @@ def create_app(
     )
     if settings.api_keys:  # before routing, so unknown protected paths answer 401, not 404
         app.asgi_handler = ApiKeyMiddleware(app.asgi_handler, settings.api_keys)
-    app.asgi_handler = RequestMetrics(app.asgi_handler)
+    app.asgi_handler = RequestMetrics(app.asgi_handler, request_counts)
     return app
+
+
+@asynccontextmanager
+async def freeze_heap(_: Litestar) -> AsyncIterator[None]:
+    """Once started, move everything alive into the GC's permanent generation.
+
+    The libraries loaded at startup leave hundreds of thousands of long-lived objects; without this
+    every full collection walks them all while requests wait (it doubled the p99 latency).
+    """
+    gc.collect()
+    gc.freeze()
+    yield
 
 
 def app_from_env() -> Litestar:

@@ -66,12 +66,16 @@ def success(data: Any, summary: str | None = None) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=plain)
 
 
+class BadArguments(Exception):
+    """A tool call whose arguments cannot even make a request."""
+
+
 def _ids(tool: tools.Tool, arguments: dict[str, Any]) -> dict[str, str]:
     values = {}
     for name, _ in tool.ids:
         value = arguments.get(name)
         if not isinstance(value, str) or not value:
-            raise ApiError(400, f"{name} is required and must be a non-empty string")
+            raise BadArguments(f"{name} is required and must be a non-empty string")
         values[name] = quote(value, safe="")
     return values
 
@@ -86,7 +90,7 @@ async def run_tool(
         tool.method,
         tool.path.format(**ids),
         body=rest if tool.body is not None else None,
-        params=rest or None if tool.query is not None else None,
+        params=(rest or None) if tool.query is not None else None,
         headers=headers,
     )
     data = tool.shape(answer.data)
@@ -156,6 +160,8 @@ def build_server(api: InterlockApi, credentials: Credentials = no_credentials) -
             return await run_tool(api, tool, arguments, headers)
         except ApiError as exc:
             return failure(str(exc))
+        except BadArguments as exc:
+            return failure(f"Invalid arguments: {exc}")
         except Exception as exc:  # a bug here must read as a tool error, not a protocol failure
             log.exception("tool %s failed", params.name)
             return failure(f"{params.name} failed inside Interlock's MCP server ({type(exc).__name__}); see its log")
