@@ -314,12 +314,14 @@ async def list_frames(
     deadline_ms: Callable[[list[T]], int | None],
     clock: Clock,
     ping_s: float,
+    announce: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Frame[list[T]]]:
     """A list now and again after each change (a ping frame when idle), until the process stops.
 
     Woken by any key of `keys_of(list)` (re-registered after each read, then read again when a key
     is new, so nothing between the read and the registration is missed) or at the list's earliest
-    deadline, when an item reads differently without anything being published.
+    deadline, when an item reads differently without anything being published. `announce` runs
+    once keys are registered and again at every ping (it tells publishers someone is listening).
     """
     loop = asyncio.get_running_loop()
     last: list[T] | None = None
@@ -329,6 +331,8 @@ async def list_frames(
             watch.event.clear()
             items = await read()
             if watch.track(keys_of(items)):
+                if announce is not None:
+                    await announce()
                 continue
             if items != last:
                 version += 1
@@ -342,4 +346,6 @@ async def list_frames(
                 if await _wait(watch.event, max(seconds, 0)) or until_due <= seconds:
                     break
                 yield Frame()
+                if announce is not None:
+                    await announce()
                 ping_at = loop.time() + ping_s

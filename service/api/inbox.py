@@ -171,6 +171,7 @@ class InboxController(Controller):
             lambda records: min((r.expires_at for r in records), default=None),
             svc.clock,
             svc.settings.sse_ping_s,
+            announce=lambda: svc.interrupts.mark_watched(user_id, 3 * svc.settings.sse_ping_s * 1000),
         )
         return ServerSentEvent(_messages(frames), headers={"Cache-Control": "no-store"})
 

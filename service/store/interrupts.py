@@ -90,6 +90,7 @@ class InterruptStore:
                 idem_key,
                 keys.deadline_ttl(interrupt_id),
                 keys.metrics(),
+                keys.user_watched(new.user_id),
             ],
             args=[
                 interrupt_id,
@@ -171,6 +172,11 @@ class InterruptStore:
         """The earliest deadline still in the index (ms), or None when nothing is pending."""
         first = await self._redis.zrange(keys.deadlines(), 0, 0, withscores=True)
         return int(first[0][1]) if first else None
+
+    @translated
+    async def mark_watched(self, user_id: str, ttl_ms: int) -> None:
+        """Say an inbox of the user is open for the next `ttl_ms` (creates publish on the user's topic)."""
+        await self._redis.set(keys.user_watched(user_id), "1", px=ttl_ms)
 
     @translated
     async def service_counters(self) -> dict[str, int]:

@@ -31,6 +31,11 @@ def user_topic(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def user_watched(user_id: str) -> str:
+    """Exists while an inbox of the user is open: creates publish on the user's topic only then."""
+    return f"{PREFIX}:{{{user_topic(user_id)}}}:watched"
+
+
 def channel_pattern() -> str:
     """The pattern matching every interrupt's channel (one subscription per process)."""
     return f"{PREFIX}:{{*}}:ch"

@@ -46,7 +46,7 @@ async def fill(redis: Redis, count: int, users: int, batch: int = 2000) -> float
                 await scripts.create(
                     keys=[keys.interrupt(interrupt_id), keys.user_pending(user),
                           keys.user_stats(user), keys.user_actions(user), keys.deadlines(), keys.idempotency("-", "-"),
-                          keys.deadline_ttl(interrupt_id), keys.metrics()],
+                          keys.deadline_ttl(interrupt_id), keys.metrics(), keys.user_watched(user)],
                     args=[interrupt_id, "agent-payments-v2", user, ACTIONS[i % len(ACTIONS)], CONTEXT_TEXT, "high",
                           now, expires, "", RETENTION, USER_TTL, "", "", 0, keys.channel(keys.user_topic(user))],
                     client=pipe,

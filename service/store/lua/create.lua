@@ -1,8 +1,10 @@
 -- create: store a new pending interrupt with its indexes, counters and deadline.
 -- The hash is version 1: the interrupt's event list starts with its first change, and nobody can be
--- waiting on an id that did not exist; only the user's channel hears of it (live inboxes).
+-- waiting on an id that did not exist; only the user's channel hears of it, and only while an
+-- inbox of the user is open (its marker key exists), so creates cost no pub/sub traffic otherwise.
 -- KEYS: 1 hash, 2 user pending zset, 3 user stats, 4 user actions, 5 deadlines, 6 idempotency record,
---       7 deadline ttl key (its expiry is the worker's keyspace notification), 8 service metrics
+--       7 deadline ttl key (its expiry is the worker's keyspace notification), 8 service metrics,
+--       9 the user's "an inbox is open" marker
 -- ARGV: 1 id, 2 agentId, 3 userId, 4 action, 5 context (JSON text), 6 urgency, 7 createdAt ms,
 --       8 expiresAt ms, 9 callbackUrl ('' = none), 10 retention ms, 11 user-key ttl ms,
 --       12 request fingerprint ('' = no Idempotency-Key), 13 response body to replay, 14 idempotency ttl ms,
@@ -41,5 +43,5 @@ if ARGV[12] ~= '' then
 end
 redis.call('HINCRBY', KEYS[8], 'pending:' .. ARGV[6], 1)
 redis.call('HINCRBY', KEYS[8], 'created', 1)
-redis.call('PUBLISH', ARGV[15], 'created')
+if redis.call('EXISTS', KEYS[9]) == 1 then redis.call('PUBLISH', ARGV[15], 'created') end
 return {'created', 1}
