@@ -7,7 +7,7 @@ down, is never missed.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -315,7 +315,7 @@ async def list_frames(
     clock: Clock,
     ping_s: float,
     announce: Callable[[], Awaitable[None]] | None = None,
-) -> AsyncIterator[Frame[list[T]]]:
+) -> AsyncGenerator[Frame[list[T]], None]:
     """A list now and again after each change (a ping frame when idle), until the process stops.
 
     Woken by any key of `keys_of(list)` (re-registered after each read, then read again when a key

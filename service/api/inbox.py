@@ -5,7 +5,7 @@ expiry with the secret every API process shares); with auth off they are open, l
 """
 
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -20,7 +20,7 @@ from service.api.io import json_body, json_response
 from service.api.openapi import documented
 from service.api.review import html, message_page
 from service.api.streams import RETRY_MS
-from service.clock import iso_ms, utc_text
+from service.clock import Clock, iso_ms, utc_text
 from service.domain.errors import InvalidField, MalformedJson
 from service.domain.models import Interrupt
 from service.events import Frame, list_frames
@@ -173,14 +173,25 @@ class InboxController(Controller):
             svc.settings.sse_ping_s,
             announce=lambda: svc.interrupts.mark_watched(user_id, 3 * svc.settings.sse_ping_s * 1000),
         )
-        return ServerSentEvent(_messages(frames), headers={"Cache-Control": "no-store"})
+        token = request.query_params.get("token") or ""
+        ends_at = int(token.partition(".")[0]) if svc.settings.auth_enabled else None  # checked just above
+        return ServerSentEvent(feed_messages(frames, svc.clock, ends_at), headers={"Cache-Control": "no-store"})
 
 
-async def _messages(frames: AsyncIterator[Frame[list[Interrupt]]]) -> AsyncIterator[ServerSentEventMessage]:
+async def feed_messages(
+    frames: AsyncGenerator[Frame[list[Interrupt]], None], clock: Clock, ends_at: int | None
+) -> AsyncIterator[ServerSentEventMessage]:
+    """The feed's events; it ends (within a ping) once its link expires, and the reconnect gets 403."""
     yield ServerSentEventMessage(retry=RETRY_MS, data=None)
-    async for frame in frames:
-        if frame.record is None:
-            yield ServerSentEventMessage(comment="ping", data=None)
-            continue
-        data = {"count": len(frame.record), "html": list_html(frame.record)}
-        yield ServerSentEventMessage(id=frame.event_id, event="inbox", data=_encoder.encode(data).decode())
+    try:
+        async for frame in frames:
+            if ends_at is not None and clock.now_ms() >= ends_at:
+                yield ServerSentEventMessage(comment="the inbox link has expired", data=None)
+                return
+            if frame.record is None:
+                yield ServerSentEventMessage(comment="ping", data=None)
+                continue
+            data = {"count": len(frame.record), "html": list_html(frame.record)}
+            yield ServerSentEventMessage(id=frame.event_id, event="inbox", data=_encoder.encode(data).decode())
+    finally:
+        await frames.aclose()

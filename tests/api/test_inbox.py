@@ -1,12 +1,16 @@
 """The inbox: signed links (POST /inbox-links), the page's order, access by token, headers, escaping."""
 
 import re
+from collections.abc import AsyncGenerator
 from urllib.parse import parse_qs, urlsplit
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from service.api.inbox import feed_messages
 from service.clock import FrozenClock
+from service.domain.models import Interrupt
+from service.events import Frame
 from tests.api.test_review_page import XSS, structure
 from tests.conftest import API_KEY
 
@@ -126,3 +130,25 @@ async def test_agent_supplied_strings_are_escaped_in_the_inbox(client: Client, u
     hostile = (await client.get(f"/inbox/{hostile_user}")).text
     assert len(re.findall(r"<li>", hostile)) == len(XSS)
     assert structure(hostile) == structure(benign)  # the same elements and attributes: nothing injected
+
+
+async def test_an_open_feed_ends_once_its_link_expires(clock: FrozenClock) -> None:
+    ends_at = clock.now_ms() + 60_000
+    closed = []
+
+    async def frames() -> AsyncGenerator[Frame[list[Interrupt]], None]:
+        try:
+            yield Frame(1, [])
+            clock.advance(61_000)  # the link expires while the feed is open
+            while True:
+                yield Frame()  # pings
+        finally:
+            closed.append(True)
+
+    sent = [message async for message in feed_messages(frames(), clock, ends_at)]
+    assert [(m.event, m.comment) for m in sent] == [
+        (None, None),  # the retry hint
+        ("inbox", None),
+        (None, "the inbox link has expired"),
+    ]
+    assert closed == [True]  # the list feed is closed with it (its watch is released)
