@@ -33,14 +33,19 @@ CREATE_LUA = """wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = [[%s]]
 """
-READ_LUA = """local ids = {}
+RANDOM_GET_LUA = """local ids = {}
 init = function(args)
   for line in io.lines("%s") do ids[#ids + 1] = line end
 end
 request = function()
-  return wrk.format("GET", "/interrupts/" .. ids[math.random(#ids)])
+  return wrk.format("GET", "%s" .. ids[math.random(#ids)])
 end
-"""
+"""  # (ids file, path prefix): GET prefix + a random id from the file
+
+
+def random_get_lua(ids: Path, prefix: str) -> str:
+    """A wrk script requesting `prefix` + a random id of the file `ids`."""
+    return RANDOM_GET_LUA % (ids, prefix)
 
 
 def start_server(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -114,7 +119,7 @@ def main() -> None:
         for name, base in targets.items():
             wait_http(f"{base}/health")
             seed(base, 2000, tmp / f"{name}.ids")
-            (tmp / f"{name}-read.lua").write_text(READ_LUA % (tmp / f"{name}.ids"))
+            (tmp / f"{name}-read.lua").write_text(random_get_lua(tmp / f"{name}.ids", "/interrupts/"))
         (tmp / "create.lua").write_text(CREATE_LUA % BODY)
         for base in targets.values():  # warm-up
             wrk(f"{base}/interrupts", tmp / "create.lua", 3, args.connections)

@@ -21,16 +21,8 @@ from pathlib import Path
 import httpx
 
 from service.embedded import free_port
-from tests.bench.core import CONTEXT, start_server, wait_http, wrk
+from tests.bench.core import CONTEXT, random_get_lua, start_server, wait_http, wrk
 
-PAGES_LUA = """local ids = {}
-init = function(args)
-  for line in io.lines("%s") do ids[#ids + 1] = line end
-end
-request = function()
-  return wrk.format("GET", "%s" .. ids[math.random(#ids)])
-end
-"""
 ASK = {"agentId": "agent-payments-v2", "userId": "page-bench", "action": "Send payment", "context": CONTEXT,
        "urgency": "high"}  # fmt: skip
 
@@ -62,8 +54,8 @@ def main() -> None:
         with httpx.Client(base_url=base) as http:
             ids = [http.post("/interrupts", json=ASK).json()["interruptId"] for _ in range(1000)]
         (tmp / "ids.txt").write_text("\n".join(ids) + "\n")
-        (tmp / "pages.lua").write_text(PAGES_LUA % (tmp / "ids.txt", "/review/"))
-        (tmp / "reads.lua").write_text(PAGES_LUA % (tmp / "ids.txt", "/interrupts/"))
+        (tmp / "pages.lua").write_text(random_get_lua(tmp / "ids.txt", "/review/"))
+        (tmp / "reads.lua").write_text(random_get_lua(tmp / "ids.txt", "/interrupts/"))
         wrk(base, tmp / "pages.lua", 2, args.connections)  # warm-up
         result = wrk(base, tmp / "pages.lua", args.duration, args.connections)
         reads = wrk(base, tmp / "reads.lua", args.duration, args.connections)
