@@ -1,6 +1,7 @@
 """The worker as a real process: killed with SIGKILL mid-delivery, nothing is lost; `serve` runs one by itself."""
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,8 @@ from redis.asyncio import Redis
 
 from service.clock import SystemClock
 from service.domain.models import NewInterrupt
+from service.store import keys
+from service.store.deliveries import GROUP
 from service.store.interrupts import InterruptStore
 from tests.processes import ROOT, ServeProcess
 from tests.receivers import SECRET, Receiver
@@ -84,3 +87,32 @@ async def test_serve_runs_a_worker_that_expires_and_delivers(
         assert got.verified == {"interruptId": interrupt_id, "status": "expired"}
     finally:
         assert api.stop() == 0
+
+
+@pytest.mark.timeout(60)
+async def test_sigterm_finishes_the_deliveries_in_flight(worker_url: str, receiver: Receiver, tmp_path: Path) -> None:
+    receiver.delay_s = 0.5  # every delivery is still in flight when the signal arrives
+    redis = Redis.from_url(worker_url, decode_responses=True)
+    store = InterruptStore(redis, SystemClock(), retention_ms=600_000)
+    new = NewInterrupt(
+        agent_id="a", user_id="term-user", action="x", context="{}", urgency="low", expires_in_ms=600_000,
+        callback_url=receiver.url("/term"),
+    )  # fmt: skip
+    ids = [(await store.create(new)).id for _ in range(20)]
+    await asyncio.gather(*(store.cancel(i) for i in ids))
+    worker = start_worker(worker_url, tmp_path / "worker.log")
+    try:
+        await receiver.wait_for("/term", 1)  # deliveries have started
+        worker.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(worker.wait, 20) == 0
+        reached = {r.headers["webhook-id"] for r in receiver.received["/term"]}
+        logged = {}
+        for interrupt_id in ids:
+            rows = await redis.lrange(keys.attempts(interrupt_id), 0, -1)
+            logged.update({json.loads(row)["webhookId"]: json.loads(row)["state"] for row in rows})
+        assert reached and all(logged.get(webhook_id) == "delivered" for webhook_id in reached)
+        pending = await redis.xpending(keys.outbox(), GROUP)
+        assert pending["pending"] == 0  # nothing read was left unacknowledged for another worker to redo
+    finally:
+        worker.kill()
+        await redis.aclose()
