@@ -19,9 +19,9 @@ from service.api.deps import Services, services
 from service.api.io import json_body, json_response
 from service.api.openapi import documented
 from service.api.review import html, message_page
+from service.api.schemas import decode_body
 from service.api.streams import RETRY_MS
 from service.clock import Clock, iso_ms, utc_text
-from service.domain.errors import InvalidField, MalformedJson
 from service.domain.models import Interrupt
 from service.events import Frame, list_frames
 from service.store import keys
@@ -58,16 +58,7 @@ RULES = {
 }
 
 
-def _decode_request(body: bytes) -> InboxLinkRequest:
-    try:
-        return msgspec.json.decode(body, type=InboxLinkRequest)
-    except msgspec.ValidationError as exc:
-        field = next((name for name in RULES if f"`{name}`" in str(exc) or f"$.{name}" in str(exc)), None)
-        if field is None:
-            raise InvalidField("request body must be a JSON object") from None
-        raise InvalidField(RULES[field], field=field) from None
-    except msgspec.DecodeError as exc:
-        raise MalformedJson(f"request body is not valid JSON: {exc}") from None
+_link_decoder = msgspec.json.Decoder(InboxLinkRequest)
 
 
 async def _mac(svc: Services, user_id: str, expires_ms: int) -> str:
@@ -128,7 +119,7 @@ class InboxLinkController(Controller):
     async def create(self, request: Req) -> Response[bytes]:
         """A link to the user's inbox page that works until `expiresAt`."""
         svc = services(request)
-        wanted = _decode_request(await json_body(request))
+        wanted: InboxLinkRequest = decode_body(_link_decoder, await json_body(request), RULES)
         seconds = DEFAULT_LINK_S if isinstance(wanted.expiresIn, UnsetType) else wanted.expiresIn
         expires_ms = svc.clock.now_ms() + seconds * 1000
         token = f"{expires_ms}.{await _mac(svc, wanted.userId, expires_ms)}"

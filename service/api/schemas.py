@@ -32,7 +32,7 @@ FIELD_RULES = {
     "reason": "reason must be a string",
     "modifiedParams": "modifiedParams must be a JSON object",
 }
-_PATH = re.compile(r"at `\$\.(\w+)")
+_PATH = re.compile(r"at `\$\.(\w+)|missing required field `(\w+)`")
 ABSOLUTE_URL = re.compile(r"^https?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
 
 
@@ -188,15 +188,16 @@ _create_decoder = msgspec.json.Decoder(CreateInterruptBody)
 _decide_decoder = msgspec.json.Decoder(DecideBody)
 
 
-def _decode(decoder: msgspec.json.Decoder[Any], body: bytes) -> Any:
+def decode_body(decoder: msgspec.json.Decoder[Any], body: bytes, rules: dict[str, str] = FIELD_RULES) -> Any:
+    """Decode a JSON body; a rejection names the field and its rule from `rules`."""
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as exc:
         match = _PATH.search(str(exc))
-        field = match.group(1) if match else None
+        field = (match.group(1) or match.group(2)) if match else None
         if field is None:
             raise InvalidField("request body must be a JSON object") from None
-        raise InvalidField(FIELD_RULES.get(field, f"{field}: {exc}"), field=field) from None
+        raise InvalidField(rules.get(field, f"{field}: {exc}"), field=field) from None
     except msgspec.DecodeError as exc:
         raise MalformedJson(f"request body is not valid JSON: {exc}") from None
 
@@ -211,7 +212,7 @@ def _is_null(raw: bytes) -> bool:
 
 def decode_create(body: bytes) -> NewInterrupt:
     """Validate a create body into a NewInterrupt, raising InvalidField with the compat message."""
-    data: CreateInterruptBody = _decode(_create_decoder, body)
+    data: CreateInterruptBody = decode_body(_create_decoder, body)
     context = bytes(data.context)
     if not data.agentId or not data.userId or not data.action or _is_null(context):
         raise InvalidField(REQUIRED)
@@ -235,7 +236,7 @@ def decode_create(body: bytes) -> NewInterrupt:
 
 def decode_decision(body: bytes) -> Decision:
     """Validate a decide body into a Decision."""
-    data: DecideBody = _decode(_decide_decoder, body)
+    data: DecideBody = decode_body(_decide_decoder, body)
     if data.decision not in machine.DECISIONS:
         raise InvalidField(BAD_DECISION, field="decision")
     raw_params = bytes(data.modifiedParams)
