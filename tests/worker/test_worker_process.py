@@ -34,17 +34,23 @@ def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+async def cancelled_with_callbacks(redis: Redis, callback: str, count: int) -> list[str]:
+    """`count` interrupts cancelled at once, each with a webhook to `callback` waiting in the outbox."""
+    store = InterruptStore(redis, SystemClock(), retention_ms=600_000)
+    new = NewInterrupt(
+        agent_id="a", user_id="worker-user", action="x", context="{}", urgency="low", expires_in_ms=600_000,
+        callback_url=callback,
+    )  # fmt: skip
+    ids = [(await store.create(new)).id for _ in range(count)]
+    await asyncio.gather(*(store.cancel(i) for i in ids))
+    return ids
+
+
 @pytest.mark.timeout(120)
 async def test_kill_9_mid_delivery_loses_nothing(worker_url: str, receiver: Receiver, tmp_path: Path) -> None:
     receiver.delay_s = 0.05  # slow enough that deliveries are in flight when the worker dies
     redis = Redis.from_url(worker_url, decode_responses=True)
-    store = InterruptStore(redis, SystemClock(), retention_ms=600_000)
-    new = NewInterrupt(
-        agent_id="a", user_id="kill-user", action="x", context="{}", urgency="low", expires_in_ms=600_000,
-        callback_url=receiver.url("/kill"),
-    )  # fmt: skip
-    ids = [(await store.create(new)).id for _ in range(300)]
-    await asyncio.gather(*(store.cancel(i) for i in ids))
+    ids = await cancelled_with_callbacks(redis, receiver.url("/kill"), 300)
     await redis.aclose()
     expected = {f"msg_{i}_2" for i in ids}
 
@@ -93,13 +99,7 @@ async def test_serve_runs_a_worker_that_expires_and_delivers(
 async def test_sigterm_finishes_the_deliveries_in_flight(worker_url: str, receiver: Receiver, tmp_path: Path) -> None:
     receiver.delay_s = 0.5  # every delivery is still in flight when the signal arrives
     redis = Redis.from_url(worker_url, decode_responses=True)
-    store = InterruptStore(redis, SystemClock(), retention_ms=600_000)
-    new = NewInterrupt(
-        agent_id="a", user_id="term-user", action="x", context="{}", urgency="low", expires_in_ms=600_000,
-        callback_url=receiver.url("/term"),
-    )  # fmt: skip
-    ids = [(await store.create(new)).id for _ in range(20)]
-    await asyncio.gather(*(store.cancel(i) for i in ids))
+    ids = await cancelled_with_callbacks(redis, receiver.url("/term"), 20)
     worker = start_worker(worker_url, tmp_path / "worker.log")
     try:
         await receiver.wait_for("/term", 1)  # deliveries have started
