@@ -106,7 +106,11 @@ class ServiceCollector(Collector):
         if self._counters is None:
             return
         c = self._counters
-        yield CounterMetricFamily("interlock_interrupts_created", "Interrupts created", c.get("created", 0))
+        ended_statuses = ("approved", "rejected", "expired", "cancelled")
+        created = sum(c.get(f"pending:{u}", 0) for u in machine.URGENCIES) + sum(
+            c.get(f"ended:{status}", 0) for status in ended_statuses
+        )  # every create is pending until it ends: no counter of its own on the create path
+        yield CounterMetricFamily("interlock_interrupts_created", "Interrupts created", created)
         pending = GaugeMetricFamily(
             "interlock_interrupts_pending", "Pending interrupts by urgency (until the worker records expiries)",
             labels=["urgency"],
@@ -118,7 +122,7 @@ class ServiceCollector(Collector):
             "interlock_interrupts_ended", "Interrupts that reached a final status: decisions, expiries, cancels",
             labels=["status"],
         )  # fmt: skip
-        for status in ("approved", "rejected", "expired", "cancelled"):
+        for status in ended_statuses:
             ended.add_metric([status], c.get(f"ended:{status}", 0))
         yield ended
         buckets, running = [], 0

@@ -42,6 +42,5 @@ if ARGV[12] ~= '' then
   redis.call('PEXPIRE', KEYS[6], tonumber(ARGV[14]))
 end
 redis.call('HINCRBY', KEYS[8], 'pending:' .. ARGV[6], 1)
-redis.call('HINCRBY', KEYS[8], 'created', 1)
 if redis.call('EXISTS', KEYS[9]) == 1 then redis.call('PUBLISH', ARGV[15], 'created') end
 return {'created', 1}
