@@ -6,13 +6,13 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
-from importlib.metadata import version
 from pathlib import Path
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
+from service import VERSION
 from service.api.auth import ApiKeyMiddleware
 from service.api.csrf import CsrfTokens
 from service.api.deliveries import DeliveryController, FailedDeliveryController
@@ -116,7 +116,7 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Interlock",
-            version=version("interlock"),
+            version=VERSION,
             path="/docs",
             description="Human-in-the-loop interrupts (LoopIn API) and loops (intheloop.run API) for AI agents.",
         ),

@@ -1,6 +1,5 @@
 """The intheloop.run loop routes: create, resolve (link or POST), status (with ?wait=N), result, and `/`."""
 
-from importlib.metadata import version
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -8,6 +7,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import ServerSentEvent
 
+from service import VERSION
 from service.api import loop_schemas as ls
 from service.api import streams
 from service.api.auth import idempotency
@@ -23,7 +23,6 @@ from service.events import loop_frames, wait_for_change
 from service.web import pages
 
 Req = Request[Any, Any, Any]
-VERSION = version("interlock")  # read once: importlib.metadata parses the package metadata on every call
 
 
 def _result(loop: Loop) -> ls.LoopResult:

@@ -10,6 +10,7 @@ import msgspec
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
 
+from service import VERSION
 from service.api import schemas
 from service.mcp import tools
 from service.mcp.client import ApiError, InterlockApi
@@ -168,14 +169,8 @@ def build_server(api: InterlockApi, credentials: Credentials = no_credentials) -
 
     return Server(
         "interlock",
-        version=_version(),
+        version=VERSION,
         instructions=INSTRUCTIONS,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
     )
-
-
-def _version() -> str:
-    from importlib.metadata import version
-
-    return version("interlock")
