@@ -15,6 +15,21 @@ from service.embedded import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def wait_healthy(url: str, proc: "subprocess.Popen[bytes]", timeout: float = 30.0) -> None:
+    """Block until `url`/health answers 200 (a startup poll with a deadline); fail if `proc` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server at {url} exited early with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"the server at {url} was not ready in {timeout}s")
+
+
 class ServeProcess:
     """One `python -m service serve` child process on a free port."""
 
@@ -34,17 +49,8 @@ class ServeProcess:
 
     def wait_ready(self, timeout: float = 30.0) -> "ServeProcess":
         """Block until /health answers (startup poll with a deadline)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"serve exited early with {self.proc.returncode}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(f"serve on port {self.port} not ready in {timeout}s")
+        wait_healthy(self.url, self.proc, timeout)
+        return self
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM and wait; kill if it does not stop in time."""

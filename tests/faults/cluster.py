@@ -4,13 +4,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
 from service.embedded import EmbeddedRedis, free_port
-from tests.processes import ROOT
+from tests.processes import ROOT, wait_healthy
 from tests.receivers import SECRET
 
 
@@ -40,17 +37,9 @@ class Supervised:
         return self.proc is not None and self.proc.poll() is None
 
     def wait_ready(self, timeout: float = 30) -> None:
-        """For an API process: until /health answers (startup poll with a deadline)."""
-        deadline = time.monotonic() + timeout
-        while self.url is not None and time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        if self.url is not None:
-            raise TimeoutError(f"{self.name} not ready")
+        """For an API process: until /health answers."""
+        assert self.url is not None and self.proc is not None
+        wait_healthy(self.url, self.proc, timeout)
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL to the group if it hangs."""
