@@ -65,18 +65,18 @@ async def _mac(svc: Services, user_id: str, expires_ms: int) -> str:
     return await svc.csrf.token(f"inbox:{expires_ms}:{user_id}")
 
 
-async def link_problem(svc: Services, user_id: str, token: str | None) -> str | None:
-    """Why this request may not see the inbox, or None when it may."""
+async def link_access(svc: Services, user_id: str, token: str | None) -> tuple[str | None, int | None]:
+    """(why this request may not see the inbox, or None; when its link expires, None when open)."""
     if not svc.settings.auth_enabled:
-        return None
+        return None, None
     if not token:
-        return "This inbox needs the signed link it was shared with."
+        return "This inbox needs the signed link it was shared with.", None
     expires, _, mac = token.partition(".")
     if not expires.isdigit() or not hmac.compare_digest(await _mac(svc, user_id, int(expires)), mac):
-        return "This inbox link is not valid. Ask for a new one."
+        return "This inbox link is not valid. Ask for a new one.", None
     if int(expires) <= svc.clock.now_ms():
-        return "This inbox link has expired. Ask for a new one."
-    return None
+        return "This inbox link has expired. Ask for a new one.", None
+    return None, int(expires)
 
 
 def item_view(record: Interrupt) -> dict[str, Any]:
@@ -138,7 +138,7 @@ class InboxController(Controller):
         """The page (works without JavaScript; with it, updates itself)."""
         svc = services(request)
         token = request.query_params.get("token")
-        problem = await link_problem(svc, user_id, token)
+        problem, _ = await link_access(svc, user_id, token)
         if problem:
             return message_page("Inbox unavailable", problem, 403)
         records = await pending_of(svc, user_id)
@@ -152,7 +152,7 @@ class InboxController(Controller):
     async def events(self, request: Req, user_id: FromPath[str]) -> Response[str] | ServerSentEvent:
         """`inbox` events carrying the list's HTML, now and after every change; pings while idle."""
         svc = services(request)
-        problem = await link_problem(svc, user_id, request.query_params.get("token"))
+        problem, ends_at = await link_access(svc, user_id, request.query_params.get("token"))
         if problem:
             return message_page("Inbox unavailable", problem, 403)
         frames = list_frames(
@@ -164,8 +164,6 @@ class InboxController(Controller):
             svc.settings.sse_ping_s,
             announce=lambda: svc.interrupts.mark_watched(user_id, 3 * svc.settings.sse_ping_s * 1000),
         )
-        token = request.query_params.get("token") or ""
-        ends_at = int(token.partition(".")[0]) if svc.settings.auth_enabled else None  # checked just above
         return ServerSentEvent(feed_messages(frames, svc.clock, ends_at), headers={"Cache-Control": "no-store"})
 
 
