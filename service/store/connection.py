@@ -1,23 +1,29 @@
-"""Redis clients: a blocking-pool factory, and a connection that packs commands with hiredis.
+"""Redis clients: a blocking-pool factory, and a connection that costs less per command than redis-py's.
 
-redis-py 5 (the newest arq allows) packs asyncio commands in Python, which costs more than the
-round trip itself for a 25-argument EVALSHA; its sync client already uses hiredis for this.
+Measured per command on the benchmark machine (`tests/bench/cpu.py`), redis-py 5's asyncio connection
+(the newest arq allows) spends more than the round trip itself: it packs in Python, it wraps every
+write with a socket timeout in `asyncio.wait_for` (a new task on Python 3.11: two more event-loop
+passes), and before every command it polls the idle socket with a zero timeout (one more pass,
+i.e. one more `epoll_wait`). `FastConnection` keeps the protocol and behaviour and drops those costs.
 """
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import hiredis
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import AbstractConnection, Connection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.settings import Settings
 
 _PLAIN = frozenset({str, bytes, int})  # exact types: bool and str subclasses go the slow way
 
 
-class HiredisPackingConnection(Connection):
-    """Same protocol, same behaviour; only the packing is done in C when every argument is plain."""
+class FastConnection(Connection):
+    """Same protocol, same behaviour: hiredis packing, task-free writes, an idle check without a loop pass."""
 
     def pack_command(self, *args: Any) -> list[bytes]:
         """Pack one command; fall back to redis-py for multi-word names and unusual argument types."""
@@ -27,6 +33,67 @@ class HiredisPackingConnection(Connection):
             if type(arg) not in _PLAIN:
                 return super().pack_command(*args)
         return [hiredis.pack_command(args)]
+
+    async def send_packed_command(self, command: bytes | str | Iterable[bytes], check_health: bool = True) -> None:
+        """Write one packed command; only a full write buffer waits, under `asyncio.timeout`, not in a new task."""
+        if not self.is_connected:
+            await self.connect()  # type: ignore[no-untyped-call]
+        elif check_health:
+            await self.check_health()  # type: ignore[no-untyped-call]
+        if isinstance(command, str):
+            command = command.encode()
+        try:
+            writer = self._writer
+            assert writer is not None
+            if isinstance(command, bytes):
+                writer.write(command)
+            else:
+                writer.writelines(command)
+            if writer.transport.get_write_buffer_size():
+                async with asyncio.timeout(self.socket_timeout):
+                    await writer.drain()
+        except TimeoutError:
+            await self.disconnect(nowait=True)
+            raise RedisTimeoutError("Timeout writing to socket") from None
+        except OSError as e:
+            await self.disconnect(nowait=True)
+            raise RedisConnectionError(f"Error while writing to socket: {e}") from e
+        except BaseException:
+            await self.disconnect(nowait=True)  # a half-written command leaves the connection unusable
+            raise
+
+    async def can_read_destructive(self) -> bool:
+        """Whether an idle connection has unread data (True) or is closed (raises), from what the loop already read.
+
+        The pool asks before lending a connection; the stream already holds any bytes that arrived
+        and the EOF of a server that hung up, so no zero-timeout read (and loop pass) is needed.
+        """
+        stream, writer = self._reader, self._writer
+        if stream is None or writer is None or writer.transport.is_closing():
+            raise RedisConnectionError("Connection closed.")
+        if stream.exception() is not None or stream.at_eof():
+            raise RedisConnectionError("Connection closed by server.")
+        parser_buffer = getattr(self._parser, "_reader", None)
+        buffered = bool(getattr(stream, "_buffer", b""))  # StreamReader keeps received bytes here
+        return buffered or (isinstance(parser_buffer, hiredis.Reader) and bool(parser_buffer.has_data()))
+
+
+class FastBlockingPool(BlockingConnectionPool):
+    """A blocking pool that lends an idle connection at once, without the lock and timer of the waiting path."""
+
+    async def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> AbstractConnection:
+        """An idle connection when there is one (checked as usual); otherwise wait as BlockingConnectionPool does."""
+        if not self._available_connections or self._condition.locked():
+            waited: AbstractConnection = await super().get_connection()
+            return waited
+        connection = self._available_connections.pop()
+        self._in_use_connections.add(connection)
+        try:
+            await self.ensure_connection(connection)
+        except BaseException:
+            await self.release(connection)
+            raise
+        return connection
 
 
 RedisFactory = Callable[[], Redis]
@@ -39,9 +106,9 @@ def redis_factory_for(settings: Settings) -> RedisFactory:
     url = settings.redis_url
 
     def factory() -> Redis:
-        pool = BlockingConnectionPool.from_url(
+        pool = FastBlockingPool.from_url(
             url,
-            connection_class=HiredisPackingConnection,
+            connection_class=FastConnection,
             max_connections=settings.redis_pool_size,
             timeout=5,
             decode_responses=True,

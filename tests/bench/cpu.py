@@ -1,0 +1,148 @@
+"""CPU cost per request, in process: the service's ASGI app against the bare-stack reference.
+
+Run: `uv run python -m tests.bench.cpu [--requests 2000] [--rounds 15] [--profile create|read]`.
+
+Wall-clock throughput on the 2-core benchmark machine varies by ±15 % between runs, too much to rank
+a 5 % change. This drives each app's ASGI callable directly (no HTTP server, no load generator),
+one request at a time against its own embedded Valkey, and reports the Python process's CPU time
+per request (`time.process_time`) in paired rounds, alternating which side goes first. What it
+leaves out (the HTTP server's parsing, Redis's own time) is the same for both sides; `--profile`
+prints a cProfile (in CPU time) of our side.
+"""
+
+import argparse
+import asyncio
+import cProfile
+import functools
+import json
+import os
+import platform
+import pstats
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+
+from service.app import create_app
+from service.embedded import EmbeddedRedis
+from service.settings import Settings
+from tests.bench import reference
+from tests.bench.core import BODY
+
+Message = dict[str, Any]
+
+
+class Driver:
+    """Calls an ASGI app as a server would, with one request's scope and body."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.app = app
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        """One request; the status and the body."""
+        headers = [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")]
+        if body:
+            headers.append((b"content-length", str(len(body)).encode()))
+        scope: dict[str, Any] = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+            "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 3002),
+        }  # fmt: skip
+        sent: list[Message] = []
+        delivered = False
+
+        async def receive() -> Message:
+            nonlocal delivered
+            if delivered:
+                await asyncio.Event().wait()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        await self.app(scope, receive, send)  # type: ignore[arg-type]
+        status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+        return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+async def cpu_per_request(call: Callable[[], Awaitable[Any]], count: int) -> float:
+    """Process CPU microseconds per call, over `count` sequential calls."""
+    start = time.process_time()
+    for _ in range(count):
+        await call()
+    return (time.process_time() - start) / count * 1e6
+
+
+async def measure(args: argparse.Namespace) -> dict[str, list[tuple[float, float]]]:
+    """Paired rounds of creates and reads on both apps: (reference, interlock) CPU µs per request each round."""
+    with tempfile.TemporaryDirectory() as tmp:
+        redis_ref = EmbeddedRedis(Path(tmp) / "ref").start()
+        redis_ours = EmbeddedRedis(Path(tmp) / "ours").start()
+        try:
+            os.environ["REDIS_URL"] = redis_ref.url
+            ref_app = reference.app()
+            ours = create_app(Settings.from_env({"REDIS_URL": redis_ours.url}))
+            async with ref_app.lifespan(), ours.lifespan():
+                return await _rounds(args, Driver(ref_app), Driver(ours))
+        finally:
+            redis_ref.stop()
+            redis_ours.stop()
+
+
+async def _rounds(args: argparse.Namespace, ref: Driver, ours: Driver) -> dict[str, list[tuple[float, float]]]:
+    body = BODY.encode()
+    calls: dict[str, dict[str, Callable[[], Awaitable[Any]]]] = {}
+    for name, driver in (("reference", ref), ("interlock", ours)):
+        status, created = await driver.request("POST", "/interrupts", body)
+        assert status == 201, (name, status, created)
+        path = f"/interrupts/{json.loads(created)['interruptId']}"
+        calls[name] = {
+            "create": functools.partial(driver.request, "POST", "/interrupts", body),
+            "read": functools.partial(driver.request, "GET", path),
+        }
+    for op in ("create", "read"):  # warm both
+        for name in calls:
+            await cpu_per_request(calls[name][op], args.requests // 5)
+    pairs: dict[str, list[tuple[float, float]]] = {"create": [], "read": []}
+    for round_no in range(args.rounds):
+        for op in pairs:
+            order = ("reference", "interlock") if round_no % 2 == 0 else ("interlock", "reference")
+            cost = {name: await cpu_per_request(calls[name][op], args.requests) for name in order}
+            pairs[op].append((cost["reference"], cost["interlock"]))
+    if args.profile:
+        profile = cProfile.Profile(time.process_time)  # CPU time, not waits
+        profile.enable()
+        await cpu_per_request(calls["interlock"][args.profile], args.requests)
+        profile.disable()
+        pstats.Stats(profile).sort_stats(args.sort).print_stats(45)
+    return pairs
+
+
+def main() -> None:
+    """Parse arguments, measure, print a table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--profile", choices=["create", "read"])
+    parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
+    args = parser.parse_args()
+    pairs = asyncio.run(measure(args))
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    for op, rounds in pairs.items():
+        ref = statistics.median(r for r, _ in rounds)
+        ours = statistics.median(o for _, o in rounds)
+        ratios = sorted(round(o / r, 2) for r, o in rounds)
+        print(
+            f"{op:7} reference {ref:6.1f} µs  interlock {ours:6.1f} µs  "
+            f"median paired ratio {statistics.median(ratios):.2f}x {ratios}"
+        )
+
+
+if __name__ == "__main__":
+    main()
