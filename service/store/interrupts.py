@@ -108,6 +108,7 @@ class InterruptStore:
                 f"{interrupt_id} {expires_at}",
                 IDEMPOTENCY_TTL_MS,
                 keys.channel(keys.user_topic(new.user_id)),
+                keys.FAST_EXPIRY_HORIZON_MS,
             ],
         )
         if reply[0] == "replay":

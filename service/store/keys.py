@@ -77,8 +77,13 @@ def webhook_secret() -> str:
     return f"{PREFIX}:webhook-secret"
 
 
+# Only deadlines sooner than this get a deadline_ttl key: the worker's sweep wakes at least every
+# 250 ms and then sleeps exactly until the earliest deadline, so it is on time for every later one.
+FAST_EXPIRY_HORIZON_MS = 1_000
+
+
 def deadline_ttl(interrupt_id: str) -> str:
-    """An empty key expiring at the interrupt's deadline: its keyspace notification wakes the worker."""
+    """An empty key expiring at a near deadline (FAST_EXPIRY_HORIZON_MS); its keyspace notification wakes the worker."""
     return f"{PREFIX}:{{{interrupt_id}}}:ttl"
 
 

@@ -7,11 +7,16 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 # scripts that share helpers get them prepended: the interrupt transitions and the loop transitions
-_PRELUDES = {"decide": "_lib.lua", "cancel": "_lib.lua", "expire": "_lib.lua"} | {
-    "loop_resolve": "_loop.lua",
-    "loop_expire": "_loop.lua",
-    "pending_page": "_page.lua",
-    "pending_read": "_page.lua",
+_INTERRUPT_LIB = ("_ttl.lua", "_lib.lua")
+_PRELUDES: dict[str, tuple[str, ...]] = {
+    "create": ("_ttl.lua",),
+    "decide": _INTERRUPT_LIB,
+    "cancel": _INTERRUPT_LIB,
+    "expire": _INTERRUPT_LIB,
+    "loop_resolve": ("_loop.lua",),
+    "loop_expire": ("_loop.lua",),
+    "pending_page": ("_page.lua",),
+    "pending_read": ("_page.lua",),
 }
 
 
@@ -19,8 +24,8 @@ def source(name: str) -> str:
     """The full source of script `name`, with the shared helpers prepended where it uses them."""
     folder = resources.files("service.store") / "lua"
     body = (folder / f"{name}.lua").read_text()
-    prelude = _PRELUDES.get(name)
-    return (folder / prelude).read_text() + "\n" + body if prelude else body
+    preludes = [(folder / prelude).read_text() for prelude in _PRELUDES.get(name, ())]
+    return "\n".join([*preludes, body])
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,8 @@ async def fill(redis: Redis, count: int, users: int, batch: int = 2000) -> float
                           keys.user_stats(user), keys.user_actions(user), keys.deadlines(), keys.idempotency("-", "-"),
                           keys.deadline_ttl(interrupt_id), keys.metrics(), keys.user_watched(user)],
                     args=[interrupt_id, "agent-payments-v2", user, ACTIONS[i % len(ACTIONS)], CONTEXT_TEXT, "high",
-                          now, expires, "", RETENTION, USER_TTL, "", "", 0, keys.channel(keys.user_topic(user))],
+                          now, expires, "", RETENTION, USER_TTL, "", "", 0, keys.channel(keys.user_topic(user)),
+                          keys.FAST_EXPIRY_HORIZON_MS],
                     client=pipe,
                 )  # fmt: skip
             await pipe.execute()

@@ -1,4 +1,4 @@
--- Shared helpers, prepended to every interrupt transition script when it is loaded.
+-- Shared helpers, prepended (after _ttl.lua) to every interrupt transition script when it is loaded.
 -- KEYS/ARGV are the calling script's; these functions only touch the keys handed to them.
 
 -- Time-to-decision histogram buckets (ms), as the metrics endpoint reports them.
@@ -33,8 +33,8 @@ local function finish(k, id, status, now, retention, user_ttl, channel, extra)
     redis.call('HINCRBY', k[8], 'ttd:' .. bucket, 1)
     redis.call('HINCRBY', k[8], 'ttd_ms', ms)
   end
-  redis.call('PEXPIRE', k[3], user_ttl)
-  redis.call('PEXPIRE', k[4], user_ttl)
+  keep_alive(k[3], user_ttl)
+  keep_alive(k[4], user_ttl)
   local event = {v = v, status = status, at = now}
   for i = 1, #extra, 2 do event[extra[i]] = extra[i + 1] end
   redis.call('RPUSH', k[2], cjson.encode(event))

@@ -3,12 +3,13 @@
 -- waiting on an id that did not exist; only the user's channel hears of it, and only while an
 -- inbox of the user is open (its marker key exists), so creates cost no pub/sub traffic otherwise.
 -- KEYS: 1 hash, 2 user pending zset, 3 user stats, 4 user actions, 5 deadlines, 6 idempotency record,
---       7 deadline ttl key (its expiry is the worker's keyspace notification), 8 service metrics,
+--       7 deadline ttl key (its expiry is the worker's keyspace notification; only written for deadlines
+--         sooner than ARGV 16), 8 service metrics,
 --       9 the user's "an inbox is open" marker
 -- ARGV: 1 id, 2 agentId, 3 userId, 4 action, 5 context (JSON text), 6 urgency, 7 createdAt ms,
 --       8 expiresAt ms, 9 callbackUrl ('' = none), 10 retention ms, 11 user-key ttl ms,
 --       12 request fingerprint ('' = no Idempotency-Key), 13 response body to replay, 14 idempotency ttl ms,
---       15 the user's pub/sub channel
+--       15 the user's pub/sub channel, 16 fast-path horizon ms (see keys.FAST_EXPIRY_HORIZON_MS)
 -- Returns: {'created', v} | {'replay', response} | {'idem_conflict'}
 -- (ids are random UUIDv4, 122 bits: a collision check would cost every create a call for nothing)
 local id, now, expires_at = ARGV[1], tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -29,14 +30,16 @@ end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], expires_at - now + retention)
 redis.call('ZADD', KEYS[2], now, id)
-redis.call('PEXPIRE', KEYS[2], user_ttl)
+keep_alive(KEYS[2], user_ttl)
 redis.call('HINCRBY', KEYS[3], 's:pending', 1)
 redis.call('HINCRBY', KEYS[3], 'u:' .. ARGV[6], 1)
-redis.call('PEXPIRE', KEYS[3], user_ttl)
+keep_alive(KEYS[3], user_ttl)
 redis.call('ZINCRBY', KEYS[4], 1, ARGV[4])
-redis.call('PEXPIRE', KEYS[4], user_ttl)
+keep_alive(KEYS[4], user_ttl)
 redis.call('ZADD', KEYS[5], expires_at, id)
-redis.call('SET', KEYS[7], '', 'PX', expires_at - now)
+if expires_at - now < tonumber(ARGV[16]) then  -- the worker's sweep wakes in time for later deadlines
+  redis.call('SET', KEYS[7], '', 'PX', expires_at - now)
+end
 if ARGV[12] ~= '' then
   redis.call('HSET', KEYS[6], 'fp', ARGV[12], 'body', ARGV[13])
   redis.call('PEXPIRE', KEYS[6], tonumber(ARGV[14]))
