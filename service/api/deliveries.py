@@ -3,8 +3,9 @@
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.types import ASGIApp
 
 from service.api.deps import services
 from service.api.io import json_response
@@ -86,7 +87,7 @@ class DeliveryController(Controller):
     tags = ["deliveries"]
 
     @get("/", opt=documented(None, list[DeliveryView]))
-    async def attempts(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
+    async def attempts(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """Every attempt of the interrupt's webhook, oldest first."""
         svc = services(request)
         record = await svc.interrupts.get(interrupt_id)
@@ -96,7 +97,7 @@ class DeliveryController(Controller):
         return json_response(found)
 
     @post("/redeliver", status_code=202, opt=documented(None, RedeliveryView, 202))
-    async def redeliver(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
+    async def redeliver(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """Send the terminal event's webhook once more, with its original webhook-id."""
         svc = services(request)
         record = await svc.interrupts.get(interrupt_id)
@@ -122,7 +123,7 @@ class FailedDeliveryController(Controller):
         wanted: Annotated[str, QueryParameter(name="state")],
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
         cursor: FromQuery[str | None] = None,
-    ) -> Response[bytes]:
+    ) -> ASGIApp:
         """Deliveries that failed for good (`?state=failed`), newest first; `Link: rel=next` when there are more."""
         if wanted != "failed":
             raise InvalidField("state must be failed", field="state")

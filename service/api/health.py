@@ -3,7 +3,8 @@
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
+from litestar.types import ASGIApp
 
 from service.api import schemas
 from service.api.deps import services
@@ -25,12 +26,12 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("/health", opt=documented(None, schemas.HealthResponse))
-    async def health(self) -> Response[bytes]:
+    async def health(self) -> ASGIApp:
         """The process is up (compat body)."""
         return json_response(schemas.HealthResponse(status="ok", service="loopin-api"))
 
     @get("/readyz", opt=documented(None, ReadyResponse))
-    async def ready(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def ready(self, request: Request[Any, Any, Any]) -> ASGIApp:
         """200 when Redis answers and is configured so nothing acknowledged can be lost; 503 naming why not."""
         problems, warnings = await services(request).health.problems()
         status = "unready" if problems else "ready"

@@ -13,6 +13,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.types import ASGIApp
 from msgspec import UNSET, Meta, UnsetType
 
 from service.api.deps import Services, services
@@ -116,7 +117,7 @@ class InboxLinkController(Controller):
     tags = ["pages"]
 
     @post("/", status_code=201, opt=documented(InboxLinkRequest, InboxLink, 201))
-    async def create(self, request: Req) -> Response[bytes]:
+    async def create(self, request: Req) -> ASGIApp:
         """A link to the user's inbox page that works until `expiresAt`."""
         svc = services(request)
         wanted: InboxLinkRequest = decode_body(_link_decoder, await json_body(request), RULES)

@@ -2,9 +2,10 @@
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import ServerSentEvent
+from litestar.types import ASGIApp
 
 from service.api import schemas, streams, views
 from service.api.auth import idempotency
@@ -28,7 +29,7 @@ class InterruptController(Controller):
     tags = ["interrupts"]
 
     @post("/", status_code=201, opt=documented(schemas.CreateInterruptRequest, schemas.CreatedResponse, 201))
-    async def create(self, request: Req) -> Response[bytes]:
+    async def create(self, request: Req) -> ASGIApp:
         """Ask a human about an action; answers with the review URL."""
         svc = services(request)
         new = schemas.decode_create(await json_body(request))
@@ -40,7 +41,7 @@ class InterruptController(Controller):
     @get("/{interrupt_id:str}", opt=documented(None, schemas.InterruptResponse))
     async def read(
         self, request: Req, interrupt_id: FromPath[str], wait: Annotated[float | None, QueryParameter(gt=0)] = None
-    ) -> Response[bytes]:
+    ) -> ASGIApp:
         """The interrupt's current status and decision; `?wait=N` holds the answer until it changes (≤ N s)."""
         svc = services(request)
         if wait is None:
@@ -51,7 +52,7 @@ class InterruptController(Controller):
         return json_response(views.interrupt(record, svc.settings.base_url, svc.clock.now_ms()))
 
     @post("/{interrupt_id:str}/decide", status_code=200, opt=documented(schemas.DecideRequest, schemas.DecidedResponse))
-    async def decide(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
+    async def decide(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """Approve or reject; exactly one decision ever wins."""
         svc = services(request)
         body = await json_body(request)
@@ -68,7 +69,7 @@ class InterruptController(Controller):
         return await interrupt_stream(request, interrupt_id)
 
     @delete("/{interrupt_id:str}", status_code=200, opt=documented(None, schemas.CancelledResponse))
-    async def cancel(self, request: Req, interrupt_id: FromPath[str]) -> Response[bytes]:
+    async def cancel(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """Withdraw a pending interrupt (the agent no longer needs the decision)."""
         result = await services(request).interrupts.cancel(interrupt_id)
         return json_response(schemas.CancelledResponse(interruptId=result.id, status=result.status))
@@ -80,7 +81,7 @@ class InterruptController(Controller):
         user_id: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
         cursor: FromQuery[str | None] = None,
-    ) -> Response[bytes]:
+    ) -> ASGIApp:
         """The user's pending interrupts, newest first; `Link: rel=next` when there are more."""
         svc = services(request)
         page = await svc.interrupts.pending(user_id, limit=limit, cursor=cursor)
@@ -98,7 +99,7 @@ class AnalyticsController(Controller):
     tags = ["interrupts"]
 
     @get("/{user_id:str}", opt=documented(None, schemas.AnalyticsResponse))
-    async def analytics(self, request: Req, user_id: FromPath[str]) -> Response[bytes]:
+    async def analytics(self, request: Req, user_id: FromPath[str]) -> ASGIApp:
         """Counts, approval rate, response time and top actions of a user's interrupts."""
         stats = await services(request).interrupts.analytics(user_id)
         return json_response(views.analytics(user_id, stats))

@@ -1,14 +1,17 @@
 """Request bodies in and JSON responses out: content-type checks and pre-encoded responses."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import Request
+from litestar.types import Receive, Scope, Send
 
 from service.domain.errors import InvalidField, UnsupportedContentType
 
 _encoder = msgspec.json.Encoder()
 JSON = "application/json"
+HTML = "text/html; charset=utf-8"
 
 
 def is_json_content_type(value: str | None) -> bool:
@@ -35,9 +38,38 @@ async def json_body(request: Request[Any, Any, Any]) -> bytes:
     return body if body.strip() else b"{}"
 
 
-def json_response(value: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+class Reply:
+    """A finished response as a bare ASGI app.
+
+    Handlers annotated `-> ASGIApp` hand it to Litestar, which passes it through as is: no
+    `Response` to build and convert for every request (about 10 % of a create's CPU).
+    """
+
+    __slots__ = ("_body", "_head")
+
+    def __init__(
+        self, body: bytes, status_code: int = 200, media_type: str = JSON, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self._body = body
+        raw = [(b"content-type", media_type.encode("latin-1")), (b"content-length", b"%d" % len(body))]
+        if headers:
+            raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self._head = {"type": "http.response.start", "status": status_code, "headers": raw}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the head, then the body."""
+        await send(self._head)  # type: ignore[arg-type]
+        await send({"type": "http.response.body", "body": self._body, "more_body": False})
+
+
+def json_response(value: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
     """A response whose body is `value` encoded once with msgspec."""
-    return Response(_encoder.encode(value), status_code=status_code, media_type=JSON, headers=headers)
+    return Reply(_encoder.encode(value), status_code, JSON, headers)
+
+
+def html_response(text: str, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
+    """An HTML page."""
+    return Reply(text.encode(), status_code, HTML, headers)
 
 
 def idempotency_key(request: Request[Any, Any, Any]) -> str | None:

@@ -3,9 +3,10 @@
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
 from litestar.response import ServerSentEvent
+from litestar.types import ASGIApp
 
 from service import VERSION
 from service.api import loop_schemas as ls
@@ -13,7 +14,7 @@ from service.api import streams
 from service.api.auth import idempotency
 from service.api.deliveries import delivery_view
 from service.api.deps import services
-from service.api.io import is_json_content_type, json_body, json_response, raw_header
+from service.api.io import html_response, is_json_content_type, json_body, json_response, raw_header
 from service.api.openapi import documented
 from service.clock import iso_ms, utc_text
 from service.domain import loops
@@ -51,7 +52,7 @@ def status_view(loop: Loop) -> ls.LoopStatus:
     )
 
 
-def _ok(message: str, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+def _ok(message: str, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> ASGIApp:
     return json_response(ls.Envelope(success=True, message=message, data=data), status, headers)
 
 
@@ -86,7 +87,7 @@ class LoopController(Controller):
     tags = ["loops"]
 
     @post("/create", status_code=201, opt=documented(ls.CreateLoopRequest, ls.Envelope, 201))
-    async def create(self, request: Req) -> Response[bytes]:
+    async def create(self, request: Req) -> ASGIApp:
         """Start a loop: each participant gets a promise with accept and reject links."""
         svc = services(request)
         new = ls.decode_loop(await json_body(request))
@@ -110,7 +111,7 @@ class LoopController(Controller):
         return _ok("Loop created", {"loop_data": data}, 201, headers)
 
     @get("/participant/resolve/{promise_id:str}", opt=documented(None, ls.Envelope))
-    async def resolve_link(self, request: Req, promise_id: FromPath[str]) -> Response[Any]:
+    async def resolve_link(self, request: Req, promise_id: FromPath[str]) -> ASGIApp:
         """The link a participant clicks: a browser gets a confirmation page; a JSON client resolves."""
         svc = services(request)
         if _wants_page(request):
@@ -120,11 +121,11 @@ class LoopController(Controller):
         return await self._resolve(request, promise_id)
 
     @post("/participant/resolve/{promise_id:str}", status_code=200, opt=documented(None, ls.Envelope))
-    async def resolve(self, request: Req, promise_id: FromPath[str]) -> Response[Any]:
+    async def resolve(self, request: Req, promise_id: FromPath[str]) -> ASGIApp:
         """Accept or reject one promise (`accept` in a JSON body, a form field or the query)."""
         return await self._resolve(request, promise_id)
 
-    async def _resolve(self, request: Req, promise_id: str) -> Response[Any]:
+    async def _resolve(self, request: Req, promise_id: str) -> ASGIApp:
         svc = services(request)
         try:
             accept = await _accept_of(request)
@@ -135,14 +136,13 @@ class LoopController(Controller):
         if _wants_page(request):  # the confirm page's form: answer with a page, not JSON
             loop = (await svc.loops.get(done.loop_id)).at(svc.clock.now_ms())
             text = f"Your answer: {'accept' if accept else 'reject'}. The loop is now {loop.status}."
-            return Response(pages.render("message.html", title=loop.name, text=text), media_type="text/html",
-                            headers=pages.HEADERS)  # fmt: skip
+            return html_response(pages.render("message.html", title=loop.name, text=text), headers=pages.HEADERS)
         return _ok("Promise resolved", ls.ResolveData(promise_id=done.promise_id, state=loops.RESOLVED))
 
     @get("/status/{loop_id:str}", opt=documented(None, ls.Envelope))
     async def status(
         self, request: Req, loop_id: FromPath[str], wait: Annotated[float | None, QueryParameter(gt=0)] = None
-    ) -> Response[bytes]:
+    ) -> ASGIApp:
         """Where the loop stands; `?wait=N` holds the answer until it resolves (≤ N s)."""
         svc = services(request)
         if wait is None:
@@ -174,7 +174,7 @@ class LoopController(Controller):
         return streams.stream(frames, render, svc.hub)
 
     @get("/deliveries/{loop_id:str}", opt=documented(None, ls.Envelope))
-    async def deliveries(self, request: Req, loop_id: FromPath[str]) -> Response[bytes]:
+    async def deliveries(self, request: Req, loop_id: FromPath[str]) -> ASGIApp:
         """Every attempt of the loop's webhook, oldest first (API key; empty until the worker's first attempt)."""
         svc = services(request)
         await svc.loops.get(loop_id)  # 404 for an unknown loop
@@ -182,7 +182,7 @@ class LoopController(Controller):
         return _ok("Loop webhook deliveries", attempts)
 
     @get("/result/{loop_id:str}", opt=documented(None, ls.Envelope))
-    async def result(self, request: Req, loop_id: FromPath[str]) -> Response[bytes]:
+    async def result(self, request: Req, loop_id: FromPath[str]) -> ASGIApp:
         """The decided loop's outcome with every participant, in input order; 409 while pending."""
         svc = services(request)
         loop = (await svc.loops.get(loop_id)).at(svc.clock.now_ms())
@@ -192,7 +192,7 @@ class LoopController(Controller):
 
 
 @get("/", opt=documented(None, ls.Envelope))
-async def root(request: Req) -> Response[bytes]:
+async def root(request: Req) -> ASGIApp:
     """Service metadata and the endpoint map."""
     svc = services(request)
     endpoints = {
@@ -215,7 +215,7 @@ async def root(request: Req) -> Response[bytes]:
     return _ok("Interlock: human-in-the-loop loops and interrupts", data)
 
 
-def _confirm_page(loop: Loop, index: int, accept: str | None) -> Response[str]:
+def _confirm_page(loop: Loop, index: int, accept: str | None) -> ASGIApp:
     """The confirmation page: the click decides nothing until its button POSTs."""
     participant = loop.participants[index]
     page = pages.render(
@@ -228,4 +228,4 @@ def _confirm_page(loop: Loop, index: int, accept: str | None) -> Response[str]:
         deadline_iso=iso_ms(loop.deadline),
         deadline_text=utc_text(loop.deadline),
     )
-    return Response(page, media_type="text/html; charset=utf-8", headers=pages.HEADERS)
+    return html_response(page, headers=pages.HEADERS)
