@@ -1,16 +1,20 @@
 """Request bodies in and JSON responses out: content-type checks and pre-encoded responses."""
 
+import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar import Request
+from litestar.exceptions import ClientException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import Receive, Scope, Send
 
 from service.domain.errors import InvalidField, UnsupportedContentType
 
 _encoder = msgspec.json.Encoder()
 JSON = "application/json"
+_BODY_KEY = "interlock.body"  # where read_body keeps the body in the ASGI scope
 HTML = "text/html; charset=utf-8"
 
 
@@ -34,8 +38,39 @@ async def json_body(request: Request[Any, Any, Any]) -> bytes:
     """The raw body of a JSON request; 415 for another declared type; an empty body reads as `{}`."""
     if not is_json_content_type(raw_header(request, b"content-type")):
         raise UnsupportedContentType("Content-Type must be application/json")
-    body = await request.body()
+    body = await read_body(request)
     return body if body.strip() else b"{}"
+
+
+async def read_body(request: Request[Any, Any, Any]) -> bytes:
+    """The whole request body, straight from ASGI `receive`; 413 past the route's size limit.
+
+    Litestar's `request.body()` does the same through an async generator and a parsed header map,
+    a measurable share of a create's CPU. Every handler of ours reads its body through here.
+    """
+    scope = request.scope
+    if (cached := scope.get(_BODY_KEY)) is not None:
+        return cast(bytes, cached)
+    limit = request.route_handler.resolve_request_max_body_size() or math.inf
+    declared = raw_header(request, b"content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestEntityTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":  # the client went away before sending it all
+            raise ClientException("client disconnected before sending the whole body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    scope[_BODY_KEY] = body  # type: ignore[literal-required]
+    return body
 
 
 class Reply:

@@ -14,7 +14,7 @@ from service.api import streams
 from service.api.auth import idempotency
 from service.api.deliveries import delivery_view
 from service.api.deps import services
-from service.api.io import html_response, is_json_content_type, json_body, json_response, raw_header
+from service.api.io import html_response, is_json_content_type, json_body, json_response, raw_header, read_body
 from service.api.openapi import documented
 from service.clock import iso_ms, utc_text
 from service.domain import loops
@@ -64,7 +64,7 @@ def _wants_page(request: Req) -> bool:
 
 async def _accept_of(request: Req) -> bool:
     """`accept` from a JSON body, a form field or the query string."""
-    body = await request.body()
+    body = await read_body(request)
     content_type = raw_header(request, b"content-type")
     if body.strip() and is_json_content_type(content_type):
         data = ls.json_object(body)

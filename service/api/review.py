@@ -12,6 +12,7 @@ from litestar.response import Redirect, ServerSentEvent
 from service.api.csrf import is_cross_site
 from service.api.deps import Services, services
 from service.api.interrupts import interrupt_stream
+from service.api.io import read_body
 from service.clock import iso_ms, utc_text
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InterruptNotFound
@@ -116,7 +117,9 @@ class ReviewController(Controller):
         record = await _found(svc, interrupt_id)
         if record is None:
             return _not_found_page()
-        form = {k: v[0] for k, v in parse_qs((await request.body())[:MAX_FORM_BYTES].decode(errors="replace")).items()}
+        form = {
+            k: v[0] for k, v in parse_qs((await read_body(request))[:MAX_FORM_BYTES].decode(errors="replace")).items()
+        }
         if is_cross_site(request) or not await svc.csrf.is_valid(f"review:{record.id}", form.get("csrf")):
             return message_page("Not allowed", "This form was not sent from its own page. Reload it and retry.", 403)
         decision, reason = form.get("decision"), (form.get("reason") or "").strip() or None
