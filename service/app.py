@@ -39,6 +39,7 @@ from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.notifications import changes
 from service.store.secrets import kept_secret
+from service.store.watching import WatchMarkers
 
 STATIC = Path(str(resources.files("service.web") / "static"))
 
@@ -61,7 +62,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = make_redis()
-        hub = WaiterHub(WAITERS)
+        hub = WaiterHub(WAITERS, marker=WatchMarkers(redis).mark)
         app.state.services = Services(
             settings=settings,
             clock=the_clock,

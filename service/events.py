@@ -1,13 +1,13 @@
 """Waiting for decisions: an in-process hub fed by the one pub/sub connection, and the long-poll built on it.
 
-Pub/sub only wakes: a waiter registers first, then reads state, and re-reads after every wake-up,
-so a change between its first read and its registration, or one lost while the connection was
-down, is never missed.
+Pub/sub only wakes: a waiter registers first (in the hub, then with a marker in Redis, without which
+transitions publish nothing), then reads state, and re-reads after every wake-up, so a change between
+its first read and its registration, or one lost while the connection was down, is never missed.
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -19,6 +19,8 @@ from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 
 T = TypeVar("T")
+Marker = Callable[[Collection[str], int], Awaitable[None]]  # (keys, ttl ms): "changes of these keys, publish"
+MARKER_MARGIN_MS = 5_000  # a marker outlives its wait by this much (clock skew, a slow read)
 
 
 class Gauge(Protocol):
@@ -65,11 +67,21 @@ class Signal:
 class WaiterHub:
     """Fans change notifications out to the waiters of this process, by interrupt id."""
 
-    def __init__(self, gauge: Gauge | None = None) -> None:
+    def __init__(self, gauge: Gauge | None = None, *, marker: Marker | None = None) -> None:
         self._waiters: dict[str, set[Signal]] = {}
         self._closing = False
         self._open = 0
         self._gauge = gauge
+        self._marker = marker
+
+    async def listen(self, keys: Collection[str], seconds: float) -> None:
+        """Have changes of `keys` published for the next `seconds` (call after registering, before reading).
+
+        Transitions publish only while a key's marker exists in Redis; without a marker function
+        (a hub fed by hand, in tests) this does nothing.
+        """
+        if self._marker is not None:
+            await self._marker(keys, int(max(seconds, 0) * 1000) + MARKER_MARGIN_MS)
 
     @property
     def open_waiters(self) -> int:
@@ -151,6 +163,11 @@ class Watch:
         if hub.closing:
             self.event.set()
 
+    @property
+    def keys(self) -> set[str]:
+        """The keys that wake this watch now."""
+        return self._keys
+
     def track(self, keys: set[str]) -> bool:
         """Be woken by exactly `keys` from now on; True when any of them is new (re-read to not miss it)."""
         added = keys - self._keys
@@ -190,13 +207,15 @@ async def wait_for_change(
     loop = asyncio.get_running_loop()
     give_up = loop.time() + seconds
     with hub.watch(key) as changed:
+        await hub.listen((key,), seconds)
         record = await read()  # registered first, then read: nothing slips between
         while is_pending(record) and not hub.closing:
             remaining = min(give_up - loop.time(), (deadline_ms(record) - clock.now_ms()) / 1000)
             if remaining <= 0:
                 break
             changed.clear()
-            await _wait(changed, remaining)
+            if await _wait(changed, remaining):  # renew the marker: a restarted Redis may have lost it
+                await hub.listen((key,), give_up - loop.time())
             record = await read()
     return record
 
@@ -249,6 +268,7 @@ async def state_frames(
     sent = last_id or 0
     with hub.watch(key) as changed:
         while True:
+            await hub.listen((key,), 3 * ping_s)  # renewed at least every ping
             record = await read()
             now = clock.now_ms()
             current = event_id(record, now)
@@ -314,14 +334,13 @@ async def list_frames(
     deadline_ms: Callable[[list[T]], int | None],
     clock: Clock,
     ping_s: float,
-    announce: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncGenerator[Frame[list[T]], None]:
     """A list now and again after each change (a ping frame when idle), until the process stops.
 
     Woken by any key of `keys_of(list)` (re-registered after each read, then read again when a key
     is new, so nothing between the read and the registration is missed) or at the list's earliest
-    deadline, when an item reads differently without anything being published. `announce` runs
-    once keys are registered and again at every ping (it tells publishers someone is listening).
+    deadline, when an item reads differently without anything being published. The keys' markers
+    are set when keys are registered and renewed at every ping and wake-up.
     """
     loop = asyncio.get_running_loop()
     last: list[T] | None = None
@@ -331,8 +350,7 @@ async def list_frames(
             watch.event.clear()
             items = await read()
             if watch.track(keys_of(items)):
-                if announce is not None:
-                    await announce()
+                await hub.listen(watch.keys, 3 * ping_s)
                 continue
             if items != last:
                 version += 1
@@ -343,9 +361,11 @@ async def list_frames(
                 due = deadline_ms(items)
                 until_due = ping_s if due is None else (due - clock.now_ms() + 5) / 1000
                 seconds = min(ping_at - loop.time(), until_due)
-                if await _wait(watch.event, max(seconds, 0)) or until_due <= seconds:
+                if await _wait(watch.event, max(seconds, 0)):
+                    await hub.listen(watch.keys, 3 * ping_s)
+                    break
+                if until_due <= seconds:
                     break
                 yield Frame()
-                if announce is not None:
-                    await announce()
+                await hub.listen(watch.keys, 3 * ping_s)
                 ping_at = loop.time() + ping_s

@@ -163,7 +163,6 @@ class InboxController(Controller):
             lambda records: min((r.expires_at for r in records), default=None),
             svc.clock,
             svc.settings.sse_ping_s,
-            announce=lambda: svc.interrupts.mark_watched(user_id, 3 * svc.settings.sse_ping_s * 1000),
         )
         return ServerSentEvent(feed_messages(frames, svc.clock, ends_at), headers={"Cache-Control": "no-store"})
 

@@ -175,11 +175,6 @@ class InterruptStore:
         return int(first[0][1]) if first else None
 
     @translated
-    async def mark_watched(self, user_id: str, ttl_ms: int) -> None:
-        """Say an inbox of the user is open for the next `ttl_ms` (creates publish on the user's topic)."""
-        await self._redis.set(keys.user_watched(user_id), "1", px=ttl_ms)
-
-    @translated
     async def service_counters(self) -> dict[str, int]:
         """The service-wide counters the transition scripts keep (for /metrics)."""
         raw: dict[str, str] = await self._redis.hgetall(keys.metrics())  # type: ignore[misc]
@@ -201,6 +196,7 @@ class InterruptStore:
                 keys.deadline_ttl(interrupt_id),
                 keys.outbox(),
                 keys.metrics(),
+                keys.watched(interrupt_id),
             ],
             args=[
                 interrupt_id,

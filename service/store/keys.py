@@ -31,9 +31,14 @@ def user_topic(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def watched(key: str) -> str:
+    """Exists while some process waits on `key` (an id or a user topic): changes publish on its channel only then."""
+    return f"{PREFIX}:{{{key}}}:watched"
+
+
 def user_watched(user_id: str) -> str:
     """Exists while an inbox of the user is open: creates publish on the user's topic only then."""
-    return f"{PREFIX}:{{{user_topic(user_id)}}}:watched"
+    return watched(user_topic(user_id))
 
 
 def channel_pattern() -> str:

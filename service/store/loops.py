@@ -132,7 +132,7 @@ class LoopStore:
     async def expire(self, loop_id: str) -> bool:
         """Time out a pending loop past its deadline; True when this call ended it."""
         reply = await self._expire(
-            keys=[keys.loop(loop_id), keys.loop_deadlines(), keys.outbox()],
+            keys=[keys.loop(loop_id), keys.loop_deadlines(), keys.outbox(), keys.watched(loop_id)],
             args=[loop_id, self._clock.now_ms(), self._retention, keys.channel(loop_id)],
         )
         return bool(reply[0] == "ok")

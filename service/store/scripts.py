@@ -7,14 +7,15 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 # scripts that share helpers get them prepended: the interrupt transitions and the loop transitions
-_INTERRUPT_LIB = ("_ttl.lua", "_lib.lua")
+_INTERRUPT_LIB = ("_ttl.lua", "_notify.lua", "_lib.lua")
+_LOOP_LIB = ("_notify.lua", "_loop.lua")
 _PRELUDES: dict[str, tuple[str, ...]] = {
-    "create": ("_ttl.lua",),
+    "create": ("_ttl.lua", "_notify.lua"),
     "decide": _INTERRUPT_LIB,
     "cancel": _INTERRUPT_LIB,
     "expire": _INTERRUPT_LIB,
-    "loop_resolve": ("_loop.lua",),
-    "loop_expire": ("_loop.lua",),
+    "loop_resolve": _LOOP_LIB,
+    "loop_expire": _LOOP_LIB,
     "pending_page": ("_page.lua",),
     "pending_read": ("_page.lua",),
 }

@@ -11,6 +11,7 @@ def test_keys_derived_inside_scripts_match_keys_py() -> None:
     assert keys.interrupt(some_id) == f"{prefix}{some_id}}}:i"  # pending_read.lua
     assert keys.loop(some_id) == f"{prefix}{some_id}}}:loop"  # loop_resolve.lua
     assert keys.channel(some_id) == f"{prefix}{some_id}}}:ch"  # loop_resolve.lua
+    assert keys.watched(some_id) == f"{prefix}{some_id}}}:watched"  # loop_resolve.lua
     lua = resources.files("service.store") / "lua"
     assert "'}:i'" in (lua / "pending_read.lua").read_text()
-    assert re.findall(r"'\}:(\w+)'", (lua / "loop_resolve.lua").read_text()) == ["ch", "loop"]
+    assert re.findall(r"'\}:(\w+)'", (lua / "loop_resolve.lua").read_text()) == ["ch", "loop", "watched"]

@@ -9,6 +9,7 @@ from service.clock import SystemClock
 from service.domain.models import NewInterrupt
 from service.store import keys
 from service.store.interrupts import InterruptStore
+from service.store.watching import WatchMarkers
 
 NEW = NewInterrupt(agent_id="a", user_id="u", action="pay", context="{}", urgency="low", expires_in_ms=60_000)
 
@@ -36,7 +37,7 @@ async def test_creates_publish_only_while_an_inbox_is_open(redis: Redis, user_id
     try:
         await store.create(new)
         assert await heard_before_marker(pubsub, redis, channel) == []
-        await store.mark_watched(user_id, 10_000)
+        await WatchMarkers(redis).mark([keys.user_topic(user_id)], 10_000)
         await store.create(new)
         assert await heard_before_marker(pubsub, redis, channel) == ["created"]
         assert 0 < await redis.pttl(keys.user_watched(user_id)) <= 10_000

@@ -1,11 +1,11 @@
--- Shared helpers, prepended (after _ttl.lua) to every interrupt transition script when it is loaded.
+-- Shared helpers, prepended (after _ttl.lua and _notify.lua) to every interrupt transition script.
 -- KEYS/ARGV are the calling script's; these functions only touch the keys handed to them.
 
 -- Time-to-decision histogram buckets (ms), as the metrics endpoint reports them.
 local TTD_BUCKETS = {1000, 5000, 15000, 60000, 300000, 900000, 3600000, 14400000, 86400000}
 
 -- Move a pending interrupt to a terminal status: hash, indexes, counters, event, outbox, publish.
--- k = {hash, events, pending, stats, deadlines, deadline ttl key, outbox stream, service metrics};
+-- k = {hash, events, pending, stats, deadlines, deadline ttl key, outbox stream, service metrics, watched marker};
 -- extra = flat list of additional hash fields. Returns the new version.
 local function finish(k, id, status, now, retention, user_ttl, channel, extra)
   local f = redis.call('HMGET', k[1], 'createdAt', 'callbackUrl', 'urgency')
@@ -42,7 +42,7 @@ local function finish(k, id, status, now, retention, user_ttl, channel, extra)
   if f[2] then  -- the webhook to send, in the same atomic step: no acknowledged change can miss it
     redis.call('XADD', k[7], '*', 'id', id, 'v', v)
   end
-  redis.call('PUBLISH', channel, v .. ' ' .. status)
+  notify(k[9], channel, v .. ' ' .. status)
   return v
 end
 

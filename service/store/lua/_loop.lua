@@ -3,7 +3,7 @@
 -- a<i> accept ('1'/'0', '' while open), d<i> decided at (ms).
 
 -- End a loop: close the promises still open, record the outcome, leave the deadline index, and
--- queue its webhook when it has a callback. k = {loop hash, loop deadlines, outbox}.
+-- queue its webhook when it has a callback. k = {loop hash, loop deadlines, outbox, watched marker}.
 -- Callers bump the version first and publish after.
 local function loop_finish(k, id, status, cause, now, retention)
   local n = tonumber(redis.call('HGET', k[1], 'n'))
@@ -33,6 +33,6 @@ local function loop_expire_if_due(k, id, now, retention, channel)
   redis.call('HSET', k[1], 'ref', tonumber(f[4]) + timed_out)
   redis.call('HINCRBY', k[1], 'v', 1)
   loop_finish(k, id, 'REJECTED', 'timedout', now, retention)
-  redis.call('PUBLISH', channel, 'timedout')
+  notify(k[4], channel, 'timedout')
   return true
 end

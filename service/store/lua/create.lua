@@ -45,5 +45,5 @@ if ARGV[12] ~= '' then
   redis.call('PEXPIRE', KEYS[6], tonumber(ARGV[14]))
 end
 redis.call('HINCRBY', KEYS[8], 'pending:' .. ARGV[6], 1)
-if redis.call('EXISTS', KEYS[9]) == 1 then redis.call('PUBLISH', ARGV[15], 'created') end
+notify(KEYS[9], ARGV[15], 'created')
 return {'created', 1}

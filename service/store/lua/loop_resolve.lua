@@ -1,6 +1,6 @@
 -- loop_resolve: one participant accepts or rejects; the loop ends as soon as its outcome is certain.
 -- The promise key names the loop and the participant, so one call finds and resolves them: the loop
--- hash and its channel are derived here (standalone Redis, like every script touching a global index).
+-- hash, its channel and its watched marker are derived here (standalone Redis, like every script touching a global index).
 -- KEYS: 1 promise key, 2 loop deadlines, 3 outbox
 -- ARGV: 1 accept ('1'/'0'), 2 now ms, 3 retention ms, 4 key prefix up to the hash tag ('interlock:{')
 -- Returns: {'ok', loop status, loopId} | {'same', loop status, loopId}
@@ -10,7 +10,7 @@ if not found then return {'missing'} end
 local space = string.find(found, ' ', 1, true)
 local id, i = string.sub(found, 1, space - 1), string.sub(found, space + 1)
 local channel = ARGV[4] .. id .. '}:ch'
-local k = {ARGV[4] .. id .. '}:loop', KEYS[2], KEYS[3]}
+local k = {ARGV[4] .. id .. '}:loop', KEYS[2], KEYS[3], ARGV[4] .. id .. '}:watched'}
 if redis.call('EXISTS', k[1]) == 0 then return {'missing'} end
 local accept, now = ARGV[1], tonumber(ARGV[2])
 loop_expire_if_due(k, id, now, tonumber(ARGV[3]), channel)
@@ -31,5 +31,5 @@ if acc >= need then status = 'ACCEPTED' elseif acc + (n - acc - ref) < need then
 if status ~= 'PENDING' then
   loop_finish(k, id, status, accept == '1' and 'accepted' or 'rejected', now, tonumber(ARGV[3]))
 end
-redis.call('PUBLISH', channel, status)
+notify(k[4], channel, status)
 return {'ok', status, id}
