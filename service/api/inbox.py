@@ -17,7 +17,7 @@ from litestar.types import ASGIApp
 from msgspec import UNSET, Meta, UnsetType
 
 from service.api.deps import Services, services
-from service.api.io import json_body, json_response
+from service.api.io import HTML, json_body, json_response
 from service.api.openapi import documented
 from service.api.review import html, message_page
 from service.api.schemas import decode_body
@@ -135,7 +135,7 @@ class InboxController(Controller):
     include_in_schema = False
 
     @get("/{user_id:str}")
-    async def page(self, request: Req, user_id: FromPath[str]) -> Response[str]:
+    async def page(self, request: Req, user_id: FromPath[str]) -> ASGIApp:
         """The page (works without JavaScript; with it, updates itself)."""
         svc = services(request)
         token = request.query_params.get("token")
@@ -154,8 +154,9 @@ class InboxController(Controller):
         """`inbox` events carrying the list's HTML, now and after every change; pings while idle."""
         svc = services(request)
         problem, ends_at = await link_access(svc, user_id, request.query_params.get("token"))
-        if problem:
-            return message_page("Inbox unavailable", problem, 403)
+        if problem:  # a Litestar Response, like the stream below
+            page = pages.render("message.html", title="Inbox unavailable", text=problem)
+            return Response(page, status_code=403, media_type=HTML, headers=pages.HEADERS)
         frames = list_frames(
             svc.hub,
             lambda: pending_of(svc, user_id),

@@ -5,14 +5,16 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from litestar import Controller, Request, Response, get, post
+import msgspec
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath
-from litestar.response import Redirect, ServerSentEvent
+from litestar.response import ServerSentEvent
+from litestar.types import ASGIApp
 
 from service.api.csrf import is_cross_site
 from service.api.deps import Services, services
 from service.api.interrupts import interrupt_stream
-from service.api.io import read_body
+from service.api.io import Reply, html_response, read_body
 from service.clock import iso_ms, utc_text
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InterruptNotFound
@@ -21,15 +23,16 @@ from service.web import pages
 
 Req = Request[Any, Any, Any]
 MAX_FORM_BYTES = 64 * 1024
+_encoder = msgspec.json.Encoder()
 STATUS_TEXT = {"approved": "Approved", "rejected": "Rejected", "expired": "Expired", "cancelled": "Cancelled"}
 
 
-def html(body: str, status: int = 200) -> Response[str]:
-    """An HTML page with the security headers every page carries."""
-    return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers=pages.HEADERS)
+def html(body: str, status: int = 200) -> Reply:
+    """An HTML page with the security headers every page carries (a finished reply for `-> ASGIApp` handlers)."""
+    return html_response(body, status, pages.HEADERS)
 
 
-def message_page(title: str, text: str, status: int) -> Response[str]:
+def message_page(title: str, text: str, status: int) -> Reply:
     """A plain page saying one thing (not found, forbidden…)."""
     return html(pages.render("message.html", title=title, text=text), status)
 
@@ -53,11 +56,16 @@ def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
         "decided_iso": iso_ms(record.decided_at) if record.decided_at else "",
         "decided_text": utc_text(record.decided_at) if record.decided_at else "",
         "reason": record.reason,
-        "context_pretty": json.dumps(json.loads(record.context), indent=2, ensure_ascii=False),
+        "context_pretty": pretty_json(record.context),
     }
 
 
-async def _review_page(svc: Services, record: Interrupt, status: int = 200, **form: Any) -> Response[str]:
+def pretty_json(text: str) -> str:
+    """JSON text indented by two spaces, non-ASCII characters shown as themselves (all in msgspec's C code)."""
+    return msgspec.json.format(_encoder.encode(msgspec.json.decode(text)), indent=2).decode()
+
+
+async def _review_page(svc: Services, record: Interrupt, status: int = 200, **form: Any) -> Reply:
     values = {"error": None, "reason": None, "params": None, "params_open": False} | form
     csrf = await svc.csrf.token(f"review:{record.id}")
     body = pages.render("review.html", title=record.action, view=review_view(record, svc.clock.now_ms()), csrf=csrf,
@@ -73,7 +81,7 @@ async def _found(svc: Services, interrupt_id: str) -> Interrupt | None:
         return None
 
 
-def _not_found_page() -> Response[str]:
+def _not_found_page() -> Reply:
     return message_page("Interrupt not found", "This link is unknown or has expired.", 404)
 
 
@@ -99,7 +107,7 @@ class ReviewController(Controller):
     include_in_schema = False
 
     @get("/{interrupt_id:str}")
-    async def page(self, request: Req, interrupt_id: FromPath[str]) -> Response[str]:
+    async def page(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """The interrupt, its context, and (while pending) the decision form."""
         svc = services(request)
         record = await _found(svc, interrupt_id)
@@ -111,7 +119,7 @@ class ReviewController(Controller):
         return await interrupt_stream(request, interrupt_id)
 
     @post("/{interrupt_id:str}/decide", status_code=303)
-    async def decide(self, request: Req, interrupt_id: FromPath[str]) -> Response[Any]:
+    async def decide(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """The form's POST: check origin and token, decide, then show the page again (303)."""
         svc = services(request)
         record = await _found(svc, interrupt_id)
@@ -135,7 +143,7 @@ class ReviewController(Controller):
             await svc.interrupts.decide(
                 record.id, Decision(decision=decision or "", reason=reason, modified_params=params)
             )
-        return Redirect(f"/review/{record.id}", status_code=303)
+        return Reply(b"", 303, headers={"Location": f"/review/{record.id}", **pages.HEADERS})
 
 
 @get("/robots.txt", include_in_schema=False, media_type="text/plain")
