@@ -55,6 +55,15 @@ def start_server(args: list[str], env: dict[str, str], log: Path) -> subprocess.
         return subprocess.Popen([sys.executable, *args], cwd=ROOT, env=full, stdout=out, stderr=subprocess.STDOUT)
 
 
+def start_reference(port: int, redis_url: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """The bare-stack reference app (tests/bench/reference.py) under the same server as `interlock serve`."""
+    runner = (
+        "import os; from service import servers, settings; "
+        "servers.run(settings.Settings.from_env(os.environ), 'tests.bench.reference:app')"
+    )
+    return start_server(["-c", runner], env | {"PORT": str(port), "REDIS_URL": redis_url}, log)
+
+
 def wait_http(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -108,11 +117,7 @@ def main() -> None:
     ours = start_server(["-m", "service", "serve", "--port", str(ours_port), "--no-worker"],
                         common | {"INTERLOCK_DATA_DIR": str(tmp / "ours")}, tmp / "ours.log")  # fmt: skip
     ref_redis = EmbeddedRedis(tmp / "ref").start()
-    runner = (
-        "import os; from service import servers, settings; "
-        "servers.run(settings.Settings.from_env(os.environ), 'tests.bench.reference:app')"
-    )
-    ref = start_server(["-c", runner], common | {"PORT": str(ref_port), "REDIS_URL": ref_redis.url}, tmp / "ref.log")
+    ref = start_reference(ref_port, ref_redis.url, common, tmp / "ref.log")
     targets = {"reference": f"http://127.0.0.1:{ref_port}", "interlock": f"http://127.0.0.1:{ours_port}"}
     results: dict[str, dict[str, list[dict[str, Any]]]] = {t: {"create": [], "read": []} for t in targets}
     try:

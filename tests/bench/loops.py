@@ -22,7 +22,8 @@ from service.clock import SystemClock
 from service.domain.loops import NewLoop
 from service.embedded import EmbeddedRedis, free_port
 from service.store.loops import LoopStore
-from tests.bench.core import start_server, wait_http, wrk
+from tests.bench import core
+from tests.bench.core import start_reference, start_server, wait_http, wrk
 
 PEOPLE = [f"reviewer{i}@example.com" for i in range(5)]
 BODY = json.dumps({"loop_name": "release 2.0", "loop_description": "ship the release?", "participants": PEOPLE,
@@ -74,6 +75,22 @@ async def waiter_latency(base: str, count: int) -> list[float]:
     return out
 
 
+def reference_create(tmp: Path, args: argparse.Namespace) -> dict[str, object]:
+    """The bare-stack reference's create rate on this machine now (what the absolute targets scale with)."""
+    redis = EmbeddedRedis(tmp / "ref-redis").start()
+    port = free_port()
+    server = start_reference(port, redis.url, {"INTERLOCK_LOG_LEVEL": "WARNING"}, tmp / "ref.log")
+    try:
+        wait_http(f"http://127.0.0.1:{port}/health")
+        (tmp / "ref-create.lua").write_text(core.CREATE_LUA % core.BODY)
+        wrk(f"http://127.0.0.1:{port}/interrupts", tmp / "ref-create.lua", 3, args.connections)  # warm-up, as in core
+        return wrk(f"http://127.0.0.1:{port}/interrupts", tmp / "ref-create.lua", args.duration, args.connections)
+    finally:
+        server.terminate()
+        server.wait(30)
+        redis.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=8)
@@ -90,14 +107,18 @@ def main() -> None:
     try:
         wait_http(f"{base}/health")
         (tmp / "create.lua").write_text(CREATE_LUA % BODY)
+        wrk(f"{base}/v1/loop/create", tmp / "create.lua", 3, args.connections)  # warm-up
         create = wrk(f"{base}/v1/loop/create", tmp / "create.lua", args.duration, args.connections)
         (tmp / "promises.txt").write_text("\n".join(asyncio.run(seed(redis.url, args.seed_loops))) + "\n")
         (tmp / "resolve.lua").write_text(RESOLVE_LUA % (tmp / "promises.txt"))
         resolve = wrk(base, tmp / "resolve.lua", args.duration, args.connections)
+        reference = reference_create(tmp, args)
         lat = sorted(asyncio.run(waiter_latency(base, args.waiters)))
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         print(f"create (5 participants), {args.connections} connections: {create}")
         print(f"resolve, {args.connections} connections: {resolve}")
+        print(f"for scale, the bare-stack reference's create (issue 3) right after: {reference}; "
+              f"resolve / reference create = {resolve['rps'] / reference['rps']:.2f}x")  # fmt: skip
         p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
         print(f"resolve → status waiter ({len(lat)} loops): p50 {statistics.median(lat):.2f} ms, p99 {p99:.2f} ms")
     finally:
