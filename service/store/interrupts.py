@@ -183,15 +183,10 @@ class InterruptStore:
     async def _transition(self, script: Any, interrupt_id: str, extra: list[str]) -> list[Any]:
         if not is_valid_id(interrupt_id):
             raise InterruptNotFound()
-        user_id = await self._redis.hget(keys.interrupt(interrupt_id), "userId")  # type: ignore[misc]
-        if user_id is None:
-            raise InterruptNotFound()
-        reply: list[Any] = await script(
+        reply: list[Any] = await script(  # the script finds the user's keys from the hash: one round trip
             keys=[
                 keys.interrupt(interrupt_id),
                 keys.events(interrupt_id),
-                keys.user_pending(user_id),
-                keys.user_stats(user_id),
                 keys.deadlines(),
                 keys.deadline_ttl(interrupt_id),
                 keys.outbox(),
@@ -200,7 +195,7 @@ class InterruptStore:
             ],
             args=[
                 interrupt_id,
-                user_id,
+                keys.user_tag_prefix(),
                 self._clock.now_ms(),
                 self._retention,
                 self._user_ttl,

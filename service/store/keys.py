@@ -118,6 +118,11 @@ def tag_prefix() -> str:
     return f"{PREFIX}:{{"
 
 
+def user_tag_prefix() -> str:
+    """What a user's index keys start with, up to the user id (the transition scripts derive them from it)."""
+    return f"{PREFIX}:user:{{"
+
+
 def loop(loop_id: str) -> str:
     """The hash holding one loop and its participants' promises."""
     return f"{PREFIX}:{{{loop_id}}}:loop"

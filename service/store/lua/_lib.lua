@@ -62,10 +62,13 @@ local function expire_if_due(k, id, now, retention, user_ttl, channel)
   return false
 end
 
--- Refuse to run against another user's index keys (userId is immutable; keys come from it).
-local function check_user(hash, user_id)
-  local owner = redis.call('HGET', hash, 'userId')
-  if owner == false then return 'missing' end
-  if owner ~= user_id then return redis.error_reply('userId keys do not match the interrupt') end
-  return 'ok'
+-- The keys of a transition (the k list above): the interrupt's own from KEYS (1 hash, 2 event list,
+-- 3 deadlines, 4 deadline ttl key, 5 outbox, 6 service metrics, 7 watched marker) and its user's
+-- pending index and counters derived from the hash's userId and `user_prefix` (keys.user_tag_prefix),
+-- so a transition is one round trip (standalone Redis, like the global indexes). nil when it is gone.
+local function transition_keys(user_prefix)
+  local owner = redis.call('HGET', KEYS[1], 'userId')
+  if not owner then return nil end
+  local user = user_prefix .. owner .. '}:'
+  return {KEYS[1], KEYS[2], user .. 'pending', user .. 'stats', KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]}
 end

@@ -1,13 +1,12 @@
 -- cancel: the agent withdraws a pending interrupt (compare-and-set on status).
--- KEYS: 1 hash, 2 event list, 3 user pending zset, 4 user stats, 5 deadlines, 6 deadline ttl key, 7 outbox,
---       8 service metrics, 9 watched marker
--- ARGV: 1 id, 2 userId, 3 now ms, 4 retention ms, 5 user-key ttl ms, 6 channel
+-- KEYS: 1 hash, 2 event list, 3 deadlines, 4 deadline ttl key, 5 outbox, 6 service metrics, 7 watched marker
+-- ARGV: 1 id, 2 user key prefix, 3 now ms, 4 retention ms, 5 user-key ttl ms, 6 channel
 -- Returns: {'ok', 'cancelled', v} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, expiredNow}
 --          | {'missing'}
-local k = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]}
+local k = transition_keys(ARGV[2])
+if not k then return {'missing'} end
 local id, now = ARGV[1], tonumber(ARGV[3])
 local retention, user_ttl, channel = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-if check_user(k[1], ARGV[2]) == 'missing' then return {'missing'} end
 local expired_now = expire_if_due(k, id, now, retention, user_ttl, channel)
 if redis.call('HGET', k[1], 'status') ~= 'pending' then
   local c = current(k[1])
