@@ -214,7 +214,7 @@ async def wait_for_change(
             if remaining <= 0:
                 break
             changed.clear()
-            if await _wait(changed, remaining):  # renew the marker: a restarted Redis may have lost it
+            if await _wait(changed, remaining) and not hub.closing:  # a restarted Redis may have lost the marker
                 await hub.listen((key,), give_up - loop.time())
             record = await read()
     return record
