@@ -8,6 +8,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from service.store import keys
 from tests.processes import ServeProcess
 
 BODY = {"agentId": "waiter", "userId": "wait-user", "action": "deploy", "context": {}}
@@ -93,3 +94,26 @@ async def test_no_waiter_misses_a_decision_while_pubsub_connections_are_killed(
     assert killed >= 2  # the subscriptions really were cut, more than once
     assert len(answers) == 200
     assert all(a.json()["status"] == "rejected" for a in answers)
+
+
+@pytest.mark.timeout(60)
+async def test_a_waiter_whose_marker_was_lost_renews_it_when_pubsub_comes_back(
+    two_apis: list[ServeProcess], redis: Redis
+) -> None:
+    """As after a Redis restart that lost the last second: no marker, so no publish, until the waiter renews it."""
+    async with httpx.AsyncClient(timeout=40) as http:
+        interrupt_id = await create(http, two_apis[0].url)
+        marker = keys.watched(interrupt_id)
+        started = time.monotonic()
+        waiting = asyncio.create_task(http.get(f"{two_apis[0].url}/interrupts/{interrupt_id}?wait=30"))
+        while not await redis.exists(marker):  # each check is a round trip; the test timeout bounds it
+            continue
+        await redis.delete(marker)
+        assert await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")  # type: ignore[no-untyped-call]
+        while not await redis.exists(marker):  # resubscribed: every waiter woke, renewed and re-read
+            continue
+        decided = await http.post(f"{two_apis[1].url}/interrupts/{interrupt_id}/decide", json={"decision": "approved"})
+        assert decided.status_code == 200
+        answer = await waiting
+        assert answer.json()["status"] == "approved"
+        assert time.monotonic() - started < 20  # pushed, not the 30 s timeout
