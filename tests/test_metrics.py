@@ -1,13 +1,19 @@
 """Prometheus metrics over real processes: service-wide counters from Redis, requests summed over HTTP workers."""
 
+import os
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from service.api.metrics import forget_dead_processes
 from tests.processes import ServeProcess
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -69,3 +75,29 @@ def test_metrics_count_outcomes_time_to_decision_and_requests(redis_url: str, tm
         assert ("interlock_waiters_open", ()) in after
     finally:
         api.stop()
+
+
+@pytest.mark.timeout(60)
+def test_open_waiters_of_a_worker_that_died_stop_counting(tmp_path: Path) -> None:
+    """A killed HTTP worker leaves its live gauge file behind; the next scrape forgets it."""
+    directory = tmp_path / "prom"
+    directory.mkdir()
+    program = (
+        "from prometheus_client import Gauge; "
+        "Gauge('interlock_waiters_open', 'w', registry=None, multiprocess_mode='livesum').set(7)"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    dead = subprocess.run([sys.executable, "-c", program], env=env, check=True, timeout=30)
+    assert dead.returncode == 0
+    (gauge_file,) = directory.glob("gauge_livesum_*.db")
+    pid = int(gauge_file.stem.rsplit("_", 1)[1])
+
+    def waiters() -> float:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, str(directory))  # type: ignore[no-untyped-call]
+        return registry.get_sample_value("interlock_waiters_open") or 0.0
+
+    assert waiters() == 7  # what a scrape reported before
+    assert forget_dead_processes(str(directory)) == [pid]
+    assert waiters() == 0
+    assert forget_dead_processes(str(directory)) == []

@@ -11,6 +11,7 @@ import contextlib
 import os
 from collections import Counter as CountTable
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
@@ -18,7 +19,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
 from service.api.deps import services
@@ -142,10 +143,31 @@ class ServiceCollector(Collector):
         yield attempts
 
 
+def forget_dead_processes(directory: str) -> list[int]:
+    """Drop the live gauges of worker processes that are gone (a killed HTTP worker's open waiters).
+
+    `livesum` gauges count only live processes once the dead one is marked; granian has no hook
+    for that, so each scrape checks the pids that left gauge files. Returns the pids forgotten.
+    """
+    dead = []
+    for path in Path(directory).glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            dead.append(pid)
+        except PermissionError:  # alive, someone else's
+            continue
+    for pid in set(dead):
+        mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
+    return sorted(set(dead))
+
+
 def _registry(counters: dict[str, int] | None) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     directory = os.environ.get(MULTIPROC_ENV)
     if directory:
+        forget_dead_processes(directory)
         MultiProcessCollector(registry, directory)  # type: ignore[no-untyped-call]
     else:
         registry.register(REQUESTS)
