@@ -15,7 +15,7 @@ from service.clock import Clock, SystemClock
 from service.domain import addresses
 from service.jobs import ArqJobQueue
 from service.settings import Settings
-from service.store.connection import redis_factory_for
+from service.store.connection import redis_factory_for, sentinel_address
 from service.store.deliveries import DeliveryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
@@ -24,6 +24,17 @@ from worker.delivery import Deliverer
 from worker.invites import Inviter
 
 log = logging.getLogger(__name__)
+
+
+def arq_settings(url: str) -> RedisSettings:
+    """The arq connection settings for REDIS_URL, a `redis+sentinel://` URL included."""
+    sentinel = sentinel_address(url)
+    if sentinel is None:
+        return RedisSettings.from_dsn(url)
+    return RedisSettings(
+        host=sentinel.sentinels, sentinel=True, sentinel_master=sentinel.service, database=sentinel.db,
+        password=sentinel.password,
+    )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -48,7 +59,7 @@ class Deps:
         """Connect to Redis, load the signing secrets and build the deliverer."""
         the_clock = clock or SystemClock()
         redis = redis_factory_for(settings)()
-        arq = await create_pool(RedisSettings.from_dsn(settings.redis_url or ""))
+        arq = await create_pool(arq_settings(settings.redis_url or ""))
         interrupts = InterruptStore(redis, the_clock, retention_ms=settings.retention_ms)
         loops = LoopStore(redis, the_clock, retention_ms=settings.retention_ms)
         deliveries = DeliveryStore(redis, retention_ms=settings.retention_ms)

@@ -9,16 +9,20 @@ i.e. one more `epoll_wait`). `FastConnection` keeps the protocol and behaviour a
 
 import asyncio
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import hiredis
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection, Connection
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.settings import Settings
 
+SENTINEL_SCHEME = "redis+sentinel"
 _PLAIN = frozenset({str, bytes, int})  # exact types: bool and str subclasses go the slow way
 
 
@@ -96,6 +100,45 @@ class FastBlockingPool(BlockingConnectionPool):
         return connection
 
 
+class FastSentinelConnection(SentinelManagedConnection, FastConnection):
+    """A connection to whichever server the Sentinels name as primary, with FastConnection's costs."""
+
+
+class FastSentinelPool(SentinelConnectionPool, FastBlockingPool):
+    """The Sentinel-managed pool, blocking at its cap like the plain one."""
+
+
+@dataclass(frozen=True, slots=True)
+class SentinelAddress:
+    """Where a `redis+sentinel://` URL points: the Sentinels, the monitored primary's name, db and password."""
+
+    sentinels: list[tuple[str, int]]
+    service: str
+    db: int = 0
+    password: str | None = None
+
+
+def sentinel_address(url: str) -> SentinelAddress | None:
+    """`redis+sentinel://[:password@]host:port[,host:port…]/service[/db]` parsed; None for any other URL."""
+    prefix = f"{SENTINEL_SCHEME}://"
+    if not url.startswith(prefix):
+        return None
+    rest = url[len(prefix) :]
+    credentials, _, rest = rest.rpartition("@")
+    hosts, _, path = rest.partition("/")
+    parts = [unquote(p) for p in path.split("/") if p]
+    if not hosts or not parts or len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
+        raise ValueError(f"REDIS_URL must look like {prefix}host:26379[,host:26379…]/service[/db]")
+    sentinels = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":")
+        if not name or not port.isdigit():
+            raise ValueError(f"REDIS_URL: every Sentinel needs host:port, got {host!r}")
+        sentinels.append((name.strip("[]"), int(port)))
+    password = unquote(credentials.partition(":")[2]) if credentials else None
+    return SentinelAddress(sentinels, parts[0], int(parts[1]) if len(parts) == 2 else 0, password or None)
+
+
 RedisFactory = Callable[[], Redis]
 
 
@@ -104,18 +147,26 @@ def redis_factory_for(settings: Settings) -> RedisFactory:
     if not settings.redis_url:
         raise ValueError("redis_url is not set (the CLI starts the embedded server and sets it)")
     url = settings.redis_url
+    options: dict[str, Any] = {
+        "max_connections": settings.redis_pool_size,
+        "timeout": 5,
+        "decode_responses": True,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+        "health_check_interval": 30,
+    }
+    sentinel = sentinel_address(url)
 
     def factory() -> Redis:
-        pool = FastBlockingPool.from_url(
-            url,
-            connection_class=FastConnection,
-            max_connections=settings.redis_pool_size,
-            timeout=5,
-            decode_responses=True,
-            socket_connect_timeout=2,
-            socket_timeout=10,
-            health_check_interval=30,
-        )
+        if sentinel is not None:  # the primary is whichever server the Sentinels name, asked at each connect
+            sentinel_options = {"socket_connect_timeout": 2, "socket_timeout": 2}
+            manager = Sentinel(sentinel.sentinels, sentinel_kwargs=sentinel_options)  # type: ignore[no-untyped-call]
+            client: Redis = manager.master_for(
+                sentinel.service, redis_class=Redis, connection_pool_class=FastSentinelPool,
+                connection_class=FastSentinelConnection, db=sentinel.db, password=sentinel.password, **options,
+            )  # fmt: skip
+            return client
+        pool = FastBlockingPool.from_url(url, connection_class=FastConnection, **options)
         return Redis.from_pool(pool)  # the client owns the pool and closes it on aclose()
 
     return factory
