@@ -10,14 +10,14 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import ASGIApp
 from msgspec import UNSET, Meta, UnsetType
 
 from service.api.deps import Services, services
-from service.api.io import HTML, json_body, json_response
+from service.api.io import json_body, json_response
 from service.api.openapi import documented
 from service.api.review import html, message_page
 from service.api.schemas import decode_body
@@ -150,13 +150,12 @@ class InboxController(Controller):
         return html(body)
 
     @get("/{user_id:str}/events", media_type="text/event-stream")
-    async def events(self, request: Req, user_id: FromPath[str]) -> Response[str] | ServerSentEvent:
+    async def events(self, request: Req, user_id: FromPath[str]) -> ASGIApp:
         """`inbox` events carrying the list's HTML, now and after every change; pings while idle."""
         svc = services(request)
         problem, ends_at = await link_access(svc, user_id, request.query_params.get("token"))
-        if problem:  # a Litestar Response, like the stream below
-            page = pages.render("message.html", title="Inbox unavailable", text=problem)
-            return Response(page, status_code=403, media_type=HTML, headers=pages.HEADERS)
+        if problem:
+            return message_page("Inbox unavailable", problem, 403)
         frames = list_frames(
             svc.hub,
             lambda: pending_of(svc, user_id),
@@ -165,7 +164,8 @@ class InboxController(Controller):
             svc.clock,
             svc.settings.sse_ping_s,
         )
-        return ServerSentEvent(feed_messages(frames, svc.clock, ends_at), headers={"Cache-Control": "no-store"})
+        stream = ServerSentEvent(feed_messages(frames, svc.clock, ends_at), headers={"Cache-Control": "no-store"})
+        return stream.to_asgi_response(None, request)
 
 
 async def feed_messages(

@@ -102,11 +102,6 @@ def json_response(value: Any, status_code: int = 200, headers: Mapping[str, str]
     return Reply(_encoder.encode(value), status_code, JSON, headers)
 
 
-def html_response(text: str, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
-    """An HTML page."""
-    return Reply(text.encode(), status_code, HTML, headers)
-
-
 def idempotency_key(request: Request[Any, Any, Any]) -> str | None:
     """The Idempotency-Key header, validated (1 to 255 printable characters)."""
     key = raw_header(request, b"idempotency-key")

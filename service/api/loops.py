@@ -14,8 +14,9 @@ from service.api import streams
 from service.api.auth import idempotency
 from service.api.deliveries import delivery_view
 from service.api.deps import services
-from service.api.io import html_response, is_json_content_type, json_body, json_response, raw_header, read_body
+from service.api.io import is_json_content_type, json_body, json_response, raw_header, read_body
 from service.api.openapi import documented
+from service.api.review import html, message_page
 from service.clock import iso_ms, utc_text
 from service.domain import loops
 from service.domain.errors import InvalidField, LoopPending
@@ -136,7 +137,7 @@ class LoopController(Controller):
         if _wants_page(request):  # the confirm page's form: answer with a page, not JSON
             loop = (await svc.loops.get(done.loop_id)).at(svc.clock.now_ms())
             text = f"Your answer: {'accept' if accept else 'reject'}. The loop is now {loop.status}."
-            return html_response(pages.render("message.html", title=loop.name, text=text), headers=pages.HEADERS)
+            return message_page(loop.name, text, 200)
         return _ok("Promise resolved", ls.ResolveData(promise_id=done.promise_id, state=loops.RESOLVED))
 
     @get("/status/{loop_id:str}", opt=documented(None, ls.Envelope))
@@ -228,4 +229,4 @@ def _confirm_page(loop: Loop, index: int, accept: str | None) -> ASGIApp:
         deadline_iso=iso_ms(loop.deadline),
         deadline_text=utc_text(loop.deadline),
     )
-    return html_response(page, headers=pages.HEADERS)
+    return html(page)

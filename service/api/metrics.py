@@ -149,18 +149,18 @@ def forget_dead_processes(directory: str) -> list[int]:
     `livesum` gauges count only live processes once the dead one is marked; granian has no hook
     for that, so each scrape checks the pids that left gauge files. Returns the pids forgotten.
     """
-    dead = []
+    dead = set()
     for path in Path(directory).glob("gauge_live*_*.db"):
         pid = int(path.stem.rsplit("_", 1)[1])
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            dead.append(pid)
+            dead.add(pid)
         except PermissionError:  # alive, someone else's
             continue
-    for pid in set(dead):
+    for pid in dead:
         mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
-    return sorted(set(dead))
+    return sorted(dead)
 
 
 def _registry(counters: dict[str, int] | None) -> CollectorRegistry:

@@ -14,7 +14,7 @@ from litestar.types import ASGIApp
 from service.api.csrf import is_cross_site
 from service.api.deps import Services, services
 from service.api.interrupts import interrupt_stream
-from service.api.io import Reply, html_response, read_body
+from service.api.io import HTML, Reply, read_body
 from service.clock import iso_ms, utc_text
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InterruptNotFound
@@ -29,7 +29,7 @@ STATUS_TEXT = {"approved": "Approved", "rejected": "Rejected", "expired": "Expir
 
 def html(body: str, status: int = 200) -> Reply:
     """An HTML page with the security headers every page carries (a finished reply for `-> ASGIApp` handlers)."""
-    return html_response(body, status, pages.HEADERS)
+    return Reply(body.encode(), status, HTML, pages.HEADERS)
 
 
 def message_page(title: str, text: str, status: int) -> Reply:
@@ -143,7 +143,7 @@ class ReviewController(Controller):
             await svc.interrupts.decide(
                 record.id, Decision(decision=decision or "", reason=reason, modified_params=params)
             )
-        return Reply(b"", 303, headers={"Location": f"/review/{record.id}", **pages.HEADERS})
+        return Reply(b"", 303, HTML, {"Location": f"/review/{record.id}", **pages.HEADERS})
 
 
 @get("/robots.txt", include_in_schema=False, media_type="text/plain")
