@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from service.app import create_app
 from service.store import keys
+from tests.asgi import call
 from tests.conftest import settings_for
 
 LIMIT = 1024
@@ -29,30 +30,9 @@ async def started(redis_url: str) -> AsyncIterator[Litestar]:
 async def post(
     app: Litestar, chunks: list[bytes], headers: list[tuple[bytes, bytes]], *, complete: bool = True
 ) -> tuple[int, Any]:
-    """POST /interrupts with the body in `chunks`, as separate ASGI messages; the status and JSON answer.
-
-    With `complete=False` the client disconnects after the chunks instead of finishing the body.
-    """
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/interrupts", "raw_path": b"/interrupts", "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"), *headers],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 3002),
-    }  # fmt: skip
-    last = len(chunks) - 1 if complete else len(chunks)
-    messages = [{"type": "http.request", "body": c, "more_body": i < last} for i, c in enumerate(chunks)]
-    messages.append({"type": "http.disconnect"})
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return messages.pop(0)
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)  # type: ignore[arg-type]
-    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-    return status, json.loads(b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"))
+    """POST /interrupts with the body in `chunks`; the status and the JSON answer."""
+    status, body = await call(app, "POST", "/interrupts", chunks, headers, complete=complete)
+    return status, json.loads(body)
 
 
 @pytest.mark.timeout(30)

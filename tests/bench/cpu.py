@@ -30,10 +30,9 @@ from litestar import Litestar
 from service.app import create_app
 from service.embedded import EmbeddedRedis
 from service.settings import Settings
+from tests.asgi import call
 from tests.bench import reference
 from tests.bench.core import BODY
-
-Message = dict[str, Any]
 
 
 class Driver:
@@ -44,31 +43,8 @@ class Driver:
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         """One request; the status and the body."""
-        headers = [(b"host", b"127.0.0.1"), (b"content-type", b"application/json")]
-        if body:
-            headers.append((b"content-length", str(len(body)).encode()))
-        scope: dict[str, Any] = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-            "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 3002),
-        }  # fmt: skip
-        sent: list[Message] = []
-        delivered = False
-
-        async def receive() -> Message:
-            nonlocal delivered
-            if delivered:
-                await asyncio.Event().wait()
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message: Message) -> None:
-            sent.append(message)
-
-        await self.app(scope, receive, send)  # type: ignore[arg-type]
-        status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-        return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        headers = [(b"content-length", str(len(body)).encode())] if body else []
+        return await call(self.app, method, path, [body], headers)
 
 
 async def cpu_per_request(call: Callable[[], Awaitable[Any]], count: int) -> float:
