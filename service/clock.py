@@ -56,4 +56,10 @@ def _iso_seconds(seconds: int) -> str:
 
 def utc_text(ms: int) -> str:
     """Epoch milliseconds as a short human UTC time, e.g. `2026-11-22 12:00 UTC` (pages, emails)."""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return _utc_minute(ms // 60_000)
+
+
+@lru_cache(maxsize=8192)
+def _utc_minute(minute: int) -> str:
+    # Every review page shows two or three of these; they repeat within a minute, so formatting is cached.
+    return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -73,6 +73,14 @@ async def read_body(request: Request[Any, Any, Any]) -> bytes:
     return body
 
 
+RawHeaders = tuple[tuple[bytes, bytes], ...]
+
+
+def encode_headers(headers: Mapping[str, str]) -> RawHeaders:
+    """Headers as ASGI wants them (lower-case latin-1 bytes); constant sets are encoded once, at import."""
+    return tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
+
+
 class Reply:
     """A finished response as a bare ASGI app.
 
@@ -83,12 +91,17 @@ class Reply:
     __slots__ = ("_body", "_head")
 
     def __init__(
-        self, body: bytes, status_code: int = 200, media_type: str = JSON, headers: Mapping[str, str] | None = None
+        self,
+        body: bytes,
+        status_code: int = 200,
+        media_type: str = JSON,
+        headers: Mapping[str, str] | None = None,
+        encoded: RawHeaders = (),
     ) -> None:
         self._body = body
-        raw = [(b"content-type", media_type.encode("latin-1")), (b"content-length", b"%d" % len(body))]
+        raw = [(b"content-type", media_type.encode("latin-1")), (b"content-length", b"%d" % len(body)), *encoded]
         if headers:
-            raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            raw += encode_headers(headers)
         self._head = {"type": "http.response.start", "status": status_code, "headers": raw}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -29,7 +29,7 @@ STATUS_TEXT = {"approved": "Approved", "rejected": "Rejected", "expired": "Expir
 
 def html(body: str, status: int = 200) -> Reply:
     """An HTML page with the security headers every page carries (a finished reply for `-> ASGIApp` handlers)."""
-    return Reply(body.encode(), status, HTML, pages.HEADERS)
+    return Reply(body.encode(), status, HTML, encoded=pages.ENCODED_HEADERS)
 
 
 def message_page(title: str, text: str, status: int) -> Reply:
@@ -38,7 +38,7 @@ def message_page(title: str, text: str, status: int) -> Reply:
 
 
 def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
-    """What the review template shows of an interrupt as it reads at `now_ms`."""
+    """What the review template shows of an interrupt as it reads at `now_ms` (its top-level variables)."""
     status = record.status_at(now_ms)
     return {
         "id": record.id,
@@ -55,7 +55,7 @@ def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
         "status_text": STATUS_TEXT.get(status, status),
         "decided_iso": iso_ms(record.decided_at) if record.decided_at else "",
         "decided_text": utc_text(record.decided_at) if record.decided_at else "",
-        "reason": record.reason,
+        "outcome_reason": record.reason,
         "context_pretty": pretty_json(record.context),
     }
 
@@ -68,8 +68,8 @@ def pretty_json(text: str) -> str:
 async def _review_page(svc: Services, record: Interrupt, status: int = 200, **form: Any) -> Reply:
     values = {"error": None, "reason": None, "params": None, "params_open": False} | form
     csrf = await svc.csrf.token(f"review:{record.id}")
-    body = pages.render("review.html", title=record.action, view=review_view(record, svc.clock.now_ms()), csrf=csrf,
-                        **values)  # fmt: skip
+    view = review_view(record, svc.clock.now_ms())  # top-level names: Jinja looks each up once, not per use
+    body = pages.render("review.html", title=record.action, csrf=csrf, **view, **values)
     return html(body, status)
 
 
@@ -143,7 +143,7 @@ class ReviewController(Controller):
             await svc.interrupts.decide(
                 record.id, Decision(decision=decision or "", reason=reason, modified_params=params)
             )
-        return Reply(b"", 303, HTML, {"Location": f"/review/{record.id}", **pages.HEADERS})
+        return Reply(b"", 303, HTML, {"Location": f"/review/{record.id}"}, pages.ENCODED_HEADERS)
 
 
 @get("/robots.txt", include_in_schema=False, media_type="text/plain")

@@ -5,6 +5,8 @@ from typing import Any
 
 import jinja2
 
+from service.api.io import encode_headers
+
 # every page: no inline script or style, nothing framed, forms only to ourselves, nothing cached or indexed
 HEADERS = {
     "Content-Security-Policy": (
@@ -17,6 +19,7 @@ HEADERS = {
     "X-Robots-Tag": "noindex",
     "X-Frame-Options": "DENY",
 }
+ENCODED_HEADERS = encode_headers(HEADERS)
 ROBOTS = "User-agent: *\nDisallow: /review/\nDisallow: /inbox/\nDisallow: /v1/loop/participant/\n"
 
 

@@ -1,13 +1,14 @@
 """CPU cost per request, in process: the service's ASGI app against the bare-stack reference.
 
-Run: `uv run python -m tests.bench.cpu [--requests 2000] [--rounds 15] [--profile create|read]`.
+Run: `uv run python -m tests.bench.cpu [--requests 2000] [--rounds 15] [--profile create|read|page]`.
 
 Wall-clock throughput on the 2-core benchmark machine varies by ±15 % between runs, too much to rank
 a 5 % change. This drives each app's ASGI callable directly (no HTTP server, no load generator),
 one request at a time against its own embedded Valkey, and reports the Python process's CPU time
 per request (`time.process_time`) in paired rounds, alternating which side goes first. What it
 leaves out (the HTTP server's parsing, Redis's own time) is the same for both sides; `--profile`
-prints a cProfile (in CPU time) of our side.
+prints a cProfile (in CPU time) of our side. The reference has no pages: `page` (our
+`GET /review/{id}`) is paired with its JSON read, for scale.
 """
 
 import argparse
@@ -77,15 +78,17 @@ async def _rounds(args: argparse.Namespace, ref: Driver, ours: Driver) -> dict[s
     for name, driver in (("reference", ref), ("interlock", ours)):
         status, created = await driver.request("POST", "/interrupts", body)
         assert status == 201, (name, status, created)
-        path = f"/interrupts/{json.loads(created)['interruptId']}"
+        interrupt_id = json.loads(created)["interruptId"]
+        read = functools.partial(driver.request, "GET", f"/interrupts/{interrupt_id}")
         calls[name] = {
             "create": functools.partial(driver.request, "POST", "/interrupts", body),
-            "read": functools.partial(driver.request, "GET", path),
+            "read": read,
+            "page": functools.partial(driver.request, "GET", f"/review/{interrupt_id}") if driver is ours else read,
         }
-    for op in ("create", "read"):  # warm both
+    for op in ("create", "read", "page"):  # warm both
         for name in calls:
             await cpu_per_request(calls[name][op], args.requests // 5)
-    pairs: dict[str, list[tuple[float, float]]] = {"create": [], "read": []}
+    pairs: dict[str, list[tuple[float, float]]] = {op: [] for op in args.ops}
     for round_no in range(args.rounds):
         for op in pairs:
             order = ("reference", "interlock") if round_no % 2 == 0 else ("interlock", "reference")
@@ -105,7 +108,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--profile", choices=["create", "read"])
+    parser.add_argument("--ops", nargs="+", choices=["create", "read", "page"], default=["create", "read", "page"])
+    parser.add_argument("--profile", choices=["create", "read", "page"])
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
     args = parser.parse_args()
     pairs = asyncio.run(measure(args))
