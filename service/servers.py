@@ -45,6 +45,9 @@ def run(settings: Settings, target: str = APP_FACTORY) -> None:
         log_access=False,
         log_dictconfig=logs.granian_config(settings.log_format),
         workers_kill_timeout=10,
+        # a worker killed from outside (the OOM killer) is replaced while the others keep serving;
+        # without this granian stops the whole server; a crash loop (< 5.5 s apart) still stops it
+        respawn_failed_workers=True,
         # long-polls and streams are held open: granian's default cap (backlog / workers = 1024
         # concurrent requests per worker) would stall the 1025th waiter
         backlog=4096,

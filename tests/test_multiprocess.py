@@ -1,8 +1,12 @@
 """Real `interlock serve` processes on loopback: decide races across two API processes, and restarts."""
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -67,3 +71,51 @@ def test_interrupts_survive_a_restart_of_serve_with_embedded_redis(tmp_path: Pat
         assert still["status"] == "pending"
     finally:
         assert second.stop() == 0
+
+
+def _poll(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Wait for `condition` (a startup poll with a deadline)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _http_workers(serve_pid: int) -> set[int]:
+    """The pids of granian's HTTP worker processes under `interlock serve` (not Redis, not the job worker)."""
+    children = {int(p) for p in Path(f"/proc/{serve_pid}/task/{serve_pid}/children").read_text().split()}
+    found = set()
+    for pid in children:
+        with contextlib.suppress(FileNotFoundError):
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "valkey-server":
+                found.add(pid)
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_http_worker_is_replaced_while_the_other_serves(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    serve = ServeProcess({"INTERLOCK_DATA_DIR": str(tmp_path / "data"), "INTERLOCK_WORKERS": "2"}, log=log)
+    serve.wait_ready()
+
+    def started() -> int:
+        return log.read_text().count("Started worker-")
+
+    try:
+        _poll(lambda: started() == 2, "both HTTP workers")
+        created = httpx.post(f"{serve.url}/interrupts", json=BODY, timeout=10).json()
+        before = _http_workers(serve.proc.pid)
+        assert len(before) == 2, before
+        os.kill(min(before), signal.SIGKILL)  # as the OOM killer would
+
+        def answered_and_replaced() -> bool:
+            read = httpx.get(f"{serve.url}/interrupts/{created['interruptId']}", timeout=10)
+            assert read.status_code == 200 and serve.proc.poll() is None  # the other worker serves meanwhile
+            return started() == 3
+
+        _poll(answered_and_replaced, "a replacement worker")
+        after = _http_workers(serve.proc.pid)
+        assert len(after) == 2 and min(before) not in after, (before, after)
+    finally:
+        assert serve.stop() == 0
