@@ -1,7 +1,6 @@
 """Page form protection: per-record CSRF tokens (HMAC of a kept secret) and a cross-site request check."""
 
 import base64
-import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,7 +22,7 @@ class CsrfTokens:
         """The token for forms on the page of `scope`."""
         if self._key is None:
             self._key = (await self._fetch()).encode()
-        digest = hmac.new(self._key, scope.encode(), hashlib.sha256).digest()
+        digest = hmac.digest(self._key, scope.encode(), "sha256")
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     async def is_valid(self, scope: str, token: str | None) -> bool:
