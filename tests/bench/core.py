@@ -64,6 +64,18 @@ def start_reference(port: int, redis_url: str, env: dict[str, str], log: Path) -
     return start_server(["-c", runner], env | {"PORT": str(port), "REDIS_URL": redis_url}, log)
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the live process `pid` and every live process below it."""
+    total, ticks = 0, os.sysconf("SC_CLK_TCK")
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:  # it ended meanwhile
+        return 0.0
+    total = int(stat[11]) + int(stat[12])  # utime, stime
+    return total / ticks + sum(tree_cpu_seconds(int(child)) for child in children)
+
+
 def wait_http(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
