@@ -1,7 +1,8 @@
 """`/mcp`: the tools over stateless streamable HTTP, calling the API in-process with the caller's own key.
 
-Stateless, so any API process can answer any request (no session pinned to one process); JSON
-answers, so a reverse proxy sees plain request/response pairs.
+Stateless, so any API process can answer any request (no session pinned to one process). Each
+answer is a short event stream (the transport's default), so a long `wait_for_decision` can send
+progress notifications before its result; the proxy in front must not buffer (deploy/nginx does not).
 """
 
 from collections.abc import AsyncIterator, Callable
@@ -42,7 +43,7 @@ def mcp_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         async with httpx.AsyncClient(transport=transport, base_url="http://interlock.internal") as http:
             server = build_server(InterlockApi(http), forwarded_credentials)
             manager = StreamableHTTPSessionManager(
-                app=server, stateless=True, json_response=True, security_settings=security_for(settings)
+                app=server, stateless=True, json_response=False, security_settings=security_for(settings)
             )
             async with manager.run():
                 setattr(app.state, STATE_KEY, manager)

@@ -1,14 +1,17 @@
 """The MCP server: lists the catalogue and runs a tool call as one REST call (or a long-poll, for waits)."""
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import mcp_types as types
 import msgspec
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
+from mcp.shared.jsonrpc_dispatcher import progress_token_from_params
 
 from service import VERSION
 from service.api import schemas
@@ -22,6 +25,47 @@ INSTRUCTIONS = (
     "finished, and act only on an approval."
 )
 Credentials = Callable[[ServerRequestContext[Any]], dict[str, str]]
+Progress = Callable[[float, float | None, str | None], Awaitable[None]]  # (progress, total, message)
+PROGRESS_EVERY_S = 5.0  # a wait tells a client that asked for progress that it is still waiting this often
+T = TypeVar("T")
+
+
+async def no_progress(progress: float, total: float | None = None, message: str | None = None) -> None:
+    """For callers that report progress nowhere."""
+
+
+def progress_reporter(ctx: ServerRequestContext[Any]) -> Progress:
+    """`notifications/progress` for this request when its caller sent a progress token, else nothing."""
+    token = progress_token_from_params(ctx.params)
+    if token is None:
+        return no_progress
+    request_id = None if ctx.request_id is None else str(ctx.request_id)  # on this request's own stream
+
+    async def report(progress: float, total: float | None = None, message: str | None = None) -> None:
+        await ctx.session.send_progress_notification(token, progress, total, message, related_request_id=request_id)
+
+    return report
+
+
+async def with_progress(work: Awaitable[T], report: Progress, total: float, message: str) -> T:
+    """Await `work`, reporting the seconds waited so far at once and then every PROGRESS_EVERY_S.
+
+    MCP clients that sent a progress token get `notifications/progress` (clients may keep a long
+    call alive on them); for others `report` does nothing. A failed report never fails the wait.
+    """
+    task = asyncio.ensure_future(work)
+    started = time.monotonic()
+    try:
+        while True:
+            try:
+                await report(round(time.monotonic() - started, 1), total, message)
+            except Exception:  # the client went away or cannot take notifications: keep waiting all the same
+                log.debug("progress report failed", exc_info=True)
+            done, _ = await asyncio.wait({task}, timeout=PROGRESS_EVERY_S)
+            if done:
+                return task.result()
+    finally:
+        task.cancel()  # only does something when we were cancelled first
 
 
 def no_credentials(_: ServerRequestContext[Any]) -> dict[str, str]:
@@ -102,9 +146,12 @@ async def run_tool(
 
 
 async def wait_for_decision(
-    api: InterlockApi, arguments: dict[str, Any], headers: dict[str, str]
+    api: InterlockApi, arguments: dict[str, Any], headers: dict[str, str], report: Progress = no_progress
 ) -> types.CallToolResult:
-    """Long-poll the interrupt or loop for at most timeoutSeconds; 'still pending' tells the model to call again."""
+    """Long-poll the interrupt or loop for at most timeoutSeconds; 'still pending' tells the model to call again.
+
+    Progress (seconds waited of timeoutSeconds) goes to `report` while the long-poll is held.
+    """
     try:
         query = msgspec.convert(arguments, tools.WaitQuery)
     except msgspec.ValidationError as exc:
@@ -113,9 +160,10 @@ async def wait_for_decision(
         return failure("Give exactly one of interruptId or loopId.")
     seconds = query.timeoutSeconds
     if isinstance(query.interruptId, str):
-        answer = await api.call(
-            "GET", f"/interrupts/{quote(query.interruptId, safe='')}", params={"wait": seconds},
-            headers=headers, seconds=seconds + 15,
+        answer = await with_progress(
+            api.call("GET", f"/interrupts/{quote(query.interruptId, safe='')}", params={"wait": seconds},
+                     headers=headers, seconds=seconds + 15),
+            report, seconds, f"Waiting for a human decision on interrupt {query.interruptId}",
         )  # fmt: skip
         view = msgspec.json.decode(answer.content, type=schemas.InterruptResponse)
         outcome = tools.WaitOutcome(
@@ -124,9 +172,10 @@ async def wait_for_decision(
         again = f"interruptId={view.interruptId!r}"
     else:
         loop_id = str(query.loopId)
-        answer = await api.call(
-            "GET", f"/v1/loop/status/{quote(loop_id, safe='')}", params={"wait": seconds},
-            headers=headers, seconds=seconds + 15,
+        answer = await with_progress(
+            api.call("GET", f"/v1/loop/status/{quote(loop_id, safe='')}", params={"wait": seconds},
+                     headers=headers, seconds=seconds + 15),
+            report, seconds, f"Waiting for the participants of loop {loop_id}",
         )  # fmt: skip
         status = msgspec.json.decode(answer.content, type=tools.LoopStatusEnvelope).data
         outcome = tools.WaitOutcome(finished=status.resolved, status=status.status, loopId=loop_id, loop=status)
@@ -154,7 +203,7 @@ def build_server(api: InterlockApi, credentials: Credentials = no_credentials) -
         headers = credentials(ctx)
         try:
             if params.name == "wait_for_decision":
-                return await wait_for_decision(api, arguments, headers)
+                return await wait_for_decision(api, arguments, headers, progress_reporter(ctx))
             tool = tools.BY_NAME.get(params.name)
             if tool is None:
                 return failure(f"Unknown tool: {params.name}")

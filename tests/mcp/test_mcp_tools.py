@@ -9,6 +9,7 @@ import pytest
 from mcp import Client, MCPError
 
 from service.embedded import free_port
+from service.mcp.server import PROGRESS_EVERY_S
 from tests.mcp.conftest import KEY, Connect, http_client, stdio_client
 from tests.processes import ServeProcess
 from tests.test_shutdown import until_waiters
@@ -88,6 +89,23 @@ async def test_wait_that_times_out_says_still_pending_and_how_to_go_on(connect: 
         assert "Still pending" in text(result) and interrupt_id in outcome["instruction"]
         assert "call wait_for_decision again" in outcome["instruction"].lower()
         assert elapsed >= 0.9
+
+
+async def test_a_long_wait_reports_progress_to_a_client_that_asks(connect: Connect) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    async with connect() as mcp:
+        interrupt_id = await create(mcp)
+        arguments = {"interruptId": interrupt_id, "timeoutSeconds": PROGRESS_EVERY_S + 1}
+        result = await mcp.call_tool("wait_for_decision", arguments, progress_callback=on_progress)
+    assert not result.is_error and result.structured_content["finished"] is False, text(result)
+    assert len(seen) == 2, seen  # as the wait starts, then PROGRESS_EVERY_S later
+    (first, total, message), (second, _, _) = seen
+    assert first < 1 and PROGRESS_EVERY_S <= second < PROGRESS_EVERY_S + 1, seen  # seconds waited, increasing
+    assert total == PROGRESS_EVERY_S + 1 and message and interrupt_id in message
 
 
 async def test_every_interrupt_tool_round_trips(connect: Connect) -> None:
