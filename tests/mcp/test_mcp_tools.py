@@ -104,7 +104,7 @@ async def test_a_long_wait_reports_progress_to_a_client_that_asks(connect: Conne
     assert not result.is_error and result.structured_content["finished"] is False, text(result)
     assert len(seen) == 2, seen  # as the wait starts, then PROGRESS_EVERY_S later
     (first, total, message), (second, _, _) = seen
-    assert first < 1 and PROGRESS_EVERY_S <= second < PROGRESS_EVERY_S + 1, seen  # seconds waited, increasing
+    assert first < PROGRESS_EVERY_S <= second, seen  # seconds waited: at the start, then one period later
     assert total == PROGRESS_EVERY_S + 1 and message and interrupt_id in message
 
 
