@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from service import logs
 from service.settings import Settings, SettingsError
+from service.supervisor import Supervisor
 
 log = logging.getLogger("interlock")
 
@@ -94,15 +95,22 @@ def serve_command(
             print(f"interlock: {exc}", file=sys.stderr)
             return 1
         os.environ["REDIS_URL"] = embedded.url  # worker processes read it
-    helper = _start_worker() if worker else None
+    helper = WorkerProcess() if worker else None
+    supervisor = Supervisor()
+    if embedded is not None:
+        supervisor.watch("the embedded Redis", lambda: embedded.running, embedded.start)
+    if helper is not None:
+        supervisor.watch("the worker", helper.alive, helper.restart)
+    supervisor.start()
     metrics_dir = _shared_metrics_dir()
     try:
         servers.run(Settings.from_env(os.environ))
     finally:
+        supervisor.stop()  # from here on a child that exits is meant to
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
         if helper is not None:
-            _stop(helper)
+            helper.stop()
         if embedded is not None:
             log.info("stopping embedded Redis (AOF flushed on shutdown)")
             embedded.stop()
@@ -118,10 +126,36 @@ def _shared_metrics_dir() -> str | None:
     return directory
 
 
-def _start_worker() -> "subprocess.Popen[bytes]":
-    """`interlock worker` as a child process with this environment (REDIS_URL included)."""
-    log.info("starting the worker process")
-    return subprocess.Popen([sys.executable, "-m", "service", "worker"], env=os.environ.copy())
+class WorkerProcess:
+    """The `interlock worker` child of `interlock serve` (with this environment, REDIS_URL included)."""
+
+    def __init__(self) -> None:
+        self.proc = self._start()
+
+    @staticmethod
+    def _start() -> "subprocess.Popen[bytes]":
+        from service.embedded import die_with_parent
+
+        log.info("starting the worker process")
+        # its own session: a Ctrl-C in the terminal reaches only `serve`, which then stops it in order
+        return subprocess.Popen(
+            [sys.executable, "-m", "service", "worker"],
+            env=os.environ.copy(),
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+
+    def alive(self) -> bool:
+        """True while it runs."""
+        return self.proc.poll() is None
+
+    def restart(self) -> None:
+        """Start a new one (the old one has exited)."""
+        self.proc = self._start()
+
+    def stop(self) -> None:
+        """SIGTERM it and let it finish the deliveries in flight."""
+        _stop(self.proc)
 
 
 def _stop(child: "subprocess.Popen[bytes]") -> None:

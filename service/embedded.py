@@ -148,7 +148,11 @@ def _tail(path: Path, size: int = 800) -> str:
 
 
 def die_with_parent() -> None:
-    """In the child: ask Linux to SIGTERM the server if `serve` dies without stopping it (kill -9)."""
+    """In the child: ask Linux to SIGTERM the server if `serve` dies without stopping it (kill -9).
+
+    Linux sends it when the *thread* that started the child ends: the main thread, or the
+    supervisor's thread, which lives until `serve` is shutting down anyway.
+    """
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG

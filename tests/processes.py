@@ -1,5 +1,6 @@
 """Test helpers that run real `interlock serve` processes on loopback."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -63,3 +64,12 @@ class ServeProcess:
                 self.proc.wait()
         self._log.close()
         return self.proc.returncode
+
+
+def child_pids(pid: int) -> set[int]:
+    """The live children of process `pid`, whichever of its threads started them (Linux /proc)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+            found |= {int(child) for child in (task / "children").read_text().split()}
+    return found

@@ -14,7 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from service.store import keys
-from tests.processes import ServeProcess
+from tests.processes import ServeProcess, child_pids
 
 BODY = {"agentId": "racer", "userId": "race-user", "action": "pay", "context": {"n": 1}}
 
@@ -83,10 +83,9 @@ def _poll(condition: Callable[[], bool], what: str, timeout: float = 60) -> None
 
 
 def _http_workers(serve_pid: int) -> set[int]:
-    """The pids of granian's HTTP worker processes under `interlock serve` (not Redis, not the job worker)."""
-    children = {int(p) for p in Path(f"/proc/{serve_pid}/task/{serve_pid}/children").read_text().split()}
+    """The pids of granian's HTTP workers under `interlock serve --no-worker` (its children but Redis)."""
     found = set()
-    for pid in children:
+    for pid in child_pids(serve_pid):
         with contextlib.suppress(FileNotFoundError):
             if Path(f"/proc/{pid}/comm").read_text().strip() != "valkey-server":
                 found.add(pid)

@@ -69,7 +69,7 @@ def tree_cpu_seconds(pid: int) -> float:
     total, ticks = 0, os.sysconf("SC_CLK_TCK")
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        children = [c for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
     except FileNotFoundError:  # it ended meanwhile
         return 0.0
     total = int(stat[11]) + int(stat[12])  # utime, stime
