@@ -10,8 +10,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_S = 0.5
