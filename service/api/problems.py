@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 from litestar.exceptions import MethodNotAllowedException as LitestarMethodNotAllowed
 
 from service.domain import errors
+from service.store.errors import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,13 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    """Last resort: a JSON 500 without a stack trace (the trace goes to the log only)."""
+    """Last resort: a JSON 500 without a stack trace (the trace goes to the log only).
+
+    A Redis failure that escaped the store's translation is still a 503 with Retry-After.
+    """
+    if (store_error := unavailable(exc)) is not None:
+        log.warning("untranslated store failure on %s %s: %r", request.method, request.url.path, exc)
+        return problem_response(store_error, request.url.path)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(errors.InterlockError("Internal error"), request.url.path)
 

@@ -94,10 +94,10 @@ class IdempotencyConflict(InterlockError):
 
 
 class StoreUnavailable(InterlockError):
-    """The Redis server cannot be reached; the caller should retry."""
+    """The Redis server cannot be reached, or refuses writes for now; the caller should retry."""
 
-    def __init__(self) -> None:
-        super().__init__("Service temporarily unavailable: the state store cannot be reached")
+    def __init__(self, reason: str = "the state store cannot be reached") -> None:
+        super().__init__(f"Service temporarily unavailable: {reason}")
 
 
 class NothingToDeliver(InterruptConflict):

@@ -1,11 +1,12 @@
-"""Readiness probe: is Redis answering, and is it configured so that no decision can be lost."""
+"""Readiness probe: is Redis answering, accepting writes, and configured so that no decision can be lost."""
 
 import logging
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from service.store.errors import UNAVAILABLE
+from service.store import keys
+from service.store.errors import UNAVAILABLE, refusal
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,12 @@ class HealthProbe:
         """(problems, warnings): any problem makes the service unready."""
         try:
             await self._redis.ping()
+        except UNAVAILABLE as exc:
+            return [f"redis is not reachable: {type(exc).__name__}"], []
+        try:
+            await self._redis.set(keys.write_probe(), "1", px=60_000)
+        except ResponseError as exc:
+            return [f"redis refuses writes: {refusal(exc) or exc}"], []
         except UNAVAILABLE as exc:
             return [f"redis is not reachable: {type(exc).__name__}"], []
         try:

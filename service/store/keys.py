@@ -146,3 +146,8 @@ def metrics() -> str:
 def page_secret() -> str:
     """The key that signs the review pages' CSRF tokens (made once, shared by every API process)."""
     return f"{PREFIX}:page-secret"
+
+
+def write_probe() -> str:
+    """A short-lived key /readyz writes, to learn whether Redis accepts writes (not full, not a replica)."""
+    return f"{PREFIX}:readyz-probe"
