@@ -1,6 +1,8 @@
 """The reviewer's pages in headless Chromium: decide with and without JavaScript, edits, live updates, expiry."""
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -173,3 +175,36 @@ async def test_a_page_view_loads_under_50_kib_from_its_own_origin(
     }
     assert all(url.startswith(base) for url, _ in loaded)  # no third-party request
     assert sum(size for _, size in documents) <= 50 * 1024
+
+
+def _tokyo_text(iso: str) -> str:
+    """How Chromium's en-US `toLocaleString()` writes `iso` in Tokyo (UTC+9, no daylight saving)."""
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Tokyo"))
+    hour = when.hour % 12 or 12
+    return f"{when.month}/{when.day}/{when.year}, {hour}:{when.minute:02d}:{when.second:02d} {when:%p}"
+
+
+@pytest.mark.timeout(60)
+async def test_review_and_confirm_pages_show_times_in_the_viewers_time_zone(
+    browser: Browser, two_apis: list[ServeProcess]
+) -> None:
+    base = two_apis[0].url
+    interrupt_id = await create(base)
+    body = {"loop_name": "Ship 2.1", "loop_description": "release", "participants": ["b@x.io"],
+            "participant_timeout": 600_000}  # fmt: skip
+    async with httpx.AsyncClient() as http:
+        loop = (await http.post(f"{base}/v1/loop/create", json=body)).json()["data"]["loop_data"]
+    confirm = f"{base}/v1/loop/participant/resolve/{loop['participants'][0]['promise_id']}?accept=true"
+    context = await browser.new_context(timezone_id="Asia/Tokyo", locale="en-US")
+    try:
+        page = await context.new_page()
+        for url in (f"{base}/review/{interrupt_id}", confirm):
+            await page.goto(url)
+            first = page.locator("time[datetime]").first
+            iso = await first.get_attribute("datetime")
+            assert iso
+            await expect(first).not_to_contain_text("UTC")  # the script replaced the server's UTC text
+            shown = (await first.inner_text()).replace("\u202f", " ")  # ICU puts a narrow space before AM/PM
+            assert shown == _tokyo_text(iso), (url, shown)
+    finally:
+        await context.close()
