@@ -13,6 +13,7 @@ from typing import Protocol
 
 from service.clock import Clock
 from service.domain.errors import StoreUnavailable
+from worker.outage import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,14 @@ class DeadlineSweeper:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep until `stop` is set."""
+        outage = OutageLog("deadlines", log)
         while not stop.is_set():
             try:
                 pause = await self.sweep_once()
                 await self._on_tick()
-            except StoreUnavailable:
-                log.warning("deadlines: Redis unavailable; retrying")
+                outage.ok()
+            except StoreUnavailable as exc:
+                outage.failed(exc, SWEEP_EVERY_S)
                 pause = SWEEP_EVERY_S
             if pause > 0:
                 with contextlib.suppress(TimeoutError):

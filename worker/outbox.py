@@ -14,6 +14,7 @@ from service.domain.models import OutboxEntry
 from service.store.deliveries import DeliveryStore
 from worker.delivery import Deliverer
 from worker.invites import Inviter
+from worker.outage import OutageLog
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ class OutboxConsumer:
         loop = asyncio.get_running_loop()
         next_claim = 0.0
         grouped = False
+        outage = OutageLog("outbox", log)
         while not stop.is_set():
             try:
                 if not grouped:
@@ -56,9 +58,10 @@ class OutboxConsumer:
                 if self._free:
                     count = min(READ_BATCH, self._free)
                     self._start(await self._deliveries.read(self._name, count=count, block_ms=BLOCK_MS))
-            except StoreUnavailable:
+                outage.ok()
+            except StoreUnavailable as exc:
                 grouped = False  # a restarted Redis may have lost the group
-                log.warning("outbox: Redis unavailable; retrying in %.1fs", RETRY_PAUSE_S)
+                outage.failed(exc, RETRY_PAUSE_S)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), RETRY_PAUSE_S)
         if self._inflight:
