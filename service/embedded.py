@@ -147,15 +147,19 @@ def _tail(path: Path, size: int = 800) -> str:
         return "(no server log)"
 
 
+# loaded once here: the function below runs between fork and exec, possibly while another thread
+# runs, where loading a library could deadlock
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
 def die_with_parent() -> None:
     """In the child: ask Linux to SIGTERM the server if `serve` dies without stopping it (kill -9).
 
     Linux sends it when the *thread* that started the child ends: the main thread, or the
     supervisor's thread, which lives until `serve` is shutting down anyway.
     """
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _answers_ping(port: int) -> bool:
