@@ -213,9 +213,11 @@ async def wait_for_change(
             remaining = min(give_up - loop.time(), (deadline_ms(record) - clock.now_ms()) / 1000)
             if remaining <= 0:
                 break
-            changed.clear()
-            if await _wait(changed, remaining) and not hub.closing:  # a restarted Redis may have lost the marker
-                await hub.listen((key,), give_up - loop.time())
+            if await _wait(changed, remaining) and not hub.closing:
+                # cleared before the re-read, never after it: a change published while a read is in
+                # flight sets the signal again and is seen on the next turn
+                changed.clear()
+                await hub.listen((key,), give_up - loop.time())  # a restarted Redis may have lost the marker
             record = await read()
     return record
 
@@ -269,6 +271,7 @@ async def state_frames(
     with hub.watch(key) as changed:
         while True:
             await hub.listen((key,), 3 * ping_s)  # renewed at least every ping
+            changed.clear()  # before the read, never after it: a change during the read sets it again
             record = await read()
             now = clock.now_ms()
             current = event_id(record, now)
@@ -277,7 +280,6 @@ async def state_frames(
                 yield Frame(event_id=current, record=record)
             if not is_open(record, now) or hub.closing:
                 return
-            changed.clear()
             until_deadline = (deadline_ms(record) - now) / 1000
             if not await _wait(changed, min(ping_s, max(until_deadline, 0.0))) and ping_s <= until_deadline:
                 yield Frame()
