@@ -6,12 +6,14 @@ import logging
 from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
 from service.store import keys
 from service.store.errors import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 RESUBSCRIBED = None  # yielded after every (re)subscription: every waiter must re-read its state
+CONFIRM_WITHIN_S = 5.0  # a subscription Redis has not confirmed by then counts as a lost connection
 
 
 async def changes(
@@ -26,9 +28,10 @@ async def changes(
     """
     delay = backoff
     while not stop.is_set():
-        pubsub = redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = redis.pubsub()
         try:
             await pubsub.psubscribe(keys.channel_pattern())
+            await _confirmed(pubsub)
             delay = backoff
             yield RESUBSCRIBED
             while not stop.is_set():
@@ -42,6 +45,20 @@ async def changes(
             delay = min(delay * 2, max_backoff)
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+async def _confirmed(pubsub: PubSub) -> None:
+    """Wait for Redis to confirm the subscription (a silent server counts as unreachable).
+
+    `psubscribe` only sends the command. Until Redis has run it, a change is not heard. A waiter
+    told RESUBSCRIBED before that could re-read, through another connection, before the
+    subscription exists, and then miss a change made in between.
+    """
+    async with asyncio.timeout(CONFIRM_WITHIN_S):
+        while True:
+            message = await pubsub.get_message(timeout=CONFIRM_WITHIN_S)
+            if message is not None and message["type"] == "psubscribe":
+                return
 
 
 async def expired_deadlines(redis: Redis, stop: asyncio.Event, *, backoff: float = 0.2) -> AsyncIterator[str]:
