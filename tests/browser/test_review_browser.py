@@ -20,6 +20,15 @@ async def create(base: str, **extra: object) -> str:
     return interrupt_id
 
 
+async def create_loop(base: str, name: str, participant: str) -> dict[str, Any]:
+    """A loop asking one participant (10 min to answer); its `loop_data`."""
+    body = {"loop_name": name, "loop_description": "release", "participants": [participant],
+            "participant_timeout": 600_000}  # fmt: skip
+    async with httpx.AsyncClient() as http:
+        loop: dict[str, Any] = (await http.post(f"{base}/v1/loop/create", json=body)).json()["data"]["loop_data"]
+    return loop
+
+
 async def read(base: str, interrupt_id: str) -> dict[str, object]:
     async with httpx.AsyncClient() as http:
         found: dict[str, object] = (await http.get(f"{base}/interrupts/{interrupt_id}")).json()
@@ -106,10 +115,7 @@ async def test_loop_link_shows_a_confirm_page_and_only_the_button_decides(
     browser: Browser, two_apis: list[ServeProcess]
 ) -> None:
     base = two_apis[0].url
-    body = {"loop_name": "Ship 2.0", "loop_description": "release", "participants": ["a@x.io"],
-            "participant_timeout": 600_000}  # fmt: skip
-    async with httpx.AsyncClient() as http:
-        loop = (await http.post(f"{base}/v1/loop/create", json=body)).json()["data"]["loop_data"]
+    loop = await create_loop(base, "Ship 2.0", "a@x.io")
     link = loop["participants"][0]["accept_link"].replace("http://localhost:3002", base)
     link = link.replace(f"http://localhost:{two_apis[0].port}", base)
     page = await browser.new_page()
@@ -190,10 +196,7 @@ async def test_review_and_confirm_pages_show_times_in_the_viewers_time_zone(
 ) -> None:
     base = two_apis[0].url
     interrupt_id = await create(base)
-    body = {"loop_name": "Ship 2.1", "loop_description": "release", "participants": ["b@x.io"],
-            "participant_timeout": 600_000}  # fmt: skip
-    async with httpx.AsyncClient() as http:
-        loop = (await http.post(f"{base}/v1/loop/create", json=body)).json()["data"]["loop_data"]
+    loop = await create_loop(base, "Ship 2.1", "b@x.io")
     confirm = f"{base}/v1/loop/participant/resolve/{loop['participants'][0]['promise_id']}?accept=true"
     context = await browser.new_context(timezone_id="Asia/Tokyo", locale="en-US")
     try:
