@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -73,3 +73,11 @@ def child_pids(pid: int) -> set[int]:
         with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
             found |= {int(child) for child in (task / "children").read_text().split()}
     return found
+
+
+def poll_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Call `condition` until it is true (a poll of another process, with a deadline); fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

@@ -5,8 +5,6 @@ import contextlib
 import json
 import os
 import signal
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -14,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from service.store import keys
-from tests.processes import ServeProcess, child_pids
+from tests.processes import ServeProcess, child_pids, poll_until
 
 BODY = {"agentId": "racer", "userId": "race-user", "action": "pay", "context": {"n": 1}}
 
@@ -73,15 +71,6 @@ def test_interrupts_survive_a_restart_of_serve_with_embedded_redis(tmp_path: Pat
         assert second.stop() == 0
 
 
-def _poll(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    """Wait for `condition` (a startup poll with a deadline)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def _http_workers(serve_pid: int) -> set[int]:
     """The pids of granian's HTTP workers under `interlock serve --no-worker` (its children but Redis)."""
     found = set()
@@ -102,7 +91,7 @@ def test_a_killed_http_worker_is_replaced_while_the_other_serves(tmp_path: Path)
         return log.read_text().count("Started worker-")
 
     try:
-        _poll(lambda: started() == 2, "both HTTP workers")
+        poll_until(lambda: started() == 2, "both HTTP workers")
         created = httpx.post(f"{serve.url}/interrupts", json=BODY, timeout=10).json()
         before = _http_workers(serve.proc.pid)
         assert len(before) == 2, before
@@ -113,7 +102,7 @@ def test_a_killed_http_worker_is_replaced_while_the_other_serves(tmp_path: Path)
             assert read.status_code == 200 and serve.proc.poll() is None  # the other worker serves meanwhile
             return started() == 3
 
-        _poll(answered_and_replaced, "a replacement worker")
+        poll_until(answered_and_replaced, "a replacement worker")
         after = _http_workers(serve.proc.pid)
         assert len(after) == 2 and min(before) not in after, (before, after)
     finally:

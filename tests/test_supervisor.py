@@ -3,7 +3,6 @@
 import contextlib
 import os
 import signal
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ import httpx
 import pytest
 
 from service.supervisor import BACKOFF_S, STABLE_S, Supervisor
-from tests.processes import ServeProcess, child_pids
+from tests.processes import ServeProcess, child_pids, poll_until
 from tests.test_metrics import delta, scrape
 
 
@@ -95,14 +94,6 @@ def _is_worker(argv: list[str]) -> bool:
     return argv[-2:] == ["worker", ""] or argv[-1:] == ["worker"]
 
 
-def _poll(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    """Wait for `condition` (a poll with a deadline)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 @pytest.mark.timeout(150)
 def test_serve_restarts_its_killed_redis_and_worker(tmp_path: Path) -> None:
     serve = ServeProcess({"INTERLOCK_DATA_DIR": str(tmp_path / "data")}, args=(), log=tmp_path / "serve.log")
@@ -121,14 +112,14 @@ def test_serve_restarts_its_killed_redis_and_worker(tmp_path: Path) -> None:
             assert read.status_code in (200, 503), read.text  # Redis down reads as 503, never 500
             return read.status_code == 200
 
-        _poll(readable_again, "the API to read from a restarted Redis")
+        poll_until(readable_again, "the API to read from a restarted Redis")
         assert _child(serve.proc.pid, _is_redis) not in (None, redis_pid)
 
         os.kill(worker_pid, signal.SIGKILL)
-        _poll(lambda: _child(serve.proc.pid, _is_worker) not in (None, worker_pid), "a new worker")
+        poll_until(lambda: _child(serve.proc.pid, _is_worker) not in (None, worker_pid), "a new worker")
         before = scrape(serve.url)
         httpx.post(f"{serve.url}/interrupts", json=ask | {"expiresIn": 0.2}, timeout=10)
-        _poll(  # only a running worker records expiries in the counters
+        poll_until(  # only a running worker records expiries in the counters
             lambda: delta(scrape(serve.url), before, "interlock_interrupts_ended_total", status="expired") >= 1,
             "the new worker to record an expiry",
         )

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from service.embedded import EmbeddedRedis, free_port
+from tests.processes import child_pids
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTEXT = {
@@ -66,14 +67,14 @@ def start_reference(port: int, redis_url: str, env: dict[str, str], log: Path) -
 
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) used so far by the live process `pid` and every live process below it."""
-    total, ticks = 0, os.sysconf("SC_CLK_TCK")
+    ticks = os.sysconf("SC_CLK_TCK")
     try:
         stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        children = [c for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+        children = child_pids(pid)
     except FileNotFoundError:  # it ended meanwhile
         return 0.0
     total = int(stat[11]) + int(stat[12])  # utime, stime
-    return total / ticks + sum(tree_cpu_seconds(int(child)) for child in children)
+    return total / ticks + sum(tree_cpu_seconds(child) for child in children)
 
 
 def wait_http(url: str, timeout: float = 30) -> None:
