@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
 from service import VERSION
-from service.api.auth import ApiKeyMiddleware
+from service.api import access
 from service.api.csrf import CsrfTokens
 from service.api.deliveries import DeliveryController, FailedDeliveryController
 from service.api.deps import Services
@@ -114,6 +114,7 @@ def create_app(
         ],
         lifespan=[lifespan, mcp_lifespan(settings), *([freeze_heap] if handle_signals else [])],
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[access.Keyring(settings.keys).guard] if settings.auth_enabled else [],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Interlock",
@@ -123,8 +124,7 @@ def create_app(
         ),
         logging_config=None,
     )
-    if settings.api_keys:  # before routing, so unknown protected paths answer 401, not 404
-        app.asgi_handler = ApiKeyMiddleware(app.asgi_handler, settings.api_keys)
+    access.assign(app, access.table_for(metrics_public=settings.metrics_public))
     app.asgi_handler = RequestMetrics(app.asgi_handler, request_counts)
     return app
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import msgspec
 
+from service.domain.roles import ApiKey, Role, parse_keys
+
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
@@ -13,6 +15,11 @@ _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 KNOWN_PREFIXED = frozenset(
     {
         "INTERLOCK_API_KEYS",
+        "INTERLOCK_AGENT_KEYS",
+        "INTERLOCK_REVIEWER_KEYS",
+        "INTERLOCK_REVIEW_LINKS",
+        "INTERLOCK_METRICS_PUBLIC",
+        "INTERLOCK_REQUIRE_AUTH",
         "INTERLOCK_WEBHOOK_ALLOW_CIDRS",
         "INTERLOCK_DATA_DIR",
         "INTERLOCK_RETENTION",
@@ -40,7 +47,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 3002
     base_url: str = "http://localhost:3002"
-    api_keys: tuple[str, ...] = ()
+    keys: tuple[ApiKey, ...] = ()
+    review_links: str = "open"  # "open": the agent's reviewUrl decides; "signed": only reviewers' signed links do
+    metrics_public: bool = False
+    require_auth: bool = False
     redis_url: str | None = None
     webhook_secret: str | None = None
     webhook_allow_cidrs: tuple[str, ...] = ()
@@ -62,7 +72,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def auth_enabled(self) -> bool:
         """True when at least one API key is configured."""
-        return bool(self.api_keys)
+        return bool(self.keys)
+
+    @property
+    def signed_links(self) -> bool:
+        """True when only signed reviewer links may decide on the review page."""
+        return self.review_links == "signed"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -71,7 +86,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if unknown:
             raise SettingsError(f"unknown setting {unknown[0]} (known: {', '.join(sorted(KNOWN_PREFIXED))})")
         port = _int(env, "PORT", 3002)
-        keys = [env.get("API_KEY_SECRET", ""), *env.get("INTERLOCK_API_KEYS", "").split(",")]
+        keys = _keys(env)
+        review_links = env.get("INTERLOCK_REVIEW_LINKS") or (
+            "signed" if any(k.role is Role.AGENT for k in keys) else "open"
+        )
+        if review_links not in ("open", "signed"):
+            raise SettingsError("INTERLOCK_REVIEW_LINKS must be open or signed")
+        require_auth = _bool(env, "INTERLOCK_REQUIRE_AUTH")
+        if require_auth and not keys:
+            raise SettingsError(
+                "INTERLOCK_REQUIRE_AUTH is set but no key is: set API_KEY_SECRET, INTERLOCK_API_KEYS, "
+                "INTERLOCK_AGENT_KEYS or INTERLOCK_REVIEWER_KEYS"
+            )
         log_format = env.get("INTERLOCK_LOG_FORMAT", "text")
         if log_format not in ("text", "json"):
             raise SettingsError("INTERLOCK_LOG_FORMAT must be text or json")
@@ -82,7 +108,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             host=env.get("HOST", "127.0.0.1"),
             port=port,
             base_url=(env.get("LOOPIN_BASE_URL") or f"http://localhost:{port}").rstrip("/"),
-            api_keys=tuple(dict.fromkeys(k.strip() for k in keys if k.strip())),
+            keys=keys,
+            review_links=review_links,
+            metrics_public=_bool(env, "INTERLOCK_METRICS_PUBLIC"),
+            require_auth=require_auth,
             redis_url=env.get("REDIS_URL") or None,
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
             webhook_allow_cidrs=_cidrs(env),
@@ -101,6 +130,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             max_concurrency=_int(env, "INTERLOCK_MAX_CONCURRENCY", 20_000),
             retry_scale=_scale(env),
         )
+
+
+def _keys(env: Mapping[str, str]) -> tuple[ApiKey, ...]:
+    """Every configured key: API_KEY_SECRET and INTERLOCK_API_KEYS (admin), then the role keys."""
+    found: list[ApiKey] = []
+    if secret := env.get("API_KEY_SECRET", "").strip():
+        found.append(ApiKey(label="admin", role=Role.ADMIN, secret=secret))
+    sources = (("INTERLOCK_API_KEYS", Role.ADMIN), ("INTERLOCK_AGENT_KEYS", Role.AGENT),
+               ("INTERLOCK_REVIEWER_KEYS", Role.REVIEWER))  # fmt: skip
+    for name, role in sources:
+        try:
+            found += parse_keys(env.get(name, ""), role, labelled=role is not Role.ADMIN)
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {exc}") from None
+    unique: dict[str, ApiKey] = {}
+    for key in found:
+        if key.secret in unique and unique[key.secret].role is not key.role:
+            raise SettingsError(f"the key labelled {key.label!r} is configured for two roles")
+        unique.setdefault(key.secret, key)
+    return tuple(unique.values())
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw not in ("", "true", "false", "1", "0", "yes", "no"):
+        raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    return raw in ("true", "1", "yes")
 
 
 def parse_duration_ms(name: str, text: str) -> int:

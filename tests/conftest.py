@@ -12,11 +12,22 @@ from redis.asyncio import Redis
 
 from service.app import create_app
 from service.clock import FrozenClock
+from service.domain.roles import ApiKey, Role
 from service.embedded import EmbeddedRedis
 from service.settings import Settings
 from tests.processes import ServeProcess
 
-API_KEY = "test-key-0123456789"
+API_KEY = "test-key-0123456789"  # admin (API_KEY_SECRET), label "admin"
+AGENT_KEY = "agent-key-0123456789"  # label "bot"
+REVIEWER_KEY = "reviewer-key-0123456789"  # label "alice"
+TEST_KEYS = (
+    ApiKey(label="admin", role=Role.ADMIN, secret=API_KEY),
+    ApiKey(label="admin", role=Role.ADMIN, secret="second-key"),
+    ApiKey(label="bot", role=Role.AGENT, secret=AGENT_KEY),
+    ApiKey(label="alice", role=Role.REVIEWER, secret=REVIEWER_KEY),
+)
+KEY_ENV = {"API_KEY_SECRET": API_KEY, "INTERLOCK_AGENT_KEYS": f"bot={AGENT_KEY}",
+           "INTERLOCK_REVIEWER_KEYS": f"alice={REVIEWER_KEY}"}  # fmt: skip
 
 
 @pytest.fixture(scope="session")
@@ -70,8 +81,11 @@ async def client(redis_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestC
 
 @pytest.fixture
 async def auth_client(redis_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    """An in-process client of an app with API-key auth on (two keys, for rotation)."""
-    app = create_app(settings_for(redis_url, api_keys=(API_KEY, "second-key")), clock=clock)
+    """An in-process client of an app with auth on: two admin keys (rotation), an agent and a reviewer key.
+
+    Review links are `open` here (LoopIn's behaviour) so page tests keep their meaning; signed mode has its own.
+    """
+    app = create_app(settings_for(redis_url, keys=TEST_KEYS), clock=clock)
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
 

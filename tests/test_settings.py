@@ -2,13 +2,15 @@
 
 import pytest
 
+from service.domain.roles import Role
 from service.settings import Settings, SettingsError, parse_duration_ms
 
 
 def test_defaults() -> None:
     settings = Settings.from_env({})
     assert (settings.host, settings.port, settings.base_url) == ("127.0.0.1", 3002, "http://localhost:3002")
-    assert settings.api_keys == () and not settings.auth_enabled
+    assert settings.keys == () and not settings.auth_enabled
+    assert settings.review_links == "open"
     assert settings.retention_ms == 7 * 86_400_000
     assert settings.max_body_bytes == 65_536
 
@@ -19,7 +21,8 @@ def test_compat_names_and_key_rotation() -> None:
     settings = Settings.from_env(env)
     assert settings.port == 4000
     assert settings.base_url == "https://hitl.example.com"
-    assert settings.api_keys == ("a", "b", "c")
+    assert [(k.label, k.role, k.secret) for k in settings.keys] == [
+        ("admin", Role.ADMIN, "a"), ("admin", Role.ADMIN, "b"), ("admin", Role.ADMIN, "c")]  # fmt: skip
     assert settings.redis_url == "redis://r:6379/0"
 
 
@@ -47,4 +50,29 @@ def test_bad_durations(text: str) -> None:
 @pytest.mark.parametrize("env", [{"PORT": "abc"}, {"PORT": "-1"}, {"INTERLOCK_SERVER": "gunicorn"}])
 def test_bad_values_fail(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
+        Settings.from_env(env)
+
+
+def test_role_keys_have_labels_and_turn_review_links_signed() -> None:
+    env = {"INTERLOCK_AGENT_KEYS": "bot=s1, ci=s2", "INTERLOCK_REVIEWER_KEYS": "alice=s3",
+           "INTERLOCK_API_KEYS": "ops=s4,YWJjZA==,plain"}  # fmt: skip
+    settings = Settings.from_env(env)
+    assert {(k.label, k.role, k.secret) for k in settings.keys} == {
+        ("ops", Role.ADMIN, "s4"), ("admin", Role.ADMIN, "YWJjZA=="), ("admin", Role.ADMIN, "plain"),
+        ("bot", Role.AGENT, "s1"), ("ci", Role.AGENT, "s2"), ("alice", Role.REVIEWER, "s3")}  # fmt: skip
+    assert settings.review_links == "signed"
+    assert Settings.from_env(env | {"INTERLOCK_REVIEW_LINKS": "open"}).review_links == "open"
+    assert "s1" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [({"INTERLOCK_AGENT_KEYS": "no-label-secret"}, "INTERLOCK_AGENT_KEYS: entry 1"),
+     ({"INTERLOCK_AGENT_KEYS": "bot=same", "INTERLOCK_REVIEWER_KEYS": "rev=same"}, "two roles"),
+     ({"INTERLOCK_REVIEW_LINKS": "closed"}, "INTERLOCK_REVIEW_LINKS"),
+     ({"INTERLOCK_REQUIRE_AUTH": "true"}, "no key is"),
+     ({"INTERLOCK_METRICS_PUBLIC": "maybe"}, "INTERLOCK_METRICS_PUBLIC")],
+)  # fmt: skip
+def test_bad_key_settings_are_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)

@@ -8,7 +8,7 @@ from litestar.response import ServerSentEvent
 from litestar.types import ASGIApp
 
 from service.api import schemas, streams, views
-from service.api.auth import idempotency
+from service.api.access import idempotency
 from service.api.deps import services
 from service.api.io import json_body, json_response, raw_header
 from service.api.openapi import documented

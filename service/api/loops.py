@@ -11,7 +11,7 @@ from litestar.types import ASGIApp
 from service import VERSION
 from service.api import loop_schemas as ls
 from service.api import streams
-from service.api.auth import idempotency
+from service.api.access import idempotency
 from service.api.deliveries import delivery_view
 from service.api.deps import services
 from service.api.io import is_json_content_type, json_body, json_response, raw_header, read_body

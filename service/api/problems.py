@@ -29,6 +29,7 @@ TABLE: dict[type[errors.InterlockError], tuple[int, str, str]] = {
     errors.BodyTooLarge: (413, "body-too-large", "Request body too large"),
     errors.UnsupportedContentType: (415, "unsupported-media-type", "Unsupported content type"),
     errors.Unauthorized: (401, "unauthorized", "Unauthorized"),
+    errors.Forbidden: (403, "forbidden", "Forbidden"),
     errors.RouteNotFound: (404, "route-not-found", "Not found"),
     errors.MethodNotAllowed: (405, "method-not-allowed", "Method not allowed"),
     errors.InterruptNotFound: (404, "interrupt-not-found", "Interrupt not found"),
@@ -67,7 +68,7 @@ def problem_body(error: errors.InterlockError, path: str) -> tuple[int, bytes]:
         "type": f"urn:interlock:problem:{slug}",
         "title": title,
         "status": status,
-        "detail": error.message,
+        "detail": error.detail,
     }
     if is_loop_route(path):
         body.update(success=False, message=error.message)
@@ -84,6 +85,8 @@ def problem_response(error: errors.InterlockError, path: str) -> Response[bytes]
     """A Litestar response for `error`."""
     status, body = problem_body(error, path)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="interlock"'}
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

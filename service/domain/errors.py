@@ -7,6 +7,7 @@ InterlockError
 │   ├── BodyTooLarge            the body is over the configured limit
 │   └── UnsupportedContentType  the body is not declared as JSON
 ├── Unauthorized                no valid API key
+├── Forbidden                   a valid key whose role may not do this (or a page link that may not decide)
 ├── RouteNotFound               no such route
 ├── InterruptNotFound           unknown, malformed or retention-expired interrupt id
 ├── InterruptConflict           the interrupt is no longer pending
@@ -22,11 +23,19 @@ from typing import Any
 class InterlockError(Exception):
     """Base of every error Interlock reports to a caller."""
 
-    def __init__(self, message: str, *, field: str | None = None, current: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        current: dict[str, Any] | None = None,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.current = current
+        self.detail = detail or message  # the problem's `detail`; `message` is the compat text
 
 
 class InputError(InterlockError):
@@ -51,6 +60,10 @@ class UnsupportedContentType(InputError):
 
 class Unauthorized(InterlockError):
     """No valid API key was presented for a protected route."""
+
+
+class Forbidden(InterlockError):
+    """The caller is known, but its role (or its link) does not allow this; `detail` says what is needed."""
 
 
 class RouteNotFound(InterlockError):

@@ -5,7 +5,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import API_KEY
+from tests.conftest import AGENT_KEY, API_KEY
 
 Client = AsyncTestClient[Any]
 
@@ -33,11 +33,13 @@ async def test_same_key_different_body_is_422(client: Client, user_id: str) -> N
     assert "Idempotency-Key" in response.json()["error"]
 
 
-async def test_keys_are_scoped_per_api_key(auth_client: Client, user_id: str) -> None:
+async def test_keys_are_scoped_per_key_label(auth_client: Client, user_id: str) -> None:
     idem = {"Idempotency-Key": str(uuid.uuid4())}
     first = await auth_client.post("/interrupts", json=body(user_id), headers=idem | {"X-API-Key": API_KEY})
-    second = await auth_client.post("/interrupts", json=body(user_id), headers=idem | {"X-API-Key": "second-key"})
-    assert first.json()["interruptId"] != second.json()["interruptId"]
+    rotated = await auth_client.post("/interrupts", json=body(user_id), headers=idem | {"X-API-Key": "second-key"})
+    other = await auth_client.post("/interrupts", json=body(user_id), headers=idem | {"X-API-Key": AGENT_KEY})
+    assert first.json()["interruptId"] == rotated.json()["interruptId"]  # both keys are labelled "admin"
+    assert first.json()["interruptId"] != other.json()["interruptId"]
 
 
 async def test_without_key_each_create_is_new(client: Client, user_id: str) -> None:
