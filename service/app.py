@@ -20,6 +20,7 @@ from service.api.deps import Services
 from service.api.health import HealthController
 from service.api.inbox import InboxController, InboxLinkController
 from service.api.interrupts import AnalyticsController, InterruptController
+from service.api.links import ReviewLinks
 from service.api.loops import LoopController, root
 from service.api.metrics import WAITERS, RequestCounts, RequestMetrics, metrics
 from service.api.openapi import openapi_json
@@ -35,6 +36,7 @@ from service.store import keys
 from service.store.connection import RedisFactory, redis_factory_for
 from service.store.deliveries import DeliveryStore
 from service.store.health import HealthProbe
+from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.notifications import changes
@@ -63,6 +65,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = make_redis()
         hub = WaiterHub(WAITERS, marker=WatchMarkers(redis).mark)
+        tokens = CsrfTokens(lambda: kept_secret(redis, keys.page_secret()))
         app.state.services = Services(
             settings=settings,
             clock=the_clock,
@@ -71,7 +74,9 @@ def create_app(
             deliveries=DeliveryStore(redis, retention_ms=settings.retention_ms),
             loops=LoopStore(redis, the_clock, retention_ms=settings.retention_ms),
             hub=hub,
-            csrf=CsrfTokens(lambda: kept_secret(redis, keys.page_secret())),
+            csrf=tokens,
+            links=ReviewLinks(tokens, settings.base_url),
+            history=HistoryStore(redis),
             allowed_callbacks=addresses.parse_networks(settings.webhook_allow_cidrs),
         )
         subscriber = make_redis()  # its own pool: the subscription holds its connection for good

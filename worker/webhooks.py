@@ -36,6 +36,8 @@ def payload(record: Interrupt) -> bytes:
             body["reason"] = record.reason
         if record.modified_params is not None:
             body["modifiedParams"] = msgspec.Raw(record.modified_params.encode())
+        if record.decided_by is not None:
+            body["decidedBy"] = record.decided_by
     return _encoder.encode(body)
 
 

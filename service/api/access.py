@@ -16,8 +16,9 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import ASGIRoute, HTTPRoute
 from litestar.types import Scope
 
-from service.api.io import idempotency_key
+from service.api.io import idempotency_key, raw_header
 from service.domain.errors import Forbidden, Unauthorized
+from service.domain.models import Actor
 from service.domain.roles import ANONYMOUS, ApiKey, Role
 
 PUBLIC, AGENT, REVIEWER, ADMIN = Role.PUBLIC, Role.AGENT, Role.REVIEWER, Role.ADMIN
@@ -152,6 +153,15 @@ def caller(scope: Scope) -> ApiKey:
     """The key the request was made with: ANONYMOUS (full access) when auth is off, NOBODY when none was valid."""
     found: ApiKey = scope.get("state", {}).get(CALLER, ANONYMOUS)
     return found
+
+
+def actor(request: Request[Any, Any, Any]) -> Actor:
+    """Who is calling (the key's label) and through which channel: `mcp` when the MCP server says so, else `api`.
+
+    The channel is what the client declares (`X-Interlock-Channel: mcp`); the actor is the key, which it cannot.
+    """
+    via = "mcp" if raw_header(request, b"x-interlock-channel") == "mcp" else "api"
+    return Actor(by=caller(request.scope).label, via=via)
 
 
 def idempotency(request: Request[Any, Any, Any], family: str = "") -> tuple[str, str] | None:

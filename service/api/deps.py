@@ -6,6 +6,7 @@ from typing import Any
 from litestar import Request
 
 from service.api.csrf import CsrfTokens
+from service.api.links import ReviewLinks
 from service.clock import Clock
 from service.domain import addresses
 from service.domain.errors import InvalidField
@@ -13,6 +14,7 @@ from service.events import WaiterHub
 from service.settings import Settings
 from service.store.deliveries import DeliveryStore
 from service.store.health import HealthProbe
+from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 
@@ -29,6 +31,8 @@ class Services:
     loops: LoopStore
     hub: WaiterHub
     csrf: CsrfTokens
+    links: ReviewLinks
+    history: HistoryStore
     allowed_callbacks: tuple[addresses.Network, ...]  # INTERLOCK_WEBHOOK_ALLOW_CIDRS, parsed once
 
     def check_callback(self, url: str | None, field: str) -> None:

@@ -2,19 +2,21 @@
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import ServerSentEvent
 from litestar.types import ASGIApp
 
 from service.api import schemas, streams, views
-from service.api.access import idempotency
+from service.api.access import actor, idempotency
 from service.api.deps import services
 from service.api.io import json_body, json_response, raw_header
 from service.api.openapi import documented
+from service.clock import iso_ms
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InputError
-from service.domain.models import Interrupt
+from service.domain.models import HistoryEvent, Interrupt
 from service.events import interrupt_frames, wait_while_pending
 
 Req = Request[Any, Any, Any]
@@ -34,7 +36,7 @@ class InterruptController(Controller):
         svc = services(request)
         new = schemas.decode_create(await json_body(request))
         svc.check_callback(new.callback_url, "callbackUrl")
-        result = await svc.interrupts.create(new, idempotency=idempotency(request))
+        result = await svc.interrupts.create(new, actor=actor(request), idempotency=idempotency(request))
         headers = {"Idempotent-Replayed": "true"} if result.replayed else None
         return json_response(views.created(result, svc.settings.base_url), 201, headers)
 
@@ -59,8 +61,9 @@ class InterruptController(Controller):
         try:
             decision = schemas.decode_decision(body)
         except InputError:
-            await _raise_if_not_pending(request, interrupt_id)  # compat order: 404, then 409, then 400
+            await _pending(request, interrupt_id)  # compat order: 404, then 409, then 400
             raise
+        decision = msgspec.structs.replace(decision, actor=actor(request))
         return json_response(views.decided(await svc.interrupts.decide(interrupt_id, decision)))
 
     @get("/{interrupt_id:str}/events", media_type="text/event-stream")
@@ -71,8 +74,34 @@ class InterruptController(Controller):
     @delete("/{interrupt_id:str}", status_code=200, opt=documented(None, schemas.CancelledResponse))
     async def cancel(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """Withdraw a pending interrupt (the agent no longer needs the decision)."""
-        result = await services(request).interrupts.cancel(interrupt_id)
+        result = await services(request).interrupts.cancel(interrupt_id, actor(request))
         return json_response(schemas.CancelledResponse(interruptId=result.id, status=result.status))
+
+    @get("/{interrupt_id:str}/history", opt=documented(None, schemas.HistoryResponse))
+    async def history(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
+        """Every event of the interrupt in time order: created, review links, the outcome, webhook attempts."""
+        events = await services(request).history.read(interrupt_id)
+        return json_response(views.history(interrupt_id, events))
+
+    @post(
+        "/{interrupt_id:str}/review-links",
+        status_code=201,
+        opt=documented(schemas.ReviewLinkRequest, schemas.ReviewLinkResponse, 201),
+    )
+    async def review_link(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
+        """A signed link through which one named reviewer sees the form and decides (until `expiresAt`)."""
+        svc = services(request)
+        wanted = schemas.decode_review_link(await json_body(request))
+        record = await _pending(request, interrupt_id)
+        now = svc.clock.now_ms()
+        expires = record.expires_at if wanted.expiresIn is msgspec.UNSET else now + int(wanted.expiresIn) * 1000
+        url = await svc.links.url(interrupt_id, wanted.reviewer, expires, "review-page")
+        who = actor(request)
+        detail = {"reviewer": wanted.reviewer, "expiresAt": iso_ms(expires)}
+        await svc.history.add(interrupt_id, HistoryEvent(at=now, event="review-link", channel=who.via,
+                                                         actor=who.by, detail=detail))  # fmt: skip
+        return json_response(schemas.ReviewLinkResponse(url=url, reviewer=wanted.reviewer, expiresAt=iso_ms(expires)),
+                             201)  # fmt: skip
 
     @get("/pending/{user_id:str}", opt=documented(None, list[schemas.PendingItem]))
     async def pending(
@@ -119,9 +148,11 @@ async def interrupt_stream(request: Req, interrupt_id: str) -> ServerSentEvent:
     return streams.stream(frames, render, svc.hub)
 
 
-async def _raise_if_not_pending(request: Req, interrupt_id: str) -> None:
+async def _pending(request: Req, interrupt_id: str) -> Interrupt:
+    """The interrupt while pending; 404 when unknown, 409 (with the outcome) once it is not."""
     svc = services(request)
     record = await svc.interrupts.get(interrupt_id)
     now = svc.clock.now_ms()
     if record.status_at(now) != machine.PENDING:
         raise AlreadyDecided(record.status_at(now), views.current(record, now))
+    return record

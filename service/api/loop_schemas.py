@@ -1,18 +1,17 @@
 """Wire Structs of the loop API (intheloop.run field names) and the validation of its request bodies."""
 
-import re
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from service.api.schemas import ABSOLUTE_URL
+from service.domain import emails
 from service.domain.errors import InvalidField, MalformedJson
 from service.domain.loops import NewLoop
 
 MAX_PARTICIPANTS = 100
 MAX_TIMEOUT_MS = 2_592_000_000  # 30 days, as for interrupts
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 _any_decoder = msgspec.json.Decoder()
 
 
@@ -146,16 +145,7 @@ def _text(data: dict[str, Any], name: str, *, limit: int, empty_ok: bool) -> str
 
 
 def _participants(data: dict[str, Any]) -> tuple[str, ...]:
-    value = data.get("participants")
-    rule = f"participants must be an array of 1 to {MAX_PARTICIPANTS} distinct email addresses"
-    if not isinstance(value, list) or not 0 < len(value) <= MAX_PARTICIPANTS:
-        raise InvalidField(rule, field="participants")
-    for email in value:
-        if not isinstance(email, str) or len(email) > 254 or not _EMAIL.match(email):
-            raise InvalidField(f"{rule}; {email!r} is not one", field="participants")
-    if len({e.lower() for e in value}) != len(value):
-        raise InvalidField(f"{rule}; an address appears twice", field="participants")
-    return tuple(value)
+    return emails.distinct_addresses(data.get("participants"), "participants", least=1, most=MAX_PARTICIPANTS)
 
 
 def _timeout(data: dict[str, Any]) -> int:

@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -18,12 +19,13 @@ from service.api.io import HTML, Reply, read_body
 from service.clock import iso_ms, utc_text
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InterruptNotFound
-from service.domain.models import Decision, Interrupt
+from service.domain.models import Actor, Decision, Interrupt
 from service.web import pages
 
 Req = Request[Any, Any, Any]
 MAX_FORM_BYTES = 64 * 1024
 _encoder = msgspec.json.Encoder()
+VIEW_ONLY = "This page shows the request to the agent. Reviewers decide through their own signed link."
 STATUS_TEXT = {"approved": "Approved", "rejected": "Rejected", "expired": "Expired", "cancelled": "Cancelled"}
 
 
@@ -56,6 +58,7 @@ def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
         "decided_iso": iso_ms(record.decided_at) if record.decided_at else "",
         "decided_text": utc_text(record.decided_at) if record.decided_at else "",
         "outcome_reason": record.reason,
+        "decided_by": record.decided_by,
         "context_pretty": pretty_json(record.context),
     }
 
@@ -65,12 +68,35 @@ def pretty_json(text: str) -> str:
     return msgspec.json.format(_encoder.encode(msgspec.json.decode(text)), indent=2).decode()
 
 
-async def _review_page(svc: Services, record: Interrupt, status: int = 200, **form: Any) -> Reply:
+OPEN_LINK = Actor(by="link", via="review-page")  # who decides through an open (LoopIn) review link
+
+
+async def _review_page(
+    svc: Services, record: Interrupt, link: dict[str, str], can_decide: bool, status: int = 200, **form: Any
+) -> Reply:
     values = {"error": None, "reason": None, "params": None, "params_open": False} | form
     csrf = await svc.csrf.token(f"review:{record.id}")
     view = review_view(record, svc.clock.now_ms())  # top-level names: Jinja looks each up once, not per use
-    body = pages.render("review.html", title=record.action, csrf=csrf, **view, **values)
+    body = pages.render("review.html", title=record.action, csrf=csrf, link=link, reviewer=link.get("reviewer"),
+                        can_decide=can_decide, **view, **values)  # fmt: skip
     return html(body, status)
+
+
+async def decider(svc: Services, interrupt_id: str, link: dict[str, str]) -> tuple[Actor | None, str | None]:
+    """(who may decide from this page, why the link is refused): a signed link's reviewer, or `link` when open."""
+    grant, problem = await svc.links.check(interrupt_id, link.get("reviewer"), link.get("token"), svc.clock.now_ms())
+    if problem or grant:
+        return grant, problem
+    return (None if svc.settings.signed_links else OPEN_LINK), None
+
+
+def _link_of(values: Mapping[str, str]) -> dict[str, str]:
+    """The signed-link fields (`reviewer`, `token`) of a query or form, when present."""
+    return {k: values[k] for k in ("reviewer", "token") if values.get(k)}
+
+
+def _refused_link_page(problem: str) -> Reply:
+    return message_page("Review link refused", problem, 403)
 
 
 async def _found(svc: Services, interrupt_id: str) -> Interrupt | None:
@@ -108,10 +134,16 @@ class ReviewController(Controller):
 
     @get("/{interrupt_id:str}")
     async def page(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
-        """The interrupt, its context, and (while pending) the decision form."""
+        """The interrupt, its context, and (while pending, for whoever may decide) the decision form."""
         svc = services(request)
         record = await _found(svc, interrupt_id)
-        return await _review_page(svc, record) if record else _not_found_page()
+        if record is None:
+            return _not_found_page()
+        link = _link_of(request.query_params)
+        actor, problem = await decider(svc, record.id, link)
+        if problem:
+            return _refused_link_page(problem)
+        return await _review_page(svc, record, link, actor is not None)
 
     @get("/{interrupt_id:str}/events", media_type="text/event-stream")
     async def events(self, request: Req, interrupt_id: FromPath[str]) -> ServerSentEvent:
@@ -130,6 +162,12 @@ class ReviewController(Controller):
         }
         if is_cross_site(request) or not await svc.csrf.is_valid(f"review:{record.id}", form.get("csrf")):
             return message_page("Not allowed", "This form was not sent from its own page. Reload it and retry.", 403)
+        link = _link_of(form)
+        actor, problem = await decider(svc, record.id, link)
+        if problem:
+            return _refused_link_page(problem)
+        if actor is None:
+            return message_page("Not allowed", VIEW_ONLY, 403)
         decision, reason = form.get("decision"), (form.get("reason") or "").strip() or None
         params, error = _edited_params(form.get("modifiedParams", ""), record.context)
         if decision not in machine.DECISIONS:
@@ -137,11 +175,11 @@ class ReviewController(Controller):
         if decision == "rejected":
             params = None  # edits only mean something for an approval
         if error:
-            return await _review_page(svc, record, 400, error=error, reason=reason, params=form.get("modifiedParams"),
-                                      params_open=True)  # fmt: skip
+            return await _review_page(svc, record, link, True, 400, error=error, reason=reason,
+                                      params=form.get("modifiedParams"), params_open=True)  # fmt: skip
         with contextlib.suppress(AlreadyDecided):  # decided elsewhere first: the page shows what won
             await svc.interrupts.decide(
-                record.id, Decision(decision=decision or "", reason=reason, modified_params=params)
+                record.id, Decision(decision=decision or "", reason=reason, modified_params=params, actor=actor)
             )
         return Reply(b"", 303, HTML, {"Location": f"/review/{record.id}"}, pages.ENCODED_HEADERS)
 

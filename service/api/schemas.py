@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, Raw, UnsetType
 
-from service.domain import machine
+from service.domain import emails, machine
 from service.domain.errors import InvalidField, MalformedJson
 from service.domain.models import Decision, NewInterrupt
 
@@ -18,6 +18,7 @@ BAD_URGENCY = "urgency must be low, medium, or high"
 BAD_DECISION = "decision must be approved or rejected"
 MAX_EXPIRES_IN = 2_592_000
 DEFAULT_EXPIRES_IN = 3600
+MAX_REVIEWERS = 20
 
 # What each field must be, for messages when msgspec rejects a type or a constraint.
 FIELD_RULES = {
@@ -67,6 +68,13 @@ class CreateInterruptRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
         Annotated[str, Meta(max_length=2048, description="An http(s) URL to receive one signed webhook when decided.")]
         | UnsetType
     ) = UNSET
+    reviewers: (
+        Annotated[
+            list[str],
+            Meta(max_length=MAX_REVIEWERS, description="Email addresses mailed their own signed link to decide."),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class DecideRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -90,6 +98,7 @@ class CreateInterruptBody(msgspec.Struct, kw_only=True):
     urgency: str | None = None
     expiresIn: Annotated[float, Meta(gt=0, le=MAX_EXPIRES_IN)] | None = None
     callbackUrl: Annotated[str, Meta(max_length=2048)] | None = None
+    reviewers: Any = None
 
 
 class DecideBody(msgspec.Struct, kw_only=True):
@@ -98,6 +107,50 @@ class DecideBody(msgspec.Struct, kw_only=True):
     decision: Any = None
     reason: str | None = None
     modifiedParams: Raw = msgspec.field(default_factory=lambda: Raw(b"null"))
+
+
+class ReviewLinkRequest(msgspec.Struct, kw_only=True):
+    """POST /interrupts/{id}/review-links: who the link is for, and for how long it works."""
+
+    reviewer: Annotated[
+        str, Meta(min_length=1, max_length=254, description="Who decides through the link (recorded as decidedBy).")
+    ]
+    expiresIn: (
+        Annotated[int, Meta(ge=60, le=MAX_EXPIRES_IN, description="Seconds the link works (default: until the "
+                            "interrupt expires).")]
+        | UnsetType
+    ) = UNSET  # fmt: skip
+
+
+class ReviewLinkResponse(msgspec.Struct, kw_only=True):
+    """A signed review link for one reviewer."""
+
+    url: str
+    reviewer: str
+    expiresAt: str
+
+
+class HistoryItem(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One event of an interrupt's history."""
+
+    at: str
+    event: str
+    channel: str
+    actor: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+class HistoryResponse(msgspec.Struct, kw_only=True):
+    """GET /interrupts/{id}/history: every event in time order."""
+
+    interruptId: str
+    events: list[HistoryItem]
+
+
+REVIEW_LINK_RULES = {
+    "reviewer": "reviewer must be a non-empty string of at most 254 printable characters",
+    "expiresIn": f"expiresIn must be a whole number of seconds from 60 to {MAX_EXPIRES_IN}",
+}
 
 
 class CreatedResponse(msgspec.Struct, kw_only=True):
@@ -124,6 +177,7 @@ class InterruptResponse(msgspec.Struct, kw_only=True):
     decidedAt: str | UnsetType = UNSET
     reason: str | UnsetType = UNSET
     modifiedParams: Raw | UnsetType = UNSET
+    decidedBy: str | UnsetType = UNSET
 
 
 class PendingItem(msgspec.Struct, kw_only=True):
@@ -223,6 +277,11 @@ def decode_create(body: bytes) -> NewInterrupt:
     if data.callbackUrl is not None and not ABSOLUTE_URL.match(data.callbackUrl):
         raise InvalidField(FIELD_RULES["callbackUrl"], field="callbackUrl")
     seconds = DEFAULT_EXPIRES_IN if data.expiresIn is None else data.expiresIn
+    reviewers = (
+        ()
+        if data.reviewers is None
+        else emails.distinct_addresses(data.reviewers, "reviewers", least=0, most=MAX_REVIEWERS)
+    )
     return NewInterrupt(
         agent_id=data.agentId,
         user_id=data.userId,
@@ -231,7 +290,19 @@ def decode_create(body: bytes) -> NewInterrupt:
         urgency=data.urgency or "medium",
         expires_in_ms=max(1, round(seconds * 1000)),
         callback_url=data.callbackUrl,
+        reviewers=reviewers,
     )
+
+
+_review_link_decoder = msgspec.json.Decoder(ReviewLinkRequest)
+
+
+def decode_review_link(body: bytes) -> ReviewLinkRequest:
+    """Validate a review-link body: a printable reviewer name and an optional lifetime."""
+    wanted: ReviewLinkRequest = decode_body(_review_link_decoder, body, REVIEW_LINK_RULES)
+    if not wanted.reviewer.isprintable() or not wanted.reviewer.strip():
+        raise InvalidField(REVIEW_LINK_RULES["reviewer"], field="reviewer")
+    return wanted
 
 
 def decode_decision(body: bytes) -> Decision:

@@ -8,7 +8,7 @@ from msgspec import UNSET, Raw
 
 from service.api import schemas
 from service.clock import iso_ms
-from service.domain.models import Analytics, Interrupt
+from service.domain.models import Analytics, HistoryEvent, Interrupt
 from service.store.interrupts import Created, Transitioned
 
 
@@ -42,13 +42,14 @@ def interrupt(record: Interrupt, base_url: str, now_ms: int) -> schemas.Interrup
         decidedAt=iso_ms(record.decided_at) if record.decided_at is not None else UNSET,
         reason=record.reason if record.reason is not None else UNSET,
         modifiedParams=Raw(record.modified_params) if record.modified_params is not None else UNSET,
+        decidedBy=record.decided_by or UNSET,
     )
 
 
 def current(record: Interrupt, now_ms: int) -> dict[str, Any]:
     """The state a conflicting caller is shown: status and, once made, the decision."""
     view: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(interrupt(record, "", now_ms)))
-    keep = ("interruptId", "status", "decision", "decidedAt", "reason", "modifiedParams")
+    keep = ("interruptId", "status", "decision", "decidedAt", "reason", "modifiedParams", "decidedBy")
     return {k: view[k] for k in keep if k in view}
 
 
@@ -75,6 +76,13 @@ def decided(result: Transitioned) -> schemas.DecidedResponse:
     return schemas.DecidedResponse(
         interruptId=result.id, status="resolved", decision=result.status, decidedAt=iso_ms(result.decided_at)
     )
+
+
+def history(interrupt_id: str, events: list[HistoryEvent]) -> schemas.HistoryResponse:
+    """GET /interrupts/{id}/history."""
+    items = [schemas.HistoryItem(at=iso_ms(e.at), event=e.event, channel=e.channel, actor=e.actor, detail=e.detail)
+             for e in events]  # fmt: skip
+    return schemas.HistoryResponse(interruptId=interrupt_id, events=items)
 
 
 def analytics(user_id: str, stats: Analytics) -> schemas.AnalyticsResponse:

@@ -1,8 +1,17 @@
 """Domain records as frozen msgspec Structs: what an interrupt is, independent of Redis and HTTP."""
 
+from typing import Any
+
 import msgspec
 
 from service.domain.machine import effective_status
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    """Who made a change and through which channel (`api`, `mcp`, `review-page`, `inbox`, `email`, `worker`)."""
+
+    by: str | None
+    via: str
 
 
 class NewInterrupt(msgspec.Struct, frozen=True, kw_only=True):
@@ -15,6 +24,7 @@ class NewInterrupt(msgspec.Struct, frozen=True, kw_only=True):
     urgency: str
     expires_in_ms: int
     callback_url: str | None = None
+    reviewers: tuple[str, ...] = ()  # emails mailed their own signed review link
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,6 +33,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     decision: str
     reason: str | None = None
     modified_params: str | None = None
+    actor: Actor = Actor(by="anonymous", via="api")
 
 
 class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,10 +54,28 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None = None
     modified_params: str | None = None
     callback_url: str | None = None
+    created_by: Actor | None = None
+    ended_by: Actor | None = None  # who decided or cancelled (None for an expiry)
+    reviewers: tuple[str, ...] = ()
+
+    @property
+    def decided_by(self) -> str | None:
+        """Who made the decision, once there is one (an expiry or a cancel is not a decision)."""
+        return self.ended_by.by if self.decision is not None and self.ended_by is not None else None
 
     def status_at(self, now_ms: int) -> str:
         """The status a reader sees at `now_ms` (pending past the deadline reads expired)."""
         return effective_status(self.status, self.expires_at, now_ms)
+
+
+class HistoryEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One entry of an interrupt's history: what happened, when, who did it and through which channel."""
+
+    at: int
+    event: str  # created, review-link, review-link-mailed, decided, expired, cancelled, webhook-attempt
+    channel: str
+    actor: str | None = None
+    detail: dict[str, Any] | None = None
 
 
 class PendingPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -19,7 +19,7 @@ from service.domain.errors import (
     InterruptNotFound,
     InvalidField,
 )
-from service.domain.models import Analytics, Decision, Interrupt, NewInterrupt, PendingPage
+from service.domain.models import Actor, Analytics, Decision, Interrupt, NewInterrupt, PendingPage
 from service.store import keys
 from service.store.errors import translated
 from service.store.scripts import Scripts
@@ -28,6 +28,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _MAX_EXPIRY_MS = 2_592_000_000
 IDEMPOTENCY_TTL_MS = 24 * 3_600_000
 NO_IDEMPOTENCY_KEY = keys.idempotency("-", "-")  # passed (never touched) when a create has no key
+API_ANONYMOUS = Actor(by="anonymous", via="api")
 
 
 class Created(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,8 +74,10 @@ class InterruptStore:
         self._scripts = Scripts.register(redis)
 
     @translated
-    async def create(self, new: NewInterrupt, *, idempotency: tuple[str, str] | None = None) -> Created:
-        """Store a new pending interrupt; with (scope, key), replay an earlier identical create."""
+    async def create(
+        self, new: NewInterrupt, *, actor: Actor = API_ANONYMOUS, idempotency: tuple[str, str] | None = None
+    ) -> Created:
+        """Store a new pending interrupt made by `actor`; with (scope, key), replay an earlier identical create."""
         interrupt_id = new_id()
         now = self._clock.now_ms()
         expires_at = now + new.expires_in_ms
@@ -91,6 +94,7 @@ class InterruptStore:
                 keys.deadline_ttl(interrupt_id),
                 keys.metrics(),
                 keys.user_watched(new.user_id),
+                keys.outbox(),
             ],
             args=[
                 interrupt_id,
@@ -109,6 +113,9 @@ class InterruptStore:
                 IDEMPOTENCY_TTL_MS,
                 keys.channel(keys.user_topic(new.user_id)),
                 keys.FAST_EXPIRY_HORIZON_MS,
+                actor.by or "",
+                actor.via,
+                msgspec.json.encode(new.reviewers).decode() if new.reviewers else "",
             ],
         )
         if reply[0] == "replay":
@@ -137,6 +144,8 @@ class InterruptStore:
             decision.reason or "",
             "1" if decision.modified_params is not None else "0",
             decision.modified_params or "",
+            decision.actor.by or "",
+            decision.actor.via,
         ]
         reply = await self._transition(self._scripts.decide, interrupt_id, extra)
         if reply[0] == "conflict":
@@ -144,9 +153,9 @@ class InterruptStore:
         return Transitioned(id=interrupt_id, status=reply[1], version=int(reply[2]), decided_at=int(reply[3]))
 
     @translated
-    async def cancel(self, interrupt_id: str) -> Transitioned:
-        """Cancel a pending interrupt; raise CannotCancel when it is terminal."""
-        reply = await self._transition(self._scripts.cancel, interrupt_id, [])
+    async def cancel(self, interrupt_id: str, actor: Actor = API_ANONYMOUS) -> Transitioned:
+        """Cancel a pending interrupt on behalf of `actor`; raise CannotCancel when it is terminal."""
+        reply = await self._transition(self._scripts.cancel, interrupt_id, [actor.by or "", actor.via])
         if reply[0] == "conflict":
             raise CannotCancel(reply[1], _current(interrupt_id, reply))
         return Transitioned(id=interrupt_id, status=reply[1], version=int(reply[2]))
@@ -264,6 +273,9 @@ def from_hash(interrupt_id: str, fields: dict[str, str]) -> Interrupt:
         reason=fields.get("reason"),
         modified_params=fields.get("modifiedParams"),
         callback_url=fields.get("callbackUrl"),
+        created_by=Actor(by=fields["createdBy"] or None, via=fields["createdVia"]) if "createdVia" in fields else None,
+        ended_by=Actor(by=fields["by"] or None, via=fields["via"]) if "via" in fields else None,
+        reviewers=tuple(msgspec.json.decode(fields["reviewers"])) if "reviewers" in fields else (),
     )
 
 
@@ -278,6 +290,8 @@ def _current(interrupt_id: str, reply: list[Any]) -> dict[str, Any]:
         current["reason"] = reply[5]
     if reply[6] is not None:
         current["modifiedParams"] = msgspec.json.decode(reply[6])
+    if reply[3] is not None and reply[7]:
+        current["decidedBy"] = reply[7]
     return current
 
 

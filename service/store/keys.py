@@ -103,6 +103,11 @@ def outbox() -> str:
     return f"{PREFIX}:outbox"
 
 
+def history(interrupt_id: str) -> str:
+    """The list of one interrupt's events that are not transitions (review links minted or mailed), as JSON."""
+    return f"{PREFIX}:{{{interrupt_id}}}:history"
+
+
 def attempts(interrupt_id: str) -> str:
     """The list of one interrupt's webhook attempts, oldest first, as JSON."""
     return f"{PREFIX}:{{{interrupt_id}}}:attempts"

@@ -39,6 +39,7 @@ class Scripts:
     expire: AsyncScript
     pending_read: AsyncScript
     analytics: AsyncScript
+    history_add: AsyncScript
 
     @classmethod
     def register(cls, redis: "Redis") -> "Scripts":
@@ -50,4 +51,5 @@ class Scripts:
             expire=redis.register_script(source("expire")),
             pending_read=redis.register_script(source("pending_read")),
             analytics=redis.register_script(source("analytics")),
+            history_add=redis.register_script(source("history_add")),
         )

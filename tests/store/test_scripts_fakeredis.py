@@ -8,7 +8,7 @@ import pytest
 
 from service.clock import FrozenClock
 from service.domain.errors import AlreadyDecided, CannotCancel, IdempotencyConflict
-from service.domain.models import Decision, NewInterrupt
+from service.domain.models import Actor, Decision, NewInterrupt
 from service.store import keys
 from service.store.interrupts import InterruptStore
 
@@ -41,7 +41,9 @@ async def test_create_writes_hash_indexes_counters_event_and_deadline(
 
 async def test_decide_moves_indexes_and_counters(store: InterruptStore, fake: fakeredis.aioredis.FakeRedis) -> None:
     created = await store.create(NEW)
-    result = await store.decide(created.id, Decision(decision="rejected", reason="no"))
+    result = await store.decide(
+        created.id, Decision(decision="rejected", reason="no", actor=Actor(by="alice", via="review-page"))
+    )
     assert result.status == "rejected" and result.version == 2
     assert await fake.zscore(keys.user_pending("u"), created.id) is None
     assert await fake.zscore(keys.deadlines(), created.id) is None
@@ -49,7 +51,7 @@ async def test_decide_moves_indexes_and_counters(store: InterruptStore, fake: fa
     assert stats["s:pending"] == "0" and stats["s:rejected"] == "1" and stats["dn"] == "1"
     event = json.loads(await fake.lindex(keys.events(created.id), -1))
     assert event == {"v": 2, "status": "rejected", "at": result.decided_at, "decision": "rejected",
-                     "decidedAt": result.decided_at, "reason": "no"}  # fmt: skip
+                     "decidedAt": result.decided_at, "reason": "no", "by": "alice", "via": "review-page"}  # fmt: skip
     assert 0 < await fake.pttl(keys.interrupt(created.id)) <= 3_600_000
 
 

@@ -48,6 +48,7 @@ async def test_decision_is_delivered_signed_with_the_compat_body(api: Client, re
         "status": "approved",
         "decision": "approved",
         "decidedAt": decided["decidedAt"],
+        "decidedBy": "anonymous",
         "reason": "fine",
         "modifiedParams": {"amount": 100},
     }

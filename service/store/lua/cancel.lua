@@ -1,7 +1,8 @@
 -- cancel: the agent withdraws a pending interrupt (compare-and-set on status).
 -- KEYS: 1 hash, 2 event list, 3 deadlines, 4 deadline ttl key, 5 outbox, 6 service metrics, 7 watched marker
--- ARGV: 1 id, 2 user key prefix, 3 now ms, 4 retention ms, 5 user-key ttl ms, 6 channel
--- Returns: {'ok', 'cancelled', v} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, expiredNow}
+-- ARGV: 1 id, 2 user key prefix, 3 now ms, 4 retention ms, 5 user-key ttl ms, 6 channel, 7 who cancelled (key label),
+--       8 through which channel (api, mcp)
+-- Returns: {'ok', 'cancelled', v} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, by, expiredNow}
 --          | {'missing'}
 local k = transition_keys(ARGV[2])
 if not k then return {'missing'} end
@@ -13,5 +14,5 @@ if redis.call('HGET', k[1], 'status') ~= 'pending' then
   c[#c + 1] = expired_now and '1' or '0'
   return c
 end
-local v = finish(k, id, 'cancelled', now, retention, user_ttl, channel, {})
+local v = finish(k, id, 'cancelled', now, retention, user_ttl, channel, {'by', ARGV[7], 'via', ARGV[8]})
 return {'ok', 'cancelled', v}

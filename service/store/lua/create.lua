@@ -5,11 +5,12 @@
 -- KEYS: 1 hash, 2 user pending zset, 3 user stats, 4 user actions, 5 deadlines, 6 idempotency record,
 --       7 deadline ttl key (its expiry is the worker's keyspace notification; only written for deadlines
 --         sooner than ARGV 16), 8 service metrics,
---       9 the user's "an inbox is open" marker
+--       9 the user's "an inbox is open" marker, 10 outbox (the reviewers' mailing is queued there)
 -- ARGV: 1 id, 2 agentId, 3 userId, 4 action, 5 context (JSON text), 6 urgency, 7 createdAt ms,
 --       8 expiresAt ms, 9 callbackUrl ('' = none), 10 retention ms, 11 user-key ttl ms,
 --       12 request fingerprint ('' = no Idempotency-Key), 13 response body to replay, 14 idempotency ttl ms,
---       15 the user's pub/sub channel, 16 fast-path horizon ms (see keys.FAST_EXPIRY_HORIZON_MS)
+--       15 the user's pub/sub channel, 16 fast-path horizon ms (see keys.FAST_EXPIRY_HORIZON_MS),
+--       17 who created it (key label), 18 through which channel (api, mcp), 19 reviewers to mail (JSON list, '' = none)
 -- Returns: {'created', v} | {'replay', response} | {'idem_conflict'}
 -- (ids are random UUIDv4, 122 bits: a collision check would cost every create a call for nothing)
 local id, now, expires_at = ARGV[1], tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -22,7 +23,12 @@ if ARGV[12] ~= '' then
   end
 end
 local fields = {'agentId', ARGV[2], 'userId', ARGV[3], 'action', ARGV[4], 'context', ARGV[5],
-  'urgency', ARGV[6], 'status', 'pending', 'createdAt', ARGV[7], 'expiresAt', ARGV[8], 'v', 1}
+  'urgency', ARGV[6], 'status', 'pending', 'createdAt', ARGV[7], 'expiresAt', ARGV[8], 'v', 1,
+  'createdBy', ARGV[17], 'createdVia', ARGV[18]}
+if ARGV[19] ~= '' then
+  fields[#fields + 1] = 'reviewers'
+  fields[#fields + 1] = ARGV[19]
+end
 if ARGV[9] ~= '' then
   fields[#fields + 1] = 'callbackUrl'
   fields[#fields + 1] = ARGV[9]
@@ -45,5 +51,6 @@ if ARGV[12] ~= '' then
   redis.call('PEXPIRE', KEYS[6], tonumber(ARGV[14]))
 end
 redis.call('HINCRBY', KEYS[8], 'pending:' .. ARGV[6], 1)
+if ARGV[19] ~= '' then redis.call('XADD', KEYS[10], '*', 'id', ARGV[1], 'v', 1, 'k', 'review-mail') end
 notify(KEYS[9], ARGV[15], 'created')
 return {'created', 1}

@@ -1,8 +1,9 @@
 -- decide: record a human decision on a pending interrupt (compare-and-set on status).
 -- KEYS: 1 hash, 2 event list, 3 deadlines, 4 deadline ttl key, 5 outbox, 6 service metrics, 7 watched marker
 -- ARGV: 1 id, 2 user key prefix, 3 now ms, 4 retention ms, 5 user-key ttl ms, 6 channel, 7 decision,
---       8 has reason ('1'/'0'), 9 reason, 10 has modifiedParams ('1'/'0'), 11 modifiedParams (JSON text)
--- Returns: {'ok', status, v, decidedAt} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, expiredNow}
+--       8 has reason ('1'/'0'), 9 reason, 10 has modifiedParams ('1'/'0'), 11 modifiedParams (JSON text),
+--       12 who decided (a key label, a reviewer, 'link'), 13 through which channel (api, mcp, review-page, inbox, email)
+-- Returns: {'ok', status, v, decidedAt} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, by, expiredNow}
 --          | {'missing'}
 local k = transition_keys(ARGV[2])
 if not k then return {'missing'} end
@@ -14,7 +15,7 @@ if redis.call('HGET', k[1], 'status') ~= 'pending' then
   c[#c + 1] = expired_now and '1' or '0'
   return c
 end
-local extra = {'decision', ARGV[7], 'decidedAt', now}
+local extra = {'decision', ARGV[7], 'decidedAt', now, 'by', ARGV[12], 'via', ARGV[13]}
 if ARGV[8] == '1' then extra[#extra + 1] = 'reason'; extra[#extra + 1] = ARGV[9] end
 if ARGV[10] == '1' then extra[#extra + 1] = 'modifiedParams'; extra[#extra + 1] = ARGV[11] end
 local v = finish(k, id, ARGV[7], now, retention, user_ttl, channel, extra)

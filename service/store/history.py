@@ -1,0 +1,81 @@
+"""An interrupt's history: its creation, review links, transitions and webhook attempts, merged in time order.
+
+Built at read time from what the interrupt already keeps (its hash, its event list, its delivery
+log) plus one list for events that are not transitions, so it costs O(events) and nothing on create.
+"""
+
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+
+from service.domain.errors import InterruptNotFound
+from service.domain.models import HistoryEvent
+from service.store import keys
+from service.store.errors import translated
+from service.store.interrupts import from_hash, is_valid_id
+from service.store.scripts import Scripts
+
+_event_decoder = msgspec.json.Decoder(HistoryEvent)
+_encoder = msgspec.json.Encoder()
+_DECISIONS = ("approved", "rejected")
+
+
+class HistoryStore:
+    """Appends the non-transition events and reads the whole history."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._scripts = Scripts.register(redis)
+
+    @translated
+    async def add(self, interrupt_id: str, event: HistoryEvent) -> bool:
+        """Append `event`; False when the interrupt is gone."""
+        done = await self._scripts.history_add(
+            keys=[keys.interrupt(interrupt_id), keys.history(interrupt_id)], args=[_encoder.encode(event)]
+        )
+        return bool(done)
+
+    @translated
+    async def read(self, interrupt_id: str) -> list[HistoryEvent]:
+        """Every event of the interrupt, oldest first; InterruptNotFound when it is unknown or gone."""
+        if not is_valid_id(interrupt_id):
+            raise InterruptNotFound()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.interrupt(interrupt_id))
+            pipe.lrange(keys.events(interrupt_id), 0, -1)
+            pipe.lrange(keys.history(interrupt_id), 0, -1)
+            pipe.lrange(keys.attempts(interrupt_id), 0, -1)
+            fields, changes, extra, attempts = await pipe.execute()
+        if not fields:
+            raise InterruptNotFound()
+        record = from_hash(interrupt_id, fields)
+        made = record.created_by
+        events = [HistoryEvent(at=record.created_at, event="created", channel=made.via if made else "api",
+                               actor=made.by if made else None,
+                               detail={"agentId": record.agent_id, "userId": record.user_id})]  # fmt: skip
+        events += [_event_decoder.decode(row) for row in extra]
+        events += [transition(msgspec.json.decode(row)) for row in changes]
+        events += [attempt(msgspec.json.decode(row)) for row in attempts]
+        return sorted(events, key=lambda e: e.at)  # stable: creation first, then each source in its own order
+
+
+def transition(change: dict[str, Any]) -> HistoryEvent:
+    """A history entry from one entry of the interrupt's event list (as the transition scripts write it)."""
+    status = change["status"]
+    if status in _DECISIONS:
+        detail = {"decision": status} | ({"reason": change["reason"]} if "reason" in change else {})
+        if "modifiedParams" in change:
+            detail["modifiedParams"] = msgspec.json.decode(change["modifiedParams"])
+        return HistoryEvent(at=change["at"], event="decided", channel=change.get("via", "api"),
+                            actor=change.get("by") or None, detail=detail)  # fmt: skip
+    if status == "cancelled":
+        return HistoryEvent(at=change["at"], event="cancelled", channel=change.get("via", "api"),
+                            actor=change.get("by") or None)  # fmt: skip
+    return HistoryEvent(at=change["at"], event=status, channel="worker")
+
+
+def attempt(row: dict[str, Any]) -> HistoryEvent:
+    """A history entry from one webhook attempt of the delivery log."""
+    detail = {k: row[k] for k in ("event", "attempt", "statusCode", "error", "state") if row.get(k) is not None}
+    return HistoryEvent(at=row["at"], event="webhook-attempt", channel="worker", detail=detail)
