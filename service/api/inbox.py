@@ -5,7 +5,8 @@ expiry with the secret every API process shares); with auth off they are open, l
 """
 
 import hmac
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -80,10 +81,11 @@ async def link_access(svc: Services, user_id: str, token: str | None) -> tuple[s
     return None, int(expires)
 
 
-def item_view(record: Interrupt) -> dict[str, Any]:
-    """What one line of the inbox shows."""
+def item_view(record: Interrupt, href: str) -> dict[str, Any]:
+    """What one line of the inbox shows; `href` is the user's own signed review link of the interrupt."""
     return {
         "id": record.id,
+        "href": href,
         "action": record.action,
         "agent": record.agent_id,
         "urgency": record.urgency,
@@ -105,9 +107,18 @@ async def pending_of(svc: Services, user_id: str) -> list[Interrupt]:
     return ordered(page.items)
 
 
-def list_html(records: list[Interrupt]) -> str:
+async def item_views(
+    svc: Services, user_id: str, records: list[Interrupt], ends_at: int | None
+) -> list[dict[str, Any]]:
+    """The lines of the inbox: each links to a review page on which the inbox's user decides as themself."""
+    expires = ends_at or svc.clock.now_ms() + DEFAULT_LINK_S * 1000
+    return [item_view(r, f"/review/{r.id}?{await svc.links.query(r.id, user_id, expires, 'inbox')}") for r in records]
+
+
+async def list_html(svc: Services, user_id: str, records: list[Interrupt], ends_at: int | None) -> str:
     """The list part of the page (also what the live feed sends)."""
-    return pages.render("inbox_list.html", items=[item_view(r) for r in records], limit=MAX_LISTED)
+    items = await item_views(svc, user_id, records, ends_at)
+    return pages.render("inbox_list.html", items=items, limit=MAX_LISTED)
 
 
 class InboxLinkController(Controller):
@@ -139,14 +150,15 @@ class InboxController(Controller):
         """The page (works without JavaScript; with it, updates itself)."""
         svc = services(request)
         token = request.query_params.get("token")
-        problem, _ = await link_access(svc, user_id, token)
+        problem, ends_at = await link_access(svc, user_id, token)
         if problem:
             return message_page("Inbox unavailable", problem, 403)
         records = await pending_of(svc, user_id)
+        items = await item_views(svc, user_id, records, ends_at)
         query = f"?{urlencode({'token': token})}" if token else ""
         events = f"/inbox/{quote(user_id, safe='')}/events{query}"
         body = pages.render("inbox.html", title=f"Inbox of {user_id}", user=user_id, events=events,
-                            items=[item_view(r) for r in records], limit=MAX_LISTED)  # fmt: skip
+                            items=items, limit=MAX_LISTED)  # fmt: skip
         return html(body)
 
     @get("/{user_id:str}/events", media_type="text/event-stream")
@@ -164,12 +176,17 @@ class InboxController(Controller):
             svc.clock,
             svc.settings.sse_ping_s,
         )
-        stream = ServerSentEvent(feed_messages(frames, svc.clock, ends_at), headers={"Cache-Control": "no-store"})
+        render = partial(list_html, svc, user_id, ends_at=ends_at)
+        messages = feed_messages(frames, render, svc.clock, ends_at)
+        stream = ServerSentEvent(messages, headers={"Cache-Control": "no-store"})
         return stream.to_asgi_response(None, request)
 
 
 async def feed_messages(
-    frames: AsyncGenerator[Frame[list[Interrupt]], None], clock: Clock, ends_at: int | None
+    frames: AsyncGenerator[Frame[list[Interrupt]], None],
+    render: Callable[[list[Interrupt]], Awaitable[str]],
+    clock: Clock,
+    ends_at: int | None,
 ) -> AsyncIterator[ServerSentEventMessage]:
     """The feed's events; it ends (within a ping) once its link expires, and the reconnect gets 403."""
     yield ServerSentEventMessage(retry=RETRY_MS, data=None)
@@ -181,7 +198,7 @@ async def feed_messages(
             if frame.record is None:
                 yield ServerSentEventMessage(comment="ping", data=None)
                 continue
-            data = {"count": len(frame.record), "html": list_html(frame.record)}
+            data = {"count": len(frame.record), "html": await render(frame.record)}
             yield ServerSentEventMessage(id=frame.event_id, event="inbox", data=_encoder.encode(data).decode())
     finally:
         await frames.aclose()

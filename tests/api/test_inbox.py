@@ -145,7 +145,10 @@ async def test_an_open_feed_ends_once_its_link_expires(clock: FrozenClock) -> No
         finally:
             closed.append(True)
 
-    sent = [message async for message in feed_messages(frames(), clock, ends_at)]
+    async def render(records: list[Interrupt]) -> str:
+        return f"{len(records)} items"
+
+    sent = [message async for message in feed_messages(frames(), render, clock, ends_at)]
     assert [(m.event, m.comment) for m in sent] == [
         (None, None),  # the retry hint
         ("inbox", None),
