@@ -18,6 +18,7 @@ from service.api.csrf import CsrfTokens
 from service.api.deliveries import DeliveryController, FailedDeliveryController
 from service.api.deps import Services
 from service.api.health import HealthController
+from service.api.hosts import LoopbackHosts, is_loopback
 from service.api.inbox import InboxController, InboxLinkController
 from service.api.interrupts import AnalyticsController, InterruptController
 from service.api.links import ReviewLinks
@@ -130,6 +131,8 @@ def create_app(
         logging_config=None,
     )
     access.assign(app, access.table_for(metrics_public=settings.metrics_public))
+    if is_loopback(settings.host):
+        app.asgi_handler = LoopbackHosts(app.asgi_handler, settings.base_url)
     app.asgi_handler = RequestMetrics(app.asgi_handler, request_counts)
     return app
 

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
 Message = dict[str, Any]
 
@@ -43,3 +44,8 @@ async def call(
     await app(scope, receive, send)  # type: ignore[arg-type]
     status = next(m["status"] for m in sent if m["type"] == "http.response.start")
     return status, b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+
+
+def local_client(app: Litestar) -> AsyncTestClient[Litestar]:
+    """An in-process client that addresses the app as `127.0.0.1` (a loopback-bound app refuses other hosts)."""
+    return AsyncTestClient(app=app, base_url="http://127.0.0.1")

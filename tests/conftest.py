@@ -15,6 +15,7 @@ from service.clock import FrozenClock
 from service.domain.roles import ApiKey, Role
 from service.embedded import EmbeddedRedis
 from service.settings import Settings
+from tests.asgi import local_client
 from tests.processes import ServeProcess
 
 API_KEY = "test-key-0123456789"  # admin (API_KEY_SECRET), label "admin"
@@ -75,7 +76,7 @@ def settings_for(redis_url: str, **overrides: object) -> Settings:
 async def client(redis_url: str, clock: FrozenClock) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """An in-process client of an app without auth."""
     app = create_app(settings_for(redis_url), clock=clock)
-    async with AsyncTestClient(app=app) as test_client:
+    async with local_client(app) as test_client:
         yield test_client
 
 
@@ -86,7 +87,7 @@ async def auth_client(redis_url: str, clock: FrozenClock) -> AsyncIterator[Async
     Review links are `open` here (LoopIn's behaviour) so page tests keep their meaning; signed mode has its own.
     """
     app = create_app(settings_for(redis_url, keys=TEST_KEYS), clock=clock)
-    async with AsyncTestClient(app=app) as test_client:
+    async with local_client(app) as test_client:
         yield test_client
 
 

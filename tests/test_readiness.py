@@ -3,16 +3,16 @@
 from pathlib import Path
 
 import pytest
-from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.embedded import EmbeddedRedis
+from tests.asgi import local_client
 from tests.conftest import settings_for
 
 
 async def readyz(server: EmbeddedRedis) -> tuple[int, dict[str, object]]:
     """/readyz of an app on `server`."""
-    async with AsyncTestClient(app=create_app(settings_for(server.url))) as client:
+    async with local_client(create_app(settings_for(server.url))) as client:
         answer = await client.get("/readyz")
         return answer.status_code, answer.json()
 

@@ -19,9 +19,13 @@ HTML = "text/html; charset=utf-8"
 
 
 def is_json_content_type(value: str | None) -> bool:
-    """True for application/json and any `+json` type (parameters ignored); a missing type counts."""
+    """True for application/json and any `+json` type (parameters ignored).
+
+    A missing type does not count: a web page's no-CORS `fetch` can send a body without one (and
+    without a preflight), so accepting it would let any page write to a server running without keys.
+    """
     if not value:
-        return True
+        return False
     mime = value.split(";", 1)[0].strip().lower()
     return mime == JSON or mime.endswith("+json")
 
@@ -35,7 +39,7 @@ def raw_header(request: Request[Any, Any, Any], name: bytes) -> str | None:
 
 
 async def json_body(request: Request[Any, Any, Any]) -> bytes:
-    """The raw body of a JSON request; 415 for another declared type; an empty body reads as `{}`."""
+    """The raw body of a JSON request; 415 unless declared JSON; an empty body reads as `{}`."""
     if not is_json_content_type(raw_header(request, b"content-type")):
         raise UnsupportedContentType("Content-Type must be application/json")
     body = await read_body(request)

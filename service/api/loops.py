@@ -58,9 +58,19 @@ def _ok(message: str, data: Any, status: int = 200, headers: dict[str, str] | No
 
 
 def _wants_page(request: Req) -> bool:
-    """A browser following the link (HTML before JSON in Accept): it gets a page, never a state change."""
+    """A browser posting the confirm page's form (HTML, not JSON, in Accept): it is answered with a page."""
     accept = (raw_header(request, b"accept") or "").lower()
     return "text/html" in accept and "application/json" not in accept
+
+
+def _asks_for_json(request: Req) -> bool:
+    """Only a client that explicitly asks for JSON (and not for HTML) resolves with a GET.
+
+    Everything else (no Accept, `*/*`, HTML, XHTML) is a person's browser, a mail scanner or a link
+    preview, and gets the confirmation page, so opening a link never decides anything.
+    """
+    accept = (raw_header(request, b"accept") or "").lower()
+    return "application/json" in accept and "text/html" not in accept and "xhtml" not in accept
 
 
 async def _accept_of(request: Req) -> bool:
@@ -113,9 +123,9 @@ class LoopController(Controller):
 
     @get("/participant/resolve/{promise_id:str}", opt=documented(None, ls.Envelope))
     async def resolve_link(self, request: Req, promise_id: FromPath[str]) -> ASGIApp:
-        """The link a participant clicks: a browser gets a confirmation page; a JSON client resolves."""
+        """The link a participant clicks: a JSON client (Accept: application/json) resolves; anyone else confirms."""
         svc = services(request)
-        if _wants_page(request):
+        if not _asks_for_json(request):
             loop_id, index = await svc.loops.locate(promise_id)
             loop = (await svc.loops.get(loop_id)).at(svc.clock.now_ms())
             return _confirm_page(loop, index, request.query_params.get("accept"))
@@ -209,7 +219,7 @@ async def root(request: Req) -> ASGIApp:
     data = {
         "name": "Interlock",
         "version": VERSION,
-        "environment": "auth" if svc.settings.auth_enabled else "open",
+        "environment": "self-hosted",  # says nothing about whether auth is on: that is no stranger's business
         "base_url": svc.settings.base_url,
         "endpoints": endpoints,
     }

@@ -30,6 +30,7 @@ TABLE: dict[type[errors.InterlockError], tuple[int, str, str]] = {
     errors.UnsupportedContentType: (415, "unsupported-media-type", "Unsupported content type"),
     errors.Unauthorized: (401, "unauthorized", "Unauthorized"),
     errors.Forbidden: (403, "forbidden", "Forbidden"),
+    errors.MisdirectedRequest: (421, "misdirected-request", "Misdirected request"),
     errors.RouteNotFound: (404, "route-not-found", "Not found"),
     errors.MethodNotAllowed: (405, "method-not-allowed", "Method not allowed"),
     errors.InterruptNotFound: (404, "interrupt-not-found", "Interrupt not found"),

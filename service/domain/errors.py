@@ -8,6 +8,7 @@ InterlockError
 │   └── UnsupportedContentType  the body is not declared as JSON
 ├── Unauthorized                no valid API key
 ├── Forbidden                   a valid key whose role may not do this (or a page link that may not decide)
+├── MisdirectedRequest          a loopback-bound server asked for another host (DNS rebinding)
 ├── RouteNotFound               no such route
 ├── InterruptNotFound           unknown, malformed or retention-expired interrupt id
 ├── InterruptConflict           the interrupt is no longer pending
@@ -64,6 +65,10 @@ class Unauthorized(InterlockError):
 
 class Forbidden(InterlockError):
     """The caller is known, but its role (or its link) does not allow this; `detail` says what is needed."""
+
+
+class MisdirectedRequest(InterlockError):
+    """A server bound to loopback was asked for a host that is not loopback nor the public base URL's."""
 
 
 class RouteNotFound(InterlockError):

@@ -40,7 +40,7 @@ def mcp_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # Litestar's scope types are narrower
-        async with httpx.AsyncClient(transport=transport, base_url="http://interlock.internal") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://interlock.localhost") as http:
             server = build_server(InterlockApi(http), forwarded_credentials)
             manager = StreamableHTTPSessionManager(
                 app=server, stateless=True, json_response=False, security_settings=security_for(settings)

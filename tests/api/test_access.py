@@ -12,7 +12,7 @@ from service.app import create_app
 from service.clock import FrozenClock
 from service.domain.roles import Role
 from tests.access_corpus import concrete, good_body, protected_requests, spellings
-from tests.asgi import call
+from tests.asgi import call, local_client
 from tests.conftest import AGENT_KEY, API_KEY, REVIEWER_KEY, TEST_KEYS, settings_for
 
 Client = AsyncTestClient[Any]
@@ -85,12 +85,12 @@ async def test_unknown_route_is_404_with_or_without_a_key(auth_client: Client) -
 
 
 async def test_metrics_need_an_admin_key_unless_made_public(redis_url: str) -> None:
-    async with AsyncTestClient(app=create_app(settings_for(redis_url, keys=TEST_KEYS), clock=FrozenClock())) as c:
+    async with local_client(create_app(settings_for(redis_url, keys=TEST_KEYS), clock=FrozenClock())) as c:
         assert (await c.get("/metrics")).status_code == 401
         assert (await c.get("/metrics", headers={"X-API-Key": REVIEWER_KEY})).status_code == 403
         assert (await c.get("/metrics", headers={"Authorization": f"Bearer {API_KEY}"})).status_code == 200
     public = settings_for(redis_url, keys=TEST_KEYS, metrics_public=True)
-    async with AsyncTestClient(app=create_app(public, clock=FrozenClock())) as c:
+    async with local_client(create_app(public, clock=FrozenClock())) as c:
         assert (await c.get("/metrics")).status_code == 200
 
 

@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.clock import FrozenClock
+from tests.asgi import local_client
 from tests.conftest import AGENT_KEY, API_KEY, REVIEWER_KEY, TEST_KEYS, settings_for
 
 Client = AsyncTestClient[Litestar]
@@ -24,7 +25,7 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 async def signed(redis_url: str, clock: FrozenClock) -> AsyncIterator[Client]:
     """An app with role keys and signed review links (the default once agent keys are configured)."""
     app = create_app(settings_for(redis_url, keys=TEST_KEYS, review_links="signed"), clock=clock)
-    async with AsyncTestClient(app=app) as test_client:
+    async with local_client(app) as test_client:
         yield test_client
 
 

@@ -222,6 +222,23 @@ async def test_a_browser_opening_a_link_gets_a_page_and_decides_nothing(client: 
     assert (await status(client, loop["loop_id"]))["status"] == "REJECTED"
 
 
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "text/html", "application/xhtml+xml", "application/json, text/html", "text/plain"]
+)
+async def test_only_an_explicit_json_get_resolves_a_link(client: Client, accept: str | None) -> None:
+    loop = await create(client)
+    promise_id = loop["participants"][0]["promise_id"]
+    request = client.build_request("GET", f"/v1/loop/participant/resolve/{promise_id}?accept=true")
+    del request.headers["accept"]
+    if accept is not None:
+        request.headers["accept"] = accept
+    page = await client.send(request)
+    assert page.status_code == 200 and 'method="post"' in page.text
+    assert (await status(client, loop["loop_id"]))["status"] == "PENDING"
+    resolved = await client.get(f"/v1/loop/participant/resolve/{promise_id}?accept=true", headers=JSON)
+    assert resolved.json()["data"]["state"] == "RESOLVED"
+
+
 async def test_names_are_escaped_in_the_confirm_page(client: Client) -> None:
     loop = await create(client, loop_name="<script>alert(1)</script>")
     link = loop["participants"][0]["accept_link"].removeprefix("http://localhost:3002")
@@ -245,3 +262,4 @@ async def test_root_describes_the_service(client: Client) -> None:
     assert answer["success"] is True
     assert answer["data"]["name"] == "Interlock"
     assert answer["data"]["endpoints"]["create_loop"] == "POST /v1/loop/create"
+    assert "auth" not in str(answer["data"]).lower()

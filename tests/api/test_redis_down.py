@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.embedded import EmbeddedRedis
+from tests.asgi import local_client
 from tests.conftest import settings_for
 
 BODY = {"agentId": "a", "userId": "u-down", "action": "x", "context": {}}
@@ -19,7 +20,7 @@ async def test_stopping_redis_mid_test_gives_503_then_recovery(tmp_path: Path) -
     try:
         app = create_app(settings_for(server.url))
         client: AsyncTestClient[Any]
-        async with AsyncTestClient(app=app) as client:
+        async with local_client(app) as client:
             created = await client.post("/interrupts", json=BODY)
             assert created.status_code == 201
             interrupt_id = created.json()["interruptId"]

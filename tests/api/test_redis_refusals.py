@@ -13,6 +13,7 @@ from redis.exceptions import OutOfMemoryError, ReadOnlyError, ResponseError
 from service.app import create_app
 from service.embedded import EmbeddedRedis
 from service.store.errors import refusal
+from tests.asgi import local_client
 from tests.conftest import settings_for
 
 BODY = {"agentId": "a", "userId": "u-refused", "action": "x", "context": {}}
@@ -48,7 +49,7 @@ def assert_unavailable(response: Any, reason: str) -> None:
 
 @pytest.mark.timeout(60)
 async def test_a_full_redis_gives_503_and_writes_nothing_then_recovers(server: EmbeddedRedis) -> None:
-    async with Redis.from_url(server.url) as admin, AsyncTestClient(app=create_app(settings_for(server.url))) as client:
+    async with Redis.from_url(server.url) as admin, local_client(create_app(settings_for(server.url))) as client:
         first = (await client.post("/interrupts", json=BODY)).json()["interruptId"]
         await admin.config_set("maxmemory", 1)  # with noeviction: every write is refused
         try:
@@ -80,7 +81,7 @@ async def test_a_read_only_replica_gives_503_naming_it(server: EmbeddedRedis, tm
                 assert time.monotonic() < deadline, "the replica did not sync"
                 await admin.ping()
             client: Client
-            async with AsyncTestClient(app=create_app(settings_for(replica.url))) as client:
+            async with local_client(create_app(settings_for(replica.url))) as client:
                 assert_unavailable(await client.post("/interrupts", json=BODY), "read-only replica")
                 ready = await client.get("/readyz")
                 assert ready.status_code == 503 and "read-only replica" in ready.json()["problems"][0]

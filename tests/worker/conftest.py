@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from service.app import create_app
 from service.settings import Settings
+from tests.asgi import local_client
 from tests.conftest import settings_for
 from tests.receivers import SECRET, Receiver, running
 from worker.settings import run
@@ -56,7 +57,7 @@ async def worker(worker_settings: Settings) -> AsyncIterator[asyncio.Event]:
 @pytest.fixture
 async def api(worker_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """An in-process API on the same database (system clock: the worker's deadlines are real)."""
-    async with AsyncTestClient(app=create_app(worker_settings)) as client:
+    async with local_client(create_app(worker_settings)) as client:
         yield client
 
 

@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.settings import Settings
+from tests.asgi import local_client
 from tests.mailsink import MailSink, running
 from tests.worker.conftest import worker_running
 
@@ -29,7 +30,7 @@ def mail_settings(worker_settings: Settings, sink: MailSink) -> Settings:
 
 @pytest.fixture
 async def api(mail_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=create_app(mail_settings)) as client:
+    async with local_client(create_app(mail_settings)) as client:
         yield client
 
 
@@ -68,7 +69,7 @@ async def test_participants_get_their_links_by_mail_and_the_links_work(
 
 @pytest.mark.timeout(30)
 async def test_without_smtp_no_invitation_is_queued(worker_settings: Settings) -> None:
-    async with AsyncTestClient(app=create_app(worker_settings)) as client:
+    async with local_client(create_app(worker_settings)) as client:
         body = {"loop_name": "n", "loop_description": "", "participant_timeout": 60_000, "participants": ["a@x.io"]}
         loop = (await client.post("/v1/loop/create", json=body)).json()["data"]["loop_data"]
         status = (await client.get(f"/v1/loop/status/{loop['loop_id']}")).json()["data"]

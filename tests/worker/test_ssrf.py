@@ -3,7 +3,6 @@
 import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from service.app import create_app
@@ -12,6 +11,7 @@ from service.domain import addresses
 from service.domain.models import Decision, NewInterrupt
 from service.store.deliveries import DeliveryStore
 from service.store.interrupts import InterruptStore
+from tests.asgi import local_client
 from tests.conftest import settings_for
 from worker.delivery import Deliverer
 
@@ -97,7 +97,7 @@ def test_allow_list_opens_exactly_its_ranges() -> None:
 @pytest.mark.timeout(30)
 async def test_create_refuses_literal_blocked_callbacks(redis_url: str) -> None:
     app: Litestar = create_app(settings_for(redis_url))
-    async with AsyncTestClient(app=app) as api:
+    async with local_client(app) as api:
         body = {"agentId": "a", "userId": "ssrf-user", "action": "x", "context": {}}
         for url in LITERAL:
             answer = await api.post("/interrupts", json=body | {"callbackUrl": url})
