@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 
 from service import logs
@@ -103,8 +104,10 @@ def serve_command(
         supervisor.watch("the worker", helper.alive, helper.restart)
     supervisor.start()
     metrics_dir = _shared_metrics_dir()
+    final = Settings.from_env(os.environ)
+    announce_access(final)
     try:
-        servers.run(Settings.from_env(os.environ))
+        servers.run(final)
     finally:
         supervisor.stop()  # from here on a child that exits is meant to
         if metrics_dir is not None:
@@ -115,6 +118,24 @@ def serve_command(
             log.info("stopping embedded Redis (AOF flushed on shutdown)")
             embedded.stop()
     return 0
+
+
+def announce_access(settings: Settings) -> None:
+    """Say at startup whether auth is on and with which roles; warn when an open server is reachable from afar."""
+    from service.api.hosts import is_loopback
+
+    if settings.auth_enabled:
+        counts = Counter(key.role.text for key in settings.keys)
+        roles = ", ".join(f"{role} x{counts[role]}" for role in ("admin", "reviewer", "agent") if counts[role])
+        log.info("auth is on: keys by role: %s; review links are %s", roles, settings.review_links)
+        return
+    log.info("auth is off: no API key is configured, every route is open to whoever can reach the server")
+    if not is_loopback(settings.host):
+        log.warning(
+            "binding %s with no API keys: anyone who can reach it can create, read and decide interrupts; "
+            "set API_KEY_SECRET or INTERLOCK_AGENT_KEYS/INTERLOCK_REVIEWER_KEYS",
+            settings.host,
+        )
 
 
 def _shared_metrics_dir() -> str | None:

