@@ -52,7 +52,7 @@ class InterlockApi:
     ) -> Answer:
         """The answer to one request; ApiError for an error status or an unreachable API."""
         content = None if body is None else msgspec.json.encode(body)
-        sent = dict(headers or {})
+        sent = dict(headers or {}) | {"x-interlock-channel": "mcp"}  # the history names the channel
         if content is not None:
             sent["content-type"] = "application/json"
         try:

@@ -15,6 +15,7 @@ from mcp.shared.jsonrpc_dispatcher import progress_token_from_params
 
 from service import VERSION
 from service.api import schemas
+from service.domain.roles import Role
 from service.mcp import tools
 from service.mcp.client import ApiError, InterlockApi
 
@@ -80,13 +81,17 @@ def forwarded_credentials(ctx: ServerRequestContext[Any]) -> dict[str, str]:
     return {name: headers[name] for name in ("x-api-key", "authorization") if name in headers}
 
 
-def _listing() -> list[types.Tool]:
+def _listing() -> list[tuple[Role, types.Tool]]:
+    """Every tool with the role its API route needs."""
     listed = [
-        types.Tool(
-            name=tool.name,
-            description=tool.description,
-            input_schema=tools.input_schema(tool),
-            output_schema=tools.struct_schema(tool.output),
+        (
+            tools.role_of(tool.method, tool.path),
+            types.Tool(
+                name=tool.name,
+                description=tool.description,
+                input_schema=tools.input_schema(tool),
+                output_schema=tools.struct_schema(tool.output),
+            ),
         )
         for tool in tools.CATALOGUE
     ]
@@ -94,7 +99,16 @@ def _listing() -> list[types.Tool]:
     wait = types.Tool(
         name="wait_for_decision", description=tools.WAIT_DESCRIPTION, input_schema=wait_in, output_schema=wait_out
     )
-    return [*listed, wait]
+    return [*listed, (tools.role_of(*tools.WAIT_ROUTE), wait)]
+
+
+async def caller_role(api: InterlockApi, headers: dict[str, str]) -> Role:
+    """The role of the caller's key, as the API tells it; the least role when it cannot be learned."""
+    try:
+        answer = await api.call("GET", "/whoami", headers=headers, seconds=10)
+        return Role[str(answer.data["role"]).upper()]
+    except (ApiError, KeyError, TypeError):
+        return Role.AGENT  # a bad key or an API not up yet: list what any key may call, the calls say the rest
 
 
 def failure(text: str) -> types.CallToolResult:
@@ -196,7 +210,8 @@ def build_server(api: InterlockApi, credentials: Credentials = no_credentials) -
     async def list_tools(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=listing)
+        role = await caller_role(api, credentials(ctx))  # a caller sees only the tools its key may use
+        return types.ListToolsResult(tools=[tool for needed, tool in listing if needed <= role])
 
     async def call_tool(ctx: ServerRequestContext[Any], params: types.CallToolRequestParams) -> types.CallToolResult:
         arguments = dict(params.arguments or {})

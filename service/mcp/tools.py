@@ -11,8 +11,9 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from service.api import access, schemas
 from service.api import loop_schemas as ls
-from service.api import schemas
+from service.domain.roles import Role
 
 WAIT_MAX_S = 55
 
@@ -75,7 +76,7 @@ def _loop_data(envelope: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Tool:
-    """One tool: the REST call it makes and the types that describe it."""
+    """One tool: the REST call it makes and the types that describe it (its role is that of its route)."""
 
     name: str
     description: str
@@ -234,3 +235,11 @@ def input_schema(tool: Tool) -> dict[str, Any]:
 def wait_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
     """Input and output schemas of wait_for_decision."""
     return struct_schema(WaitQuery), struct_schema(WaitOutcome)
+
+
+WAIT_ROUTE = ("GET", "/interrupts/{interruptId}")  # what wait_for_decision needs at least (loop status is public)
+
+
+def role_of(method: str, path: str) -> Role:
+    """The role the API route a tool calls needs (from the one access table)."""
+    return access.required(access.ACCESS, path, method)

@@ -12,14 +12,18 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.processes import ROOT, ServeProcess
 
-KEY = "mcp-test-key-0123456789"
+KEY = "mcp-test-key-0123456789"  # admin
+AGENT_KEY = "mcp-agent-key-0123456789"
+REVIEWER_KEY = "mcp-reviewer-key-0123456789"
 
 
 @pytest.fixture(scope="module")
 def api(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """One API process (one HTTP worker, so its /metrics counts every waiter) with auth on."""
     log = tmp_path_factory.mktemp("mcp") / "serve.log"
-    proc = ServeProcess({"REDIS_URL": redis_url, "API_KEY_SECRET": KEY}, log=log)
+    env = {"REDIS_URL": redis_url, "API_KEY_SECRET": KEY, "INTERLOCK_AGENT_KEYS": f"bot={AGENT_KEY}",
+           "INTERLOCK_REVIEWER_KEYS": f"rita={REVIEWER_KEY}"}  # fmt: skip
+    proc = ServeProcess(env, log=log)
     try:
         yield proc.wait_ready()
     finally:

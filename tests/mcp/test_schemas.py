@@ -41,7 +41,7 @@ def test_a_schema_valid_interrupt_request_is_what_decode_create_accepts() -> Non
 
 
 def test_tool_inputs_are_the_rest_bodies_plus_the_path_ids() -> None:
-    listed = {tool.name: tool for tool in _listing()}
+    listed = {tool.name: tool for _, tool in _listing()}
     body = tools.struct_schema(schemas.CreateInterruptRequest)
     assert listed["create_interrupt"].input_schema["properties"] == body["properties"]
     decide = listed["decide_interrupt"].input_schema
