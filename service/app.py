@@ -14,14 +14,12 @@ from litestar.static_files import create_static_files_router
 
 from service import VERSION
 from service.api import access
-from service.api.csrf import CsrfTokens
 from service.api.deliveries import DeliveryController, FailedDeliveryController
 from service.api.deps import Services
 from service.api.health import HealthController
 from service.api.hosts import LoopbackHosts, is_loopback
 from service.api.inbox import InboxController, InboxLinkController
 from service.api.interrupts import AnalyticsController, InterruptController
-from service.api.links import ReviewLinks
 from service.api.loops import LoopController, root
 from service.api.metrics import WAITERS, RequestCounts, RequestMetrics, metrics
 from service.api.openapi import openapi_json
@@ -29,6 +27,8 @@ from service.api.problems import EXCEPTION_HANDLERS
 from service.api.review import ReviewController, robots
 from service.clock import Clock, SystemClock
 from service.domain import addresses
+from service.domain.links import ReviewLinks
+from service.domain.tokens import Signer
 from service.events import WaiterHub
 from service.mcp.http import mcp_endpoint, mcp_lifespan
 from service.settings import Settings
@@ -66,7 +66,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = make_redis()
         hub = WaiterHub(WAITERS, marker=WatchMarkers(redis).mark)
-        tokens = CsrfTokens(lambda: kept_secret(redis, keys.page_secret()))
+        tokens = Signer(lambda: kept_secret(redis, keys.page_secret()))
         app.state.services = Services(
             settings=settings,
             clock=the_clock,
@@ -75,7 +75,7 @@ def create_app(
             deliveries=DeliveryStore(redis, retention_ms=settings.retention_ms),
             loops=LoopStore(redis, the_clock, retention_ms=settings.retention_ms),
             hub=hub,
-            csrf=tokens,
+            signer=tokens,
             links=ReviewLinks(tokens, settings.base_url),
             history=HistoryStore(redis),
             allowed_callbacks=addresses.parse_networks(settings.webhook_allow_cidrs),

@@ -22,8 +22,10 @@ class JobQueue(Protocol):
         """Run webhook attempt `attempt` of (interrupt or loop, version) after `delay_s` seconds."""
         ...
 
-    async def schedule_invite(self, loop_id: str, index: int, attempt: int, delay_s: float) -> None:
-        """Run invitation attempt `attempt` for participant `index` of a loop after `delay_s` seconds."""
+    async def schedule_invite(
+        self, subject_id: str, index: int, attempt: int, delay_s: float, *, kind: str = "loop"
+    ) -> None:
+        """Run mail attempt `attempt` to recipient `index` of a loop (or, `kind="review"`, an interrupt) later."""
         ...
 
 
@@ -47,8 +49,9 @@ class ArqJobQueue:
             _defer_by=delay_s,
         )
 
-    async def schedule_invite(self, loop_id: str, index: int, attempt: int, delay_s: float) -> None:
-        """Enqueue the invitation attempt, deferred; a duplicate (same job id) is ignored by arq."""
-        await self._pool.enqueue_job(
-            SEND_INVITE, loop_id, index, attempt, _job_id=f"invite:{loop_id}:{index}:{attempt}", _defer_by=delay_s
-        )
+    async def schedule_invite(
+        self, subject_id: str, index: int, attempt: int, delay_s: float, *, kind: str = "loop"
+    ) -> None:
+        """Enqueue the mail attempt, deferred; a duplicate (same job id) is ignored by arq."""
+        job_id = f"invite:{subject_id}:{index}:{attempt}" if kind == "loop" else f"mail:{subject_id}:{index}:{attempt}"
+        await self._pool.enqueue_job(SEND_INVITE, subject_id, index, attempt, kind, _job_id=job_id, _defer_by=delay_s)

@@ -13,15 +13,21 @@ from redis.asyncio import Redis
 
 from service.clock import Clock, SystemClock
 from service.domain import addresses
+from service.domain.links import ReviewLinks
+from service.domain.tokens import Signer
 from service.jobs import ArqJobQueue
 from service.settings import Settings
+from service.store import keys
 from service.store.connection import redis_factory_for, sentinel_address
 from service.store.deliveries import DeliveryStore
+from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
+from service.store.secrets import kept_secret
 from worker import mail, webhooks
 from worker.delivery import Deliverer
 from worker.invites import Inviter
+from worker.review_mail import ReviewMailer
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,7 @@ class Deps:
     deliverer: Deliverer
     queue: ArqJobQueue
     inviter: Inviter
+    review_mailer: ReviewMailer
     transport: httpx.AsyncBaseTransport
     name: str
 
@@ -79,18 +86,15 @@ class Deps:
             retry_scale=settings.retry_scale,
         )
         name = f"{socket.gethostname()}-{os.getpid()}"
-        inviter = Inviter(
-            loops=loops,
-            queue=queue,
-            clock=the_clock,
-            base_url=settings.base_url,
-            sender=settings.smtp_from,
-            smtp=mail.smtp_options(settings.smtp_url) if settings.smtp_url else None,
-            retry_scale=settings.retry_scale,
-        )
-        return cls(
-            settings, the_clock, redis, arq, interrupts, loops, deliveries, deliverer, queue, inviter, transport, name
-        )
+        smtp = mail.smtp_options(settings.smtp_url) if settings.smtp_url else None
+        inviter = Inviter(loops=loops, queue=queue, clock=the_clock, base_url=settings.base_url,
+                          sender=settings.smtp_from, smtp=smtp, retry_scale=settings.retry_scale)  # fmt: skip
+        links = ReviewLinks(Signer(lambda: kept_secret(redis, keys.page_secret())), settings.base_url)
+        review_mailer = ReviewMailer(interrupts=interrupts, history=HistoryStore(redis), links=links, queue=queue,
+                                     clock=the_clock, sender=settings.smtp_from, smtp=smtp,
+                                     retry_scale=settings.retry_scale)  # fmt: skip
+        return cls(settings, the_clock, redis, arq, interrupts, loops, deliveries, deliverer, queue, inviter,
+                   review_mailer, transport, name)  # fmt: skip
 
     async def close(self) -> None:
         """Close every connection."""

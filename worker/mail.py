@@ -1,4 +1,4 @@
-"""Loop invitations by email: the message (plain text and HTML) and the SMTP connection settings; no I/O here."""
+"""Mails: loop invitations and review requests (plain text and HTML), the SMTP settings and retry schedule; no I/O."""
 
 import html
 from email.message import EmailMessage
@@ -7,6 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 from service.clock import iso_ms
 from service.domain.loops import Loop, links
+from service.domain.models import Interrupt
 
 # delay before invitation attempt n+1 after attempt n failed (then the invitation is marked failed)
 SCHEDULE_S = (30, 120, 600, 3600, 10800)
@@ -30,6 +31,29 @@ def invitation(loop: Loop, index: int, base_url: str, sender: str) -> EmailMessa
         f"<!doctype html><html><body><h1>{e(loop.name)}</h1><p>{e(loop.description)}</p>"
         f'<p><a href="{e(accept)}">Accept</a> &nbsp; <a href="{e(reject)}">Reject</a></p>'
         f"<p>Please decide before {e(deadline)} (UTC).</p></body></html>",
+        subtype="html",
+    )
+    return message
+
+
+def review_request(record: Interrupt, reviewer: str, url: str, sender: str) -> EmailMessage:
+    """The email giving `reviewer` their own signed link to decide `record`."""
+    message = EmailMessage()
+    message["Subject"] = f"Approval requested: {record.action}"
+    message["From"] = sender
+    message["To"] = reviewer
+    deadline = iso_ms(record.expires_at)
+    message.set_content(
+        f"{record.agent_id} asks for approval (for {record.user_id}):\n\n{record.action}\n\n"
+        f"Review and decide: {url}\n\nThis link is yours: a decision made through it is recorded as made by "
+        f"{reviewer}. Please decide before {deadline} (UTC).\n"
+    )
+    e = html.escape
+    message.add_alternative(
+        f"<!doctype html><html><body><p>{e(record.agent_id)} asks for approval (for {e(record.user_id)}):</p>"
+        f'<h1>{e(record.action)}</h1><p><a href="{e(url)}">Review and decide</a></p>'
+        f"<p>This link is yours: a decision made through it is recorded as made by {e(reviewer)}. "
+        f"Please decide before {e(deadline)} (UTC).</p></body></html>",
         subtype="html",
     )
     return message

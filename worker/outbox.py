@@ -15,6 +15,7 @@ from service.store.deliveries import DeliveryStore
 from worker.delivery import Deliverer
 from worker.invites import Inviter
 from worker.outage import OutageLog
+from worker.review_mail import ReviewMailer
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,19 @@ class OutboxConsumer:
     """One consumer of the workers' group, with up to `concurrency` deliveries in flight."""
 
     def __init__(
-        self, deliveries: DeliveryStore, deliverer: Deliverer, inviter: Inviter, *, name: str, concurrency: int = 64
+        self,
+        deliveries: DeliveryStore,
+        deliverer: Deliverer,
+        inviter: Inviter,
+        review_mailer: ReviewMailer,
+        *,
+        name: str,
+        concurrency: int = 64,
     ) -> None:
         self._deliveries = deliveries
         self._deliverer = deliverer
         self._inviter = inviter
+        self._review_mailer = review_mailer
         self._name = name
         self._free = concurrency
         self._room = asyncio.Event()
@@ -78,8 +87,9 @@ class OutboxConsumer:
 
     async def _handle(self, entry: OutboxEntry) -> None:
         try:
-            if entry.kind == "invite":  # a new loop's email invitations
-                await self._inviter.invite_all(entry.interrupt_id)
+            if entry.kind in ("invite", "review-mail"):  # a new loop's invitations, a new interrupt's review mails
+                mailer = self._inviter.invite_all if entry.kind == "invite" else self._review_mailer.mail_all
+                await mailer(entry.interrupt_id)
                 await self._deliveries.ack([entry.entry_id])
                 return
             number = None if entry.manual else 1

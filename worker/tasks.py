@@ -20,9 +20,12 @@ async def deliver_webhook(
     return "nothing to send" if done is None else done.state
 
 
-async def send_invite(ctx: dict[str, Any], loop_id: str, index: int, attempt: int) -> str:
-    """Retry one loop invitation (the next one is scheduled if it fails again)."""
+async def send_invite(ctx: dict[str, Any], subject_id: str, index: int, attempt: int, kind: str = "loop") -> str:
+    """Retry one loop invitation or review mail (`kind="review"`); the next one is scheduled if it fails again."""
+    deps = deps_of(ctx)
     try:
-        return await deps_of(ctx).inviter.send_one(loop_id, index, attempt)
+        if kind == "review":
+            return await deps.review_mailer.send_one(subject_id, index, attempt)
+        return await deps.inviter.send_one(subject_id, index, attempt)
     except StoreUnavailable:
         raise Retry(defer=1) from None

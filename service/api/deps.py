@@ -5,11 +5,11 @@ from typing import Any
 
 from litestar import Request
 
-from service.api.csrf import CsrfTokens
-from service.api.links import ReviewLinks
 from service.clock import Clock
 from service.domain import addresses
 from service.domain.errors import InvalidField
+from service.domain.links import ReviewLinks
+from service.domain.tokens import Signer
 from service.events import WaiterHub
 from service.settings import Settings
 from service.store.deliveries import DeliveryStore
@@ -30,7 +30,7 @@ class Services:
     deliveries: DeliveryStore
     loops: LoopStore
     hub: WaiterHub
-    csrf: CsrfTokens
+    signer: Signer
     links: ReviewLinks
     history: HistoryStore
     allowed_callbacks: tuple[addresses.Network, ...]  # INTERLOCK_WEBHOOK_ALLOW_CIDRS, parsed once

@@ -64,7 +64,7 @@ _link_decoder = msgspec.json.Decoder(InboxLinkRequest)
 
 
 async def _mac(svc: Services, user_id: str, expires_ms: int) -> str:
-    return await svc.csrf.token(f"inbox:{expires_ms}:{user_id}")
+    return await svc.signer.token(f"inbox:{expires_ms}:{user_id}")
 
 
 async def link_access(svc: Services, user_id: str, token: str | None) -> tuple[str | None, int | None]:

@@ -75,7 +75,7 @@ async def _review_page(
     svc: Services, record: Interrupt, link: dict[str, str], can_decide: bool, status: int = 200, **form: Any
 ) -> Reply:
     values = {"error": None, "reason": None, "params": None, "params_open": False} | form
-    csrf = await svc.csrf.token(f"review:{record.id}")
+    csrf = await svc.signer.token(f"review:{record.id}")
     view = review_view(record, svc.clock.now_ms())  # top-level names: Jinja looks each up once, not per use
     body = pages.render("review.html", title=record.action, csrf=csrf, link=link, reviewer=link.get("reviewer"),
                         can_decide=can_decide, **view, **values)  # fmt: skip
@@ -160,7 +160,7 @@ class ReviewController(Controller):
         form = {
             k: v[0] for k, v in parse_qs((await read_body(request))[:MAX_FORM_BYTES].decode(errors="replace")).items()
         }
-        if is_cross_site(request) or not await svc.csrf.is_valid(f"review:{record.id}", form.get("csrf")):
+        if is_cross_site(request) or not await svc.signer.is_valid(f"review:{record.id}", form.get("csrf")):
             return message_page("Not allowed", "This form was not sent from its own page. Reload it and retry.", 403)
         link = _link_of(form)
         actor, problem = await decider(svc, record.id, link)

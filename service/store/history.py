@@ -29,12 +29,22 @@ class HistoryStore:
         self._scripts = Scripts.register(redis)
 
     @translated
-    async def add(self, interrupt_id: str, event: HistoryEvent) -> bool:
-        """Append `event`; False when the interrupt is gone."""
+    async def add(self, interrupt_id: str, event: HistoryEvent, *, mailing: tuple[int, str, int] | None = None) -> bool:
+        """Append `event` (with `mailing` = (reviewer index, state, attempts), record that too); False when gone."""
+        field, value = (f"mail:{mailing[0]}", f"{mailing[1]} {mailing[2]}") if mailing else ("", "")
         done = await self._scripts.history_add(
-            keys=[keys.interrupt(interrupt_id), keys.history(interrupt_id)], args=[_encoder.encode(event)]
+            keys=[keys.interrupt(interrupt_id), keys.history(interrupt_id)], args=[_encoder.encode(event), field, value]
         )
         return bool(done)
+
+    @translated
+    async def mailing(self, interrupt_id: str, index: int) -> tuple[str | None, int]:
+        """(state, attempts so far) of the review mail to reviewer `index`: (None, 0) before its first attempt."""
+        raw = await self._redis.hget(keys.interrupt(interrupt_id), f"mail:{index}")  # type: ignore[misc]
+        if not raw:
+            return None, 0
+        state, _, attempts = str(raw).partition(" ")
+        return state, int(attempts)
 
     @translated
     async def read(self, interrupt_id: str) -> list[HistoryEvent]:

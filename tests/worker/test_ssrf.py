@@ -66,8 +66,10 @@ class NoRetries:
     ) -> None:
         raise AssertionError(f"a retry was scheduled for {subject_id}")
 
-    async def schedule_invite(self, loop_id: str, index: int, attempt: int, delay_s: float) -> None:
-        raise AssertionError(f"an invitation was scheduled for {loop_id}")
+    async def schedule_invite(
+        self, subject_id: str, index: int, attempt: int, delay_s: float, *, kind: str = "loop"
+    ) -> None:
+        raise AssertionError(f"a mail was scheduled for {subject_id}")
 
 
 async def fake_resolve(host: str, port: int) -> list[str]:

@@ -9,8 +9,8 @@ them can be changed without the link breaking.
 import hmac
 from urllib.parse import urlencode
 
-from service.api.csrf import CsrfTokens
 from service.domain.models import Actor
+from service.domain.tokens import Signer
 
 CHANNELS = frozenset({"review-page", "email", "inbox"})
 MAX_REVIEWER = 254
@@ -19,7 +19,7 @@ MAX_REVIEWER = 254
 class ReviewLinks:
     """Mints and checks signed review links."""
 
-    def __init__(self, tokens: CsrfTokens, base_url: str) -> None:
+    def __init__(self, tokens: Signer, base_url: str) -> None:
         self._tokens = tokens
         self._base = base_url
 
