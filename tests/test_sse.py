@@ -50,6 +50,7 @@ async def test_stream_sends_snapshot_then_decision_then_closes(api: ServeProcess
             rest = [e async for e in events]
         assert [(e.id, e.event) for e in rest] == [("2", "rejected")]
         assert rest[0].json()["reason"] == "no"
+        assert rest[0].json()["decidedBy"] == "anonymous"  # auth is off here: no key names the decider
 
 
 @pytest.mark.timeout(60)

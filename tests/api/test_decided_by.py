@@ -212,3 +212,14 @@ async def test_an_inbox_decides_as_its_user(signed: Client, user_id: str) -> Non
     await signed.post(f"/review/{interrupt_id}/decide", data=form, follow_redirects=False)
     events = (await signed.get(f"/interrupts/{interrupt_id}/history", headers=AGENT)).json()["events"]
     assert (events[-1]["event"], events[-1]["actor"], events[-1]["channel"]) == ("decided", user_id, "inbox")
+
+
+async def test_an_expiry_names_nobody(auth_client: Client, clock: FrozenClock, user_id: str) -> None:
+    interrupt_id = (await create(auth_client, user_id, expiresIn=1))["interruptId"]
+    clock.advance(1500)
+    record = (await auth_client.get(f"/interrupts/{interrupt_id}", headers=AGENT)).json()
+    assert record["status"] == "expired" and "decidedBy" not in record
+    await auth_client.delete(f"/interrupts/{interrupt_id}", headers=AGENT)  # the write that records the expiry
+    events = (await auth_client.get(f"/interrupts/{interrupt_id}/history", headers=AGENT)).json()["events"]
+    assert [(e["event"], e.get("actor"), e["channel"]) for e in events] == [("created", "bot", "api"),
+                                                                            ("expired", None, "worker")]  # fmt: skip

@@ -65,6 +65,11 @@ async def test_decision_is_delivered_signed_with_the_compat_body(api: Client, re
         "durationMs": None,
         "state": "delivered",
     }
+    history = (await api.get(f"/interrupts/{interrupt_id}/history")).json()["events"]
+    assert [e["event"] for e in history] == ["created", "decided", "webhook-attempt"]
+    assert history[-1]["channel"] == "worker"
+    assert history[-1]["detail"] == {"event": "interrupt.approved", "attempt": 1, "statusCode": 204,
+                                     "state": "delivered"}  # fmt: skip
 
 
 @pytest.mark.timeout(30)
