@@ -121,7 +121,7 @@ def create_app(
         ],
         lifespan=[lifespan, mcp_lifespan(settings), *([freeze_heap] if handle_signals else [])],
         exception_handlers=EXCEPTION_HANDLERS,
-        guards=[access.Keyring(settings.keys).guard] if settings.auth_enabled else [],
+        middleware=[access.Keyring(settings.keys).middleware] if settings.auth_enabled else [],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Interlock",

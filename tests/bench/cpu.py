@@ -1,6 +1,8 @@
 """CPU cost per request, in process: the service's ASGI app against the bare-stack reference.
 
-Run: `uv run python -m tests.bench.cpu [--requests 2000] [--rounds 15] [--profile create|read|page]`.
+Run: `uv run python -m tests.bench.cpu [--requests 2000] [--rounds 15] [--profile create|read|page] [--key K]`.
+With `--key`, our app runs with that admin key (API_KEY_SECRET) and every request presents it, so
+the access check is measured too (the reference has no auth).
 
 Wall-clock throughput on the 2-core benchmark machine varies by ±15 % between runs, too much to rank
 a 5 % change. This drives each app's ASGI callable directly (no HTTP server, no load generator),
@@ -39,13 +41,14 @@ from tests.bench.core import BODY
 class Driver:
     """Calls an ASGI app as a server would, with one request's scope and body."""
 
-    def __init__(self, app: Litestar) -> None:
+    def __init__(self, app: Litestar, key: str | None = None) -> None:
         self.app = app
+        self._auth = [(b"x-api-key", key.encode())] if key else []
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
         """One request; the status and the body."""
         headers = [(b"content-length", str(len(body)).encode())] if body else []
-        return await call(self.app, method, path, [body], headers)
+        return await call(self.app, method, path, [body], [*headers, *self._auth])
 
 
 async def cpu_per_request(call: Callable[[], Awaitable[Any]], count: int) -> float:
@@ -64,9 +67,10 @@ async def measure(args: argparse.Namespace) -> dict[str, list[tuple[float, float
         try:
             os.environ["REDIS_URL"] = redis_ref.url
             ref_app = reference.app()
-            ours = create_app(Settings.from_env({"REDIS_URL": redis_ours.url}))
+            env = {"REDIS_URL": redis_ours.url} | ({"API_KEY_SECRET": args.key} if args.key else {})
+            ours = create_app(Settings.from_env(env))
             async with ref_app.lifespan(), ours.lifespan():
-                return await _rounds(args, Driver(ref_app), Driver(ours))
+                return await _rounds(args, Driver(ref_app), Driver(ours, args.key))
         finally:
             redis_ref.stop()
             redis_ours.stop()
@@ -111,6 +115,7 @@ def main() -> None:
     parser.add_argument("--ops", nargs="+", choices=["create", "read", "page"], default=["create", "read", "page"])
     parser.add_argument("--profile", choices=["create", "read", "page"])
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
+    parser.add_argument("--key", help="run our app with this admin key and present it on every request")
     args = parser.parse_args()
     pairs = asyncio.run(measure(args))
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
