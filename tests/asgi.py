@@ -17,6 +17,7 @@ async def call(
     headers: Sequence[tuple[bytes, bytes]] = (),
     *,
     complete: bool = True,
+    query: bytes = b"",
 ) -> tuple[int, bytes]:
     """One request with its body in `chunks` (separate ASGI messages); the status and the body sent back.
 
@@ -24,7 +25,7 @@ async def call(
     """
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
         "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"), *headers],
         "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 3002),
     }  # fmt: skip

@@ -15,7 +15,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from service.api.problems import problem_body
 from service.domain.errors import MisdirectedRequest
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+SEEN_LIMIT = 1024  # distinct Host values whose verdict is remembered (an attacker's variety only costs a parse)
 
 
 def is_loopback(host: str) -> bool:
@@ -42,10 +42,16 @@ class LoopbackHosts:
     def __init__(self, app: ASGIApp, base_url: str) -> None:
         self.app = app
         self._public = (urlsplit(base_url).hostname or "").lower()
+        self._seen: dict[bytes, bool] = {}  # Host header → verdict: parsing addresses costs more than the rest
 
     def _allowed(self, value: bytes) -> bool:
-        host = host_name(value.decode("latin-1")).lower()
-        return host.strip("[]") == self._public or is_loopback(host)
+        verdict = self._seen.get(value)
+        if verdict is None:
+            host = host_name(value.decode("latin-1")).lower()
+            verdict = host.strip("[]") == self._public or is_loopback(host)
+            if len(self._seen) < SEEN_LIMIT:
+                self._seen[value] = verdict
+        return verdict
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the Host header, then pass the request on."""

@@ -10,7 +10,8 @@ one request at a time against its own embedded Valkey, and reports the Python pr
 per request (`time.process_time`) in paired rounds, alternating which side goes first. What it
 leaves out (the HTTP server's parsing, Redis's own time) is the same for both sides; `--profile`
 prints a cProfile (in CPU time) of our side. The reference has no pages: `page` (our
-`GET /review/{id}`) is paired with its JSON read, for scale.
+`GET /review/{id}`) and `link` (the same page opened through a reviewer's signed link, which
+checks its token) are paired with its JSON read, for scale.
 """
 
 import argparse
@@ -45,10 +46,10 @@ class Driver:
         self.app = app
         self._auth = [(b"x-api-key", key.encode())] if key else []
 
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    async def request(self, method: str, path: str, body: bytes = b"", query: bytes = b"") -> tuple[int, bytes]:
         """One request; the status and the body."""
         headers = [(b"content-length", str(len(body)).encode())] if body else []
-        return await call(self.app, method, path, [body], [*headers, *self._auth])
+        return await call(self.app, method, path, [body], [*headers, *self._auth], query=query)
 
 
 async def cpu_per_request(call: Callable[[], Awaitable[Any]], count: int) -> float:
@@ -88,8 +89,9 @@ async def _rounds(args: argparse.Namespace, ref: Driver, ours: Driver) -> dict[s
             "create": functools.partial(driver.request, "POST", "/interrupts", body),
             "read": read,
             "page": functools.partial(driver.request, "GET", f"/review/{interrupt_id}") if driver is ours else read,
+            "link": await _link_page(driver, interrupt_id) if driver is ours and "link" in args.ops else read,
         }
-    for op in ("create", "read", "page"):  # warm both
+    for op in args.ops:  # warm both
         for name in calls:
             await cpu_per_request(calls[name][op], args.requests // 5)
     pairs: dict[str, list[tuple[float, float]]] = {op: [] for op in args.ops}
@@ -107,13 +109,23 @@ async def _rounds(args: argparse.Namespace, ref: Driver, ours: Driver) -> dict[s
     return pairs
 
 
+async def _link_page(driver: Driver, interrupt_id: str) -> Callable[[], Awaitable[Any]]:
+    """GET of the review page through a freshly minted signed link (needs a key: run with --key)."""
+    status, minted = await driver.request("POST", f"/interrupts/{interrupt_id}/review-links", b'{"reviewer":"r@x.io"}')
+    assert status == 201, (status, minted)
+    url = json.loads(minted)["url"]
+    path, _, query = url.partition("/review/")[2].partition("?")
+    return functools.partial(driver.request, "GET", f"/review/{path}", query=query.encode())
+
+
 def main() -> None:
     """Parse arguments, measure, print a table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--ops", nargs="+", choices=["create", "read", "page"], default=["create", "read", "page"])
-    parser.add_argument("--profile", choices=["create", "read", "page"])
+    parser.add_argument("--ops", nargs="+", choices=["create", "read", "page", "link"],
+                        default=["create", "read", "page"])  # fmt: skip
+    parser.add_argument("--profile", choices=["create", "read", "page", "link"])
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
     parser.add_argument("--key", help="run our app with this admin key and present it on every request")
     args = parser.parse_args()
