@@ -139,7 +139,7 @@ class ReviewController(Controller):
         record = await _found(svc, interrupt_id)
         if record is None:
             return _not_found_page()
-        link = _link_of(request.query_params)
+        link = _link_of(request.query_params) if request.scope["query_string"] else {}
         actor, problem = await decider(svc, record.id, link)
         if problem:
             return _refused_link_page(problem)

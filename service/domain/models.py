@@ -72,7 +72,7 @@ class HistoryEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True
     """One entry of an interrupt's history: what happened, when, who did it and through which channel."""
 
     at: int
-    event: str  # created, review-link, review-link-mailed, decided, expired, cancelled, webhook-attempt
+    event: str  # created, review-link, review-mail, decided, expired, cancelled, webhook-attempt
     channel: str
     actor: str | None = None
     detail: dict[str, Any] | None = None

@@ -2,7 +2,9 @@
 
 Run: `uv run python -m tests.bench.cpu [--requests 2000] [--rounds 15] [--profile create|read|page] [--key K]`.
 With `--key`, our app runs with that admin key (API_KEY_SECRET) and every request presents it, so
-the access check is measured too (the reference has no auth).
+the access check is measured too (the reference has no auth). `--baseline open` pairs our keyed app
+against our own app without keys instead of the reference: the ratio is then the cost of the
+access check alone, measured in one process.
 
 Wall-clock throughput on the 2-core benchmark machine varies by ±15 % between runs, too much to rank
 a 5 % change. This drives each app's ASGI callable directly (no HTTP server, no load generator),
@@ -67,7 +69,7 @@ async def measure(args: argparse.Namespace) -> dict[str, list[tuple[float, float
         redis_ours = EmbeddedRedis(Path(tmp) / "ours").start()
         try:
             os.environ["REDIS_URL"] = redis_ref.url
-            ref_app = reference.app()
+            ref_app = reference.app() if args.baseline == "reference" else create_app(Settings.from_env(os.environ))
             env = {"REDIS_URL": redis_ours.url} | ({"API_KEY_SECRET": args.key} if args.key else {})
             ours = create_app(Settings.from_env(env))
             async with ref_app.lifespan(), ours.lifespan():
@@ -90,6 +92,7 @@ async def _rounds(args: argparse.Namespace, ref: Driver, ours: Driver) -> dict[s
             "read": read,
             "page": functools.partial(driver.request, "GET", f"/review/{interrupt_id}") if driver is ours else read,
             "link": await _link_page(driver, interrupt_id) if driver is ours and "link" in args.ops else read,
+            "health": functools.partial(driver.request, "GET", "/health"),  # no Redis: the HTTP layers alone
         }
     for op in args.ops:  # warm both
         for name in calls:
@@ -123,11 +126,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--ops", nargs="+", choices=["create", "read", "page", "link"],
+    parser.add_argument("--ops", nargs="+", choices=["create", "read", "page", "link", "health"],
                         default=["create", "read", "page"])  # fmt: skip
     parser.add_argument("--profile", choices=["create", "read", "page", "link"])
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
     parser.add_argument("--key", help="run our app with this admin key and present it on every request")
+    parser.add_argument("--baseline", choices=["reference", "open"], default="reference",
+                        help="pair our app with the bare-stack reference, or with itself without keys")  # fmt: skip
     args = parser.parse_args()
     pairs = asyncio.run(measure(args))
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
