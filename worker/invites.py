@@ -1,11 +1,9 @@
 """Loop invitations: email each participant their links, retried on failure, state kept on the loop."""
 
 import asyncio
-import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
-
-import aiosmtplib
 
 from service.clock import Clock
 from service.domain import loops
@@ -13,9 +11,7 @@ from service.domain.errors import LoopNotFound
 from service.jobs import JobQueue
 from service.store.loops import LoopStore
 from worker import mail
-
-log = logging.getLogger(__name__)
-FINAL = frozenset({"sent", "failed", "skipped"})
+from worker.mailing import FINAL, attempt_send
 
 
 @dataclass(slots=True)
@@ -47,23 +43,13 @@ class Inviter:
         participant = loop.participants[index]
         if participant.invitation in FINAL or participant.invitation_attempts >= attempt:
             return participant.invitation or "none"  # a duplicate job: already done
+        mark = partial(self._mark, loop_id, index)
         if loop.status != loops.PENDING or participant.state != loops.PENDING:
-            return await self._mark(loop_id, index, "skipped", attempt - 1)  # nothing left to ask
-        if self.smtp is None or self.sender is None:
-            log.warning("loop %s: invitations queued but SMTP_URL/SMTP_FROM are not set on the worker", loop_id)
-            return await self._mark(loop_id, index, "failed", attempt)
-        message = mail.invitation(loop, index, self.base_url, self.sender)
-        try:
-            await aiosmtplib.send(message, sender=self.sender, recipients=[participant.email], **self.smtp)
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            delay = mail.retry_delay_s(attempt)
-            log.info("loop %s: invitation %d attempt %d failed: %s", loop_id, index, attempt, exc)
-            if delay is None:
-                return await self._mark(loop_id, index, "failed", attempt)
-            await self._mark(loop_id, index, "retrying", attempt)
-            await self.queue.schedule_invite(loop_id, index, attempt + 1, delay * self.retry_scale)
-            return "retrying"
-        return await self._mark(loop_id, index, "sent", attempt)
+            return await mark("skipped", attempt - 1)  # nothing left to ask
+        message = mail.invitation(loop, index, self.base_url, self.sender or "")
+        retry = partial(self.queue.schedule_invite, loop_id, index)
+        return await attempt_send(message, participant.email, sender=self.sender, smtp=self.smtp, attempt=attempt,
+                                  mark=mark, retry=retry, retry_scale=self.retry_scale)  # fmt: skip
 
     async def _mark(self, loop_id: str, index: int, state: str, attempts: int) -> str:
         await self.loops.mark_invitation(loop_id, index, state, attempts)

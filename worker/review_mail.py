@@ -1,11 +1,9 @@
 """Review mails: each reviewer named at create gets their own signed link, retried on failure, in the history."""
 
 import asyncio
-import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
-
-import aiosmtplib
 
 from service.clock import Clock
 from service.domain import machine
@@ -16,9 +14,7 @@ from service.jobs import JobQueue
 from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
 from worker import mail
-
-log = logging.getLogger(__name__)
-FINAL = frozenset({"sent", "failed", "skipped"})
+from worker.mailing import FINAL, attempt_send
 
 
 @dataclass(slots=True)
@@ -52,24 +48,14 @@ class ReviewMailer:
         if state in FINAL or attempts >= attempt:
             return state or "none"  # a duplicate job: already done
         reviewer = record.reviewers[index]
+        mark = partial(self._mark, interrupt_id, index, reviewer)
         if record.status_at(self.clock.now_ms()) != machine.PENDING:
-            return await self._mark(interrupt_id, index, reviewer, "skipped", attempt - 1)
-        if self.smtp is None or self.sender is None:
-            log.warning("interrupt %s: review mails queued but SMTP_URL/SMTP_FROM are not set on the worker", record.id)
-            return await self._mark(interrupt_id, index, reviewer, "failed", attempt)
+            return await mark("skipped", attempt - 1)
         url = await self.links.url(record.id, reviewer, record.expires_at, "email")
-        message = mail.review_request(record, reviewer, url, self.sender)
-        try:
-            await aiosmtplib.send(message, sender=self.sender, recipients=[reviewer], **self.smtp)
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            delay = mail.retry_delay_s(attempt)
-            log.info("interrupt %s: review mail %d attempt %d failed: %s", record.id, index, attempt, exc)
-            if delay is None:
-                return await self._mark(interrupt_id, index, reviewer, "failed", attempt)
-            await self._mark(interrupt_id, index, reviewer, "retrying", attempt)
-            await self.queue.schedule_invite(interrupt_id, index, attempt + 1, delay * self.retry_scale, kind="review")
-            return "retrying"
-        return await self._mark(interrupt_id, index, reviewer, "sent", attempt)
+        message = mail.review_request(record, reviewer, url, self.sender or "")
+        retry = partial(self.queue.schedule_invite, interrupt_id, index, kind="review")
+        return await attempt_send(message, reviewer, sender=self.sender, smtp=self.smtp, attempt=attempt, mark=mark,
+                                  retry=retry, retry_scale=self.retry_scale)  # fmt: skip
 
     async def _mark(self, interrupt_id: str, index: int, reviewer: str, state: str, attempts: int) -> str:
         detail = {"reviewer": reviewer, "attempt": attempts, "state": state}

@@ -2,8 +2,9 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -11,8 +12,10 @@ from redis.asyncio import Redis
 
 from service.app import create_app
 from service.settings import Settings
+from tests import mailsink
 from tests.asgi import local_client
 from tests.conftest import settings_for
+from tests.mailsink import MailSink
 from tests.receivers import SECRET, Receiver, running
 from worker.settings import run
 
@@ -66,3 +69,25 @@ async def receiver() -> AsyncIterator[Receiver]:
     """A real webhook receiver on loopback that verifies signatures."""
     async with running(Receiver()) as found:
         yield found
+
+
+@pytest.fixture
+def sink() -> Iterator[MailSink]:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives."""
+    with mailsink.running() as found:
+        yield found
+
+
+@pytest.fixture
+def mail_settings(worker_settings: Settings, sink: MailSink) -> Settings:
+    """The worker's settings with mail going to the sink."""
+    return msgspec.structs.replace(
+        worker_settings, smtp_url=f"smtp://127.0.0.1:{sink.port}", smtp_from="interlock@example.com"
+    )
+
+
+@pytest.fixture
+async def mail_api(mail_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """An in-process API client whose app queues mail (SMTP configured)."""
+    async with local_client(create_app(mail_settings)) as client:
+        yield client

@@ -1,9 +1,7 @@
 """Loop invitations by email through a real SMTP sink: links work, failures are retried, status shows it."""
 
 import re
-from collections.abc import AsyncIterator, Iterator
 
-import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -11,37 +9,18 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.settings import Settings
 from tests.asgi import local_client
-from tests.mailsink import MailSink, running
+from tests.mailsink import MailSink
 from tests.worker.conftest import worker_running
-
-
-@pytest.fixture
-def sink() -> Iterator[MailSink]:
-    with running() as found:
-        yield found
-
-
-@pytest.fixture
-def mail_settings(worker_settings: Settings, sink: MailSink) -> Settings:
-    return msgspec.structs.replace(
-        worker_settings, smtp_url=f"smtp://127.0.0.1:{sink.port}", smtp_from="interlock@example.com"
-    )
-
-
-@pytest.fixture
-async def api(mail_settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with local_client(create_app(mail_settings)) as client:
-        yield client
 
 
 @pytest.mark.timeout(60)
 async def test_participants_get_their_links_by_mail_and_the_links_work(
-    api: AsyncTestClient[Litestar], sink: MailSink, mail_settings: Settings
+    mail_api: AsyncTestClient[Litestar], sink: MailSink, mail_settings: Settings
 ) -> None:
     sink.refusals["b@example.com"] = 1  # the first try for b is refused: retried by the worker
     body = {"loop_name": "Ship <b>2.0</b>", "loop_description": "Release notes & risks", "participant_timeout": 600_000,
             "participants": ["a@example.com", "b@example.com"]}  # fmt: skip
-    loop = (await api.post("/v1/loop/create", json=body)).json()["data"]["loop_data"]
+    loop = (await mail_api.post("/v1/loop/create", json=body)).json()["data"]["loop_data"]
     async with worker_running(mail_settings):
         await sink.wait_until(lambda got: len(got) == 2)
     for participant in loop["participants"]:
@@ -53,7 +32,7 @@ async def test_participants_get_their_links_by_mail_and_the_links_work(
         assert participant["reject_link"] in text
         assert "Ship &lt;b&gt;2.0&lt;/b&gt;" in page
         assert "Release notes &amp; risks" in page
-    status = (await api.get(f"/v1/loop/status/{loop['loop_id']}")).json()["data"]
+    status = (await mail_api.get(f"/v1/loop/status/{loop['loop_id']}")).json()["data"]
     assert status["invitations"] == [
         {"email": "a@example.com", "state": "sent", "attempts": 1},
         {"email": "b@example.com", "state": "sent", "attempts": 2},
@@ -61,10 +40,10 @@ async def test_participants_get_their_links_by_mail_and_the_links_work(
     for participant in loop["participants"]:  # follow each mailed link as a browser would: page, then confirm
         text = sink.received[participant["email"]][0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
         link = re.search(r"Accept: (\S+)", text).group(1).removeprefix("http://localhost:3002")  # type: ignore[union-attr]
-        shown = await api.get(link, headers={"Accept": "text/html"})
+        shown = await mail_api.get(link, headers={"Accept": "text/html"})
         assert shown.status_code == 200
-        assert (await api.post(link)).status_code == 200
-    assert (await api.get(f"/v1/loop/status/{loop['loop_id']}")).json()["data"]["status"] == "ACCEPTED"
+        assert (await mail_api.post(link)).status_code == 200
+    assert (await mail_api.get(f"/v1/loop/status/{loop['loop_id']}")).json()["data"]["status"] == "ACCEPTED"
 
 
 @pytest.mark.timeout(30)
