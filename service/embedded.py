@@ -85,9 +85,11 @@ class EmbeddedRedis:
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self._extra = extra
-        self._password = password
         self._proc: subprocess.Popen[bytes] | None = None
         self.password: str | None = None
+        if password:  # known before the first start, so `url` can be handed out early
+            self._private_dir()
+            self.password = kept_password(self.data_dir)
 
     @property
     def url(self) -> str:
@@ -97,12 +99,9 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
         """Start the server and wait until it answers PING."""
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for path in (self.data_dir, *self.data_dir.rglob("*")):  # also what an older version left readable
-            path.chmod(stat.S_IMODE(path.stat().st_mode) & 0o700)
+        self._private_dir()
         config = []
-        if self._password:
-            self.password = kept_password(self.data_dir)
+        if self.password:
             config = [str(write_private(self.data_dir / "server.conf", f"requirepass {self.password}\n"))]
         cmd = [
             find_server_binary(),
@@ -136,6 +135,12 @@ class EmbeddedRedis:
             time.sleep(0.02)  # startup poll, not test synchronisation
         self.stop()
         raise EmbeddedRedisError(f"embedded Redis did not answer on port {self.port} within {timeout}s")
+
+    def _private_dir(self) -> None:
+        """The data directory, made (or made again) the operator's alone: 0700, nothing inside readable by others."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for path in (self.data_dir, *self.data_dir.rglob("*")):  # also what an older version left readable
+            path.chmod(stat.S_IMODE(path.stat().st_mode) & 0o700)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server gracefully (SIGTERM flushes the AOF), killing it if it hangs."""

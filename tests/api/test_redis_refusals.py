@@ -75,6 +75,7 @@ async def test_a_read_only_replica_gives_503_naming_it(server: EmbeddedRedis, tm
     replica = EmbeddedRedis(tmp_path / "replica").start()
     try:
         async with Redis.from_url(replica.url, decode_responses=True) as admin:
+            await admin.config_set("masterauth", server.password or "")  # the primary requires its password
             await admin.replicaof("127.0.0.1", server.port)
             deadline = time.monotonic() + 30
             while (await admin.info("replication")).get("master_link_status") != "up":  # sync poll with a deadline
