@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.logs import JsonFormatter
+from service.logs import JsonFormatter, TextFormatter
 from tests.processes import ServeProcess
 
 
@@ -44,3 +44,12 @@ def test_serve_and_its_worker_log_json_lines(redis_url: str, tmp_path: Path) -> 
     assert all({"ts", "level", "logger", "msg", "pid"} <= doc.keys() for doc in docs)
     loggers = {doc["logger"] for doc in docs}
     assert {"_granian", "worker.settings", "service.servers"} <= loggers  # the server, the worker, our code
+
+
+def test_text_logs_escape_control_characters() -> None:
+    record = logging.LogRecord(
+        "interlock", logging.WARNING, __file__, 1, "bad path %s", ("/x\nFAKE 2026 ERROR\x1b[31m",), None
+    )
+    line = TextFormatter().format(record)
+    assert "\n" not in line and "\x1b" not in line
+    assert line.endswith("bad path /x\\nFAKE 2026 ERROR\\x1b[31m")

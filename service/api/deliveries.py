@@ -7,6 +7,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp
 
+from service.api import views
 from service.api.deps import services
 from service.api.io import json_response
 from service.api.openapi import documented
@@ -135,9 +136,8 @@ class FailedDeliveryController(Controller):
             FailedView(interruptId=i, failedAt=iso_ms(int(float(score))), lastAttempt=delivery_view(a) if a else None)
             for (i, score), a in zip(page, last, strict=True)
         ]
-        headers = None
-        if more and page:
-            next_cursor = encode_cursor(page[-1][0], page[-1][1])
-            url = request.url.with_replacements(query=f"state=failed&limit={limit}&cursor={next_cursor}")
-            headers = {"Link": f'<{url}>; rel="next"', "X-Next-Cursor": next_cursor}
+        next_cursor = encode_cursor(page[-1][0], page[-1][1]) if more and page else None
+        headers = views.next_page(
+            svc.settings.base_url, "/deliveries", {"state": "failed", "limit": limit}, next_cursor
+        )
         return json_response(items, 200, headers)

@@ -4,7 +4,6 @@ With auth on, the page and its event stream need the link's token (an HMAC of th
 expiry with the secret every API process shares); with auth off they are open, like the API.
 """
 
-import hmac
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Annotated, Any
@@ -25,6 +24,7 @@ from service.api.schemas import decode_body
 from service.api.streams import RETRY_MS
 from service.clock import Clock, iso_ms, utc_text
 from service.domain.models import Interrupt
+from service.domain.tokens import is_number
 from service.events import Frame, list_frames
 from service.store import keys
 from service.web import pages
@@ -63,8 +63,9 @@ RULES = {
 _link_decoder = msgspec.json.Decoder(InboxLinkRequest)
 
 
-async def _mac(svc: Services, user_id: str, expires_ms: int) -> str:
-    return await svc.signer.token(f"inbox:{expires_ms}:{user_id}")
+def _scope(user_id: str, expires: int | str) -> str:
+    """What an inbox token signs: the user and the link's expiry (ms)."""
+    return f"inbox:{expires}:{user_id}"
 
 
 async def link_access(svc: Services, user_id: str, token: str | None) -> tuple[str | None, int | None]:
@@ -74,7 +75,7 @@ async def link_access(svc: Services, user_id: str, token: str | None) -> tuple[s
     if not token:
         return "This inbox needs the signed link it was shared with.", None
     expires, _, mac = token.partition(".")
-    if not expires.isdigit() or not hmac.compare_digest(await _mac(svc, user_id, int(expires)), mac):
+    if not is_number(expires) or not await svc.signer.is_valid(_scope(user_id, expires), mac):
         return "This inbox link is not valid. Ask for a new one.", None
     if int(expires) <= svc.clock.now_ms():
         return "This inbox link has expired. Ask for a new one.", None
@@ -134,7 +135,7 @@ class InboxLinkController(Controller):
         wanted: InboxLinkRequest = decode_body(_link_decoder, await json_body(request), RULES)
         seconds = DEFAULT_LINK_S if isinstance(wanted.expiresIn, UnsetType) else wanted.expiresIn
         expires_ms = svc.clock.now_ms() + seconds * 1000
-        token = f"{expires_ms}.{await _mac(svc, wanted.userId, expires_ms)}"
+        token = f"{expires_ms}.{await svc.signer.token(_scope(wanted.userId, expires_ms))}"
         url = f"{svc.settings.base_url}/inbox/{quote(wanted.userId, safe='')}?{urlencode({'token': token})}"
         return json_response(InboxLink(inboxUrl=url, expiresAt=iso_ms(expires_ms)), 201)
 

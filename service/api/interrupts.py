@@ -1,6 +1,7 @@
 """The LoopIn interrupt routes: create, read, decide, cancel, the pending queue and analytics."""
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
@@ -114,10 +115,8 @@ class InterruptController(Controller):
         """The user's pending interrupts, newest first; `Link: rel=next` when there are more."""
         svc = services(request)
         page = await svc.interrupts.pending(user_id, limit=limit, cursor=cursor)
-        headers = None
-        if page.next_cursor:
-            url = request.url.with_replacements(query=f"limit={limit}&cursor={page.next_cursor}")
-            headers = {"Link": f'<{url}>; rel="next"', "X-Next-Cursor": page.next_cursor}
+        path = f"/interrupts/pending/{quote(user_id, safe='')}"
+        headers = views.next_page(svc.settings.base_url, path, {"limit": limit}, page.next_cursor)
         return json_response([views.pending_item(it, svc.settings.base_url) for it in page.items], 200, headers)
 
 

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from service.domain.tokens import is_number
 from service.events import Frame, WaiterHub
 
 T = TypeVar("T")
@@ -15,7 +16,7 @@ _encoder = msgspec.json.Encoder()
 
 def last_event_id(value: str | None) -> int | None:
     """A Last-Event-ID we issued (a version number), or None for anything else."""
-    return int(value) if value and value.isdigit() and len(value) < 12 else None
+    return int(value) if value and is_number(value) and len(value) < 12 else None
 
 
 async def messages(

@@ -2,6 +2,7 @@
 
 import math
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from msgspec import UNSET, Raw
@@ -68,6 +69,14 @@ def pending_item(record: Interrupt, base_url: str) -> schemas.PendingItem:
         expiresAt=iso_ms(record.expires_at),
         reviewUrl=review_url(base_url, record.id),
     )
+
+
+def next_page(base_url: str, path: str, query: dict[str, Any], cursor: str | None) -> dict[str, str] | None:
+    """`Link: rel=next` and `X-Next-Cursor` for a paginated list, built from the public base URL (never `Host`)."""
+    if not cursor:
+        return None
+    url = f"{base_url}{path}?{urlencode(query | {'cursor': cursor})}"
+    return {"Link": f'<{url}>; rel="next"', "X-Next-Cursor": cursor}
 
 
 def decided(result: Transitioned) -> schemas.DecidedResponse:

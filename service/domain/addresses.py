@@ -1,7 +1,8 @@
 """Which network addresses a webhook may reach (the SSRF guard's policy); pure functions, no I/O.
 
 An address is refused unless it is globally routable unicast, or inside a CIDR the operator allowed.
-IPv4-mapped, NAT64 and 6to4 IPv6 forms are judged by the IPv4 address they carry, and hosts
+IPv6 forms that carry an IPv4 address (mapped, compatible, translated, NAT64 well-known and
+local-use, 6to4, Teredo) are judged by every IPv4 address they may carry, and hosts
 written in the odd numeric forms a URL parser or `inet_aton` accepts (`2130706433`, `0x7f.1`,
 `0177.0.0.1`, `127.1`) are read as the address they denote.
 """
@@ -15,6 +16,9 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: any RFC 6052 layout; /48 and /96 are judged
+_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated IPv4-compatible ::a.b.c.d (and :: and ::1 themselves)
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # SIIT IPv4-translated ::ffff:0:a.b.c.d
 _METADATA_V6 = ipaddress.ip_address("fd00:ec2::254")  # AWS IMDS over IPv6 (also caught as unique-local)
 
 
@@ -57,27 +61,34 @@ def _is_number(part: str) -> bool:
     lowered = part.lower()
     if lowered.startswith("0x"):
         return all(c in "0123456789abcdef" for c in lowered[2:])
-    return part.isdigit()
+    return part.isascii() and part.isdigit()
 
 
-def effective(address: IPAddress) -> IPAddress:
-    """The IPv4 address carried inside an IPv6 address (mapped, NAT64, 6to4), else the address itself."""
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return address.ipv4_mapped
-        if address in _NAT64:
-            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if address.sixtofour is not None:
-            return address.sixtofour
-    return address
+def carried(address: IPAddress) -> tuple[IPAddress, ...]:
+    """The IPv4 addresses an IPv6 address may carry (each judged), or the address itself when it carries none."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return (address,)
+    low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.ipv4_mapped is not None:
+        return (address.ipv4_mapped,)
+    if address in _NAT64 or address in _TRANSLATED or (address in _COMPATIBLE and int(address) > 1):
+        return (low,)
+    if address in _NAT64_LOCAL:  # the /96 layout (low 32 bits) and the /48 one (bits 48-63 and 72-87)
+        value = int(address)
+        return low, ipaddress.IPv4Address((((value >> 64) & 0xFFFF) << 16) | ((value >> 40) & 0xFFFF))
+    if address.sixtofour is not None:
+        return (address.sixtofour,)
+    if address.teredo is not None:
+        return address.teredo  # (server, client)
+    return (address,)
 
 
 def refusal(address: IPAddress, allowed: tuple[Network, ...]) -> str | None:
     """Why a webhook may not connect to `address` (None when it may)."""
-    inner = effective(address)
-    if any(address in net or inner in net for net in allowed):
+    inner = carried(address)
+    if any(address in net or all(a in net for a in inner) for net in allowed):
         return None
-    if address == _METADATA_V6 or not inner.is_global or inner.is_multicast or address.is_multicast:
+    if address == _METADATA_V6 or address.is_multicast or any(not a.is_global or a.is_multicast for a in inner):
         return f"{address} is a private, loopback, link-local, multicast or reserved address"
     return None
 

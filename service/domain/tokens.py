@@ -20,5 +20,13 @@ class Signer:
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     async def is_valid(self, scope: str, token: str | None) -> bool:
-        """True when `token` is the one for `scope` (constant-time)."""
-        return bool(token) and hmac.compare_digest(await self.token(scope), token or "")
+        """True when `token` is the one for `scope` (constant-time; any text, ASCII or not, is just wrong)."""
+        if not token:
+            return False
+        expected = (await self.token(scope)).encode()
+        return hmac.compare_digest(expected, token.encode("utf-8", "replace"))
+
+
+def is_number(text: str) -> bool:
+    """True for a non-empty run of ASCII digits (`str.isdigit` also passes `²` and other digits `int` refuses)."""
+    return text.isascii() and text.isdigit()

@@ -25,6 +25,7 @@ from service.store.errors import translated
 from service.store.scripts import Scripts
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_SCORE = re.compile(r"^\d{1,16}(\.\d{1,6})?$")  # a createdAt score as Redis prints it (never nan, inf or 1_000)
 _MAX_EXPIRY_MS = 2_592_000_000
 IDEMPOTENCY_TTL_MS = 24 * 3_600_000
 NO_IDEMPOTENCY_KEY = keys.idempotency("-", "-")  # passed (never touched) when a create has no key
@@ -303,11 +304,10 @@ def encode_cursor(interrupt_id: str, score: str) -> str:
 def decode_cursor(cursor: str) -> tuple[str, str]:
     """The (score, id) inside a cursor; InvalidField when it is not one of ours."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)).decode()
         score, interrupt_id = raw.split("|", 1)
-        float(score)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeError):
         raise InvalidField("cursor is not a valid pagination cursor", field="cursor") from None
-    if not is_valid_id(interrupt_id):
+    if not _SCORE.match(score) or not is_valid_id(interrupt_id):
         raise InvalidField("cursor is not a valid pagination cursor", field="cursor")
     return score, interrupt_id

@@ -42,6 +42,11 @@ LITERAL = [
     "http://100.64.0.1/hook",
     "http://[64:ff9b::a9fe:a9fe]/hook",
     "http://[2002:7f00:1::]/hook",
+    "http://[::127.0.0.1]/hook",  # IPv4-compatible
+    "http://[::ffff:0:7f00:1]/hook",  # IPv4-translated (SIIT)
+    "http://[64:ff9b:1::7f00:1]/hook",  # local-use NAT64, /96 layout
+    "http://[64:ff9b:1:7f00:0:100::]/hook",  # local-use NAT64, /48 layout (127.0.0.1)
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook",  # Teredo
     "http://255.255.255.255/hook",
     "http://198.18.0.1/hook",
     "https://192.0.2.1/hook",
@@ -55,7 +60,8 @@ NAMES = {  # resolved at delivery time (by the test's resolver): each name hides
     "https://v6.test/hook": ["::1"],
     "http://mapped.test/hook": ["::ffff:10.0.0.1"],
 }
-PUBLIC = {"http://public.test:8080/hook?x=1": ["93.184.216.34"]}
+PUBLIC = {"http://public.test:8080/hook?x=1": ["93.184.216.34"], "http://nat64.test/hook": ["64:ff9b::808:808"],
+          "http://translated.test/hook": ["::ffff:0:808:808"]}  # fmt: skip
 
 
 class NoRetries:
@@ -154,6 +160,8 @@ async def test_no_connection_is_ever_made_to_a_blocked_address(worker_url: str) 
         assert (attempt.error or "").startswith("blocked: "), url
     # the only connection made is the public one, to the address that was checked, with the original Host
     assert [(r.url.host, r.url.port, r.url.path, r.headers["host"]) for r in seen] == [
-        ("93.184.216.34", 8080, "/hook", "public.test:8080")
+        ("93.184.216.34", 8080, "/hook", "public.test:8080"),
+        ("64:ff9b::808:808", None, "/hook", "nat64.test"),  # public addresses in IPv6 clothing pass
+        ("::ffff:0:808:808", None, "/hook", "translated.test"),
     ]
     assert outcomes["http://public.test:8080/hook?x=1"].state == "delivered"  # type: ignore[union-attr]
