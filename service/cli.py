@@ -88,6 +88,10 @@ def serve_command(
             os.environ[name] = value
     if port and not os.environ.get("LOOPIN_BASE_URL"):
         os.environ["LOOPIN_BASE_URL"] = f"http://localhost:{port}"
+    bind = Settings.from_env(os.environ)
+    if servers.port_in_use(bind.host, bind.port):
+        print(f"interlock: cannot serve on {bind.host}:{bind.port}: address already in use", file=sys.stderr)
+        return 1
     embedded = None
     if not settings.redis_url:
         try:

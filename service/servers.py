@@ -1,12 +1,29 @@
 """Runs the ASGI app under the chosen HTTP server (granian or uvicorn), with one or more worker processes."""
 
 import logging
+import socket
 
 from service import logs
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
 APP_FACTORY = "service.app:app_from_env"
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """True when another socket already listens on (host, port).
+
+    Granian binds with `SO_REUSEPORT`, so a second server on a taken port would silently share it
+    (requests alternating between two services); a plain bind here refuses instead.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def run(settings: Settings, target: str = APP_FACTORY) -> None:

@@ -3,6 +3,9 @@
 import contextlib
 import os
 import signal
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +14,7 @@ import httpx
 import pytest
 
 from service.supervisor import BACKOFF_S, STABLE_S, Supervisor
-from tests.processes import ServeProcess, child_pids, poll_until
+from tests.processes import ROOT, ServeProcess, child_pids, poll_until
 from tests.test_metrics import delta, scrape
 
 
@@ -126,3 +129,18 @@ def test_serve_restarts_its_killed_redis_and_worker(tmp_path: Path) -> None:
         assert serve.proc.poll() is None
     finally:
         assert serve.stop() == 0
+
+
+@pytest.mark.timeout(60)
+def test_serve_on_a_taken_port_exits_saying_so(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("INTERLOCK_", "REDIS_URL", "API_KEY"))}
+        done = subprocess.run(
+            [sys.executable, "-m", "service", "serve", "--port", str(port)],
+            cwd=ROOT, env=env | {"INTERLOCK_DATA_DIR": str(tmp_path)}, capture_output=True, text=True, timeout=50,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}: address already in use" in done.stderr

@@ -1,6 +1,7 @@
 """Mails: loop invitations and review requests (plain text and HTML), the SMTP settings and retry schedule; no I/O."""
 
 import html
+import unicodedata
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -18,7 +19,7 @@ def invitation(loop: Loop, index: int, base_url: str, sender: str) -> EmailMessa
     participant = loop.participants[index]
     accept, reject = links(base_url, participant.promise_id)
     message = EmailMessage()
-    message["Subject"] = f"Your decision is needed: {loop.name}"
+    message["Subject"] = header_text(f"Your decision is needed: {loop.name}")
     message["From"] = sender
     message["To"] = participant.email
     deadline = iso_ms(loop.deadline)
@@ -39,7 +40,7 @@ def invitation(loop: Loop, index: int, base_url: str, sender: str) -> EmailMessa
 def review_request(record: Interrupt, reviewer: str, url: str, sender: str) -> EmailMessage:
     """The email giving `reviewer` their own signed link to decide `record`."""
     message = EmailMessage()
-    message["Subject"] = f"Approval requested: {record.action}"
+    message["Subject"] = header_text(f"Approval requested: {record.action}")
     message["From"] = sender
     message["To"] = reviewer
     deadline = iso_ms(record.expires_at)
@@ -57,6 +58,16 @@ def review_request(record: Interrupt, reviewer: str, url: str, sender: str) -> E
         subtype="html",
     )
     return message
+
+
+def header_text(text: str, limit: int = 200) -> str:
+    """`text` fit for a header: whitespace and control characters (CR/LF included) as single spaces, shortened.
+
+    The standard library refuses a header value with a line break (and encodes non-ASCII text itself),
+    so a name with CR/LF can neither inject a header nor make every attempt fail.
+    """
+    flat = " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c for c in text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def smtp_options(url: str) -> dict[str, Any]:

@@ -7,10 +7,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.domain.loops import Loop, Participant
 from service.settings import Settings
 from tests.asgi import local_client
 from tests.mailsink import MailSink
 from tests.worker.conftest import worker_running
+from worker import mail
 
 
 @pytest.mark.timeout(60)
@@ -53,3 +55,15 @@ async def test_without_smtp_no_invitation_is_queued(worker_settings: Settings) -
         loop = (await client.post("/v1/loop/create", json=body)).json()["data"]["loop_data"]
         status = (await client.get(f"/v1/loop/status/{loop['loop_id']}")).json()["data"]
     assert "invitations" not in status
+
+
+def test_names_with_line_breaks_make_a_safe_subject() -> None:
+    participant = Participant(email="a@example.com", promise_id="p", state="PENDING", accept=None)
+    loop = Loop(id="l", name="Ship\r\nBcc: attacker@evil.example\r\n\r\nbody", description="d", timeout_ms=60_000,
+                policy="all", status="PENDING", message=None, created_at=0, deadline=60_000, version=1,
+                participants=(participant,))  # fmt: skip
+    message = mail.invitation(loop, 0, "http://localhost:3002", "interlock@example.com")
+    assert message["Subject"] == "Your decision is needed: Ship Bcc: attacker@evil.example body"
+    assert message["Bcc"] is None
+    assert b"\r\nBcc:" not in message.as_bytes()
+    assert mail.header_text("é" * 300).endswith("…") and len(mail.header_text("é" * 300)) == 200
