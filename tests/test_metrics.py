@@ -6,6 +6,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from service.api.metrics import forget_dead_processes
+from service.api.metrics import RequestCounts, RequestMetrics, forget_dead_processes
 from tests.processes import ServeProcess
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -101,3 +102,20 @@ def test_open_waiters_of_a_worker_that_died_stop_counting(tmp_path: Path) -> Non
     assert forget_dead_processes(str(directory)) == [pid]
     assert waiters() == 0
     assert forget_dead_processes(str(directory)) == []
+
+
+async def test_request_labels_stay_bounded() -> None:
+    counts = RequestCounts()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+
+    async def send(message: Any) -> None:
+        return None
+
+    middleware = RequestMetrics(app, counts)
+    for i in range(500):
+        scope = {"type": "http", "method": f"M{i}" if i % 2 else "GET", "path": f"/made/up/{i}", "headers": []}
+        await middleware(scope, None, send)  # type: ignore[arg-type]
+    labels = set(counts._counts)
+    assert labels == {("other", "unmatched", 404), ("GET", "unmatched", 404)}

@@ -12,7 +12,7 @@ from litestar.types import ASGIApp
 from service.api import schemas, streams, views
 from service.api.access import actor, idempotency
 from service.api.deps import services
-from service.api.io import json_body, json_response, raw_header
+from service.api.io import Reply, json_body, json_response, raw_header
 from service.api.openapi import documented
 from service.clock import iso_ms
 from service.domain import machine
@@ -45,14 +45,21 @@ class InterruptController(Controller):
     async def read(
         self, request: Req, interrupt_id: FromPath[str], wait: Annotated[float | None, QueryParameter(gt=0)] = None
     ) -> ASGIApp:
-        """The interrupt's current status and decision; `?wait=N` holds the answer until it changes (≤ N s)."""
+        """The interrupt's current status and decision; `?wait=N` holds the answer until it changes (≤ N s).
+
+        `ETag` names the state; a matching `If-None-Match` is answered 304 without a body.
+        """
         svc = services(request)
         if wait is None:
             record = await svc.interrupts.get(interrupt_id)
         else:
             seconds = min(wait, svc.settings.wait_cap_s)
             record = await wait_while_pending(svc.interrupts, svc.hub, svc.clock, interrupt_id, seconds)
-        return json_response(views.interrupt(record, svc.settings.base_url, svc.clock.now_ms()))
+        now = svc.clock.now_ms()
+        tag = views.etag(record, now)
+        if views.matches(raw_header(request, b"if-none-match"), tag):
+            return Reply(b"", 304, headers={"ETag": tag})
+        return json_response(views.interrupt(record, svc.settings.base_url, now), 200, {"ETag": tag})
 
     @post("/{interrupt_id:str}/decide", status_code=200, opt=documented(schemas.DecideRequest, schemas.DecidedResponse))
     async def decide(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:

@@ -66,8 +66,15 @@ class RequestCounts:
             self.flush()
 
 
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestMetrics:
-    """ASGI middleware counting each answered request by route template (not raw path) and status."""
+    """ASGI middleware counting each answered request by route template (not raw path) and status.
+
+    Every label is bounded: a method outside KNOWN_METHODS counts as `other`, a path no route
+    matched as `unmatched`, so made-up methods and paths cannot grow the scrape.
+    """
 
     def __init__(self, app: ASGIApp, counts: RequestCounts) -> None:
         self.app = app
@@ -78,7 +85,7 @@ class RequestMetrics:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        method = scope["method"]
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
         status = 500
 
         async def noting(message: Message) -> None:

@@ -47,6 +47,19 @@ def interrupt(record: Interrupt, base_url: str, now_ms: int) -> schemas.Interrup
     )
 
 
+def etag(record: Interrupt, now_ms: int) -> str:
+    """The entity tag of an interrupt's representation: its version and the status it reads as now."""
+    return f'"{record.version}-{record.status_at(now_ms)}"'
+
+
+def matches(if_none_match: str | None, tag: str) -> bool:
+    """True when an `If-None-Match` header names `tag` (weak or strong) or is `*`."""
+    if not if_none_match:
+        return False
+    wanted = {part.strip().removeprefix("W/") for part in if_none_match.split(",")}
+    return tag in wanted or "*" in wanted
+
+
 def current(record: Interrupt, now_ms: int) -> dict[str, Any]:
     """The state a conflicting caller is shown: status and, once made, the decision."""
     view: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(interrupt(record, "", now_ms)))

@@ -334,3 +334,18 @@ async def test_readyz_reports_ready_on_safe_server(client: Client) -> None:
     response = await client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["status"] == "ready"
+
+
+async def test_reads_carry_an_etag_and_answer_if_none_match_with_304(
+    client: Client, clock: FrozenClock, user_id: str
+) -> None:
+    made = await create(client, user_id, expiresIn=60)
+    first = await client.get(f"/interrupts/{made}")
+    tag = first.headers["etag"]
+    again = await client.get(f"/interrupts/{made}", headers={"If-None-Match": tag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", tag)
+    assert (await client.get(f"/interrupts/{made}", headers={"If-None-Match": f'W/{tag}, "x"'})).status_code == 304
+    clock.advance(61_000)  # the deadline passes: same version, another state, another tag
+    expired = await client.get(f"/interrupts/{made}", headers={"If-None-Match": tag})
+    assert expired.status_code == 200 and expired.json()["status"] == "expired"
+    assert expired.headers["etag"] != tag
