@@ -43,6 +43,7 @@ TABLE: dict[type[errors.InterlockError], tuple[int, str, str]] = {
     errors.PromiseConflict: (409, "promise-conflict", "Promise cannot take this decision"),
     errors.LoopPending: (409, "loop-pending", "Loop is still pending"),
     errors.IdempotencyConflict: (422, "idempotency-key-reused", "Idempotency-Key reused"),
+    errors.RateLimited: (429, "rate-limited", "Too many requests"),
     errors.StoreUnavailable: (503, "store-unavailable", "Service unavailable"),
 }
 
@@ -86,6 +87,8 @@ def problem_response(error: errors.InterlockError, path: str) -> Response[bytes]
     """A Litestar response for `error`."""
     status, body = problem_body(error, path)
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    if isinstance(error, errors.RateLimited):
+        headers = {"Retry-After": str(error.retry_after_s)}
     if status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="interlock"'}
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)

@@ -15,6 +15,7 @@ InterlockError
 │   ├── AlreadyDecided          decide on a terminal interrupt (carries the winner in `current`)
 │   └── CannotCancel            cancel on a terminal interrupt
 ├── IdempotencyConflict         same Idempotency-Key, different body
+├── RateLimited                 asked again too soon (carries retry_after_s)
 └── StoreUnavailable            Redis cannot be reached
 """
 
@@ -109,6 +110,14 @@ class IdempotencyConflict(InterlockError):
 
     def __init__(self) -> None:
         super().__init__("Idempotency-Key was already used with a different request body")
+
+
+class RateLimited(InterlockError):
+    """The same request came again too soon; `retry_after_s` says when it may."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class StoreUnavailable(InterlockError):

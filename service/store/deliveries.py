@@ -7,6 +7,7 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from service.domain.errors import RateLimited
 from service.domain.loops import Loop
 from service.domain.models import Attempt, Interrupt, OutboxEntry
 from service.store import keys
@@ -17,6 +18,7 @@ from service.store.scripts import source
 from service.store.secrets import kept_secret
 
 GROUP = "interlock-workers"
+REDELIVERY_GAP_MS = 10_000  # one redelivery per interrupt per 10 s: an operator's retry, not a load generator
 _attempt_decoder = msgspec.json.Decoder(Attempt)
 _encoder = msgspec.json.Encoder()
 
@@ -45,6 +47,7 @@ class DeliveryStore:
         self._redis = redis
         self._retention = retention_ms
         self._page = redis.register_script(source("pending_page"))  # pages any id zset, newest first
+        self._redeliver = redis.register_script(source("redeliver"))
 
     @translated
     async def ensure_group(self) -> None:
@@ -84,8 +87,14 @@ class DeliveryStore:
 
     @translated
     async def enqueue_redelivery(self, interrupt_id: str, version: int) -> None:
-        """Queue one more attempt of an interrupt's webhook, with its original webhook-id."""
-        await self._redis.xadd(keys.outbox(), {"id": interrupt_id, "v": version, "r": "1"})
+        """Queue one more attempt of an interrupt's webhook (original webhook-id); RateLimited within the gap."""
+        wait_ms = await self._redeliver(
+            keys=[keys.redelivery_limit(interrupt_id), keys.outbox()], args=[interrupt_id, version, REDELIVERY_GAP_MS]
+        )
+        if wait_ms:
+            seconds = -(-int(wait_ms) // 1000)
+            raise RateLimited(f"a redelivery of this interrupt was queued moments ago; retry in {seconds} s",
+                              retry_after_s=seconds)  # fmt: skip
 
     @translated
     async def load_many(self, items: list[tuple[str, str]]) -> list[tuple[Interrupt | Loop | None, list[Attempt]]]:

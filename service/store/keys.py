@@ -108,6 +108,11 @@ def history(interrupt_id: str) -> str:
     return f"{PREFIX}:{{{interrupt_id}}}:history"
 
 
+def redelivery_limit(interrupt_id: str) -> str:
+    """Exists for a short while after a redelivery of the interrupt's webhook was queued (the rate limit)."""
+    return f"{PREFIX}:{{{interrupt_id}}}:redeliver"
+
+
 def attempts(interrupt_id: str) -> str:
     """The list of one interrupt's webhook attempts, oldest first, as JSON."""
     return f"{PREFIX}:{{{interrupt_id}}}:attempts"

@@ -149,6 +149,10 @@ async def test_redeliver_resends_with_the_same_webhook_id(api: Client, receiver:
     got = await receiver.wait_for("/again", 2)
     assert got[0].headers["webhook-id"] == got[1].headers["webhook-id"]
     assert got[0].body == got[1].body
+    too_soon = await api.post(f"/interrupts/{interrupt_id}/deliveries/redeliver")  # rate-limited per interrupt
+    assert too_soon.status_code == 429
+    assert 1 <= int(too_soon.headers["retry-after"]) <= 10
+    assert too_soon.json()["error"].startswith("a redelivery of this interrupt was queued moments ago")
 
 
 @pytest.mark.timeout(30)
