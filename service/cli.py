@@ -95,7 +95,7 @@ def serve_command(
     embedded = None
     if not settings.redis_url:
         try:
-            embedded = EmbeddedRedis(settings.data_dir).start()
+            embedded = EmbeddedRedis(settings.data_dir, fsync=settings.fsync).start()
         except EmbeddedRedisError as exc:
             print(f"interlock: {exc}", file=sys.stderr)
             return 1

@@ -27,8 +27,6 @@ log = logging.getLogger(__name__)
 SERVER_ARGS = (
     "--appendonly",
     "yes",
-    "--appendfsync",
-    "everysec",
     "--maxmemory-policy",
     "noeviction",
     "--hash-max-listpack-value",
@@ -81,10 +79,11 @@ class EmbeddedRedis:
         port: int | None = None,
         extra: tuple[str, ...] = (),
         password: bool = True,
+        fsync: str = "everysec",
     ):
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
-        self._extra = extra
+        self._extra = (*extra, "--appendfsync", fsync) if "--appendfsync" not in extra else extra
         self._proc: subprocess.Popen[bytes] | None = None
         self.password: str | None = None
         if password:  # known before the first start, so `url` can be handed out early

@@ -20,6 +20,7 @@ KNOWN_PREFIXED = frozenset(
         "INTERLOCK_REVIEW_LINKS",
         "INTERLOCK_METRICS_PUBLIC",
         "INTERLOCK_REQUIRE_AUTH",
+        "INTERLOCK_FSYNC",
         "INTERLOCK_BIND",  # read by deploy/docker-compose.yml only (where the proxy is published)
         "INTERLOCK_PORT",  # likewise
         "INTERLOCK_WEBHOOK_ALLOW_CIDRS",
@@ -53,6 +54,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     review_links: str = "open"  # "open": the agent's reviewUrl decides; "signed": only reviewers' signed links do
     metrics_public: bool = False
     require_auth: bool = False
+    fsync: str = "everysec"  # the embedded server's appendfsync: everysec or always
     redis_url: str | None = None
     webhook_secret: str | None = None
     webhook_allow_cidrs: tuple[str, ...] = ()
@@ -114,6 +116,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             review_links=review_links,
             metrics_public=_bool(env, "INTERLOCK_METRICS_PUBLIC"),
             require_auth=require_auth,
+            fsync=_choice(env, "INTERLOCK_FSYNC", ("everysec", "always")),
             redis_url=env.get("REDIS_URL") or None,
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
             webhook_allow_cidrs=_cidrs(env),
@@ -152,6 +155,14 @@ def _keys(env: Mapping[str, str]) -> tuple[ApiKey, ...]:
             raise SettingsError(f"the key labelled {key.label!r} is configured for two roles")
         unique.setdefault(key.secret, key)
     return tuple(unique.values())
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first is the default)."""
+    value = env.get(name) or allowed[0]
+    if value not in allowed:
+        raise SettingsError(f"{name} must be {' or '.join(allowed)}, got {value!r}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str) -> bool:

@@ -110,7 +110,7 @@ async def test_the_shipped_redis_conf_makes_a_real_server_ready(conf_server: int
         assert line in conf.splitlines(), line
     client = Redis(port=conf_server, decode_responses=True)
     try:
-        problems, warnings = await HealthProbe(client).problems()
+        problems, warnings, _ = await HealthProbe(client).problems()
         assert (problems, warnings) == ([], [])
         assert (await client.config_get("hash-max-listpack-value"))["hash-max-listpack-value"] == "512"
     finally:

@@ -42,3 +42,14 @@ async def test_config_disabled_is_a_warning_not_a_failure(tmp_path: Path) -> Non
     assert body["warnings"] == [
         "CONFIG is disabled on the Redis server: durability and eviction settings were not checked"
     ]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("fsync", ["everysec", "always"])
+async def test_readyz_reports_the_fsync_mode(tmp_path: Path, fsync: str) -> None:
+    server = EmbeddedRedis(tmp_path, fsync=fsync).start()
+    try:
+        status, body = await readyz(server)
+    finally:
+        server.stop()
+    assert (status, body["status"], body["fsync"]) == (200, "ready", fsync)

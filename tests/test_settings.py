@@ -71,7 +71,8 @@ def test_role_keys_have_labels_and_turn_review_links_signed() -> None:
      ({"INTERLOCK_AGENT_KEYS": "bot=same", "INTERLOCK_REVIEWER_KEYS": "rev=same"}, "two roles"),
      ({"INTERLOCK_REVIEW_LINKS": "closed"}, "INTERLOCK_REVIEW_LINKS"),
      ({"INTERLOCK_REQUIRE_AUTH": "true"}, "no key is"),
-     ({"INTERLOCK_METRICS_PUBLIC": "maybe"}, "INTERLOCK_METRICS_PUBLIC")],
+     ({"INTERLOCK_METRICS_PUBLIC": "maybe"}, "INTERLOCK_METRICS_PUBLIC"),
+     ({"INTERLOCK_FSYNC": "never"}, "INTERLOCK_FSYNC must be everysec or always")],
 )  # fmt: skip
 def test_bad_key_settings_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):

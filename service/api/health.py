@@ -18,6 +18,7 @@ class ReadyResponse(msgspec.Struct, kw_only=True):
     status: str
     problems: list[str]
     warnings: list[str]
+    fsync: str | None = None  # Redis's appendfsync: always (before each answer), everysec (up to ~1 s at power loss)
 
 
 class HealthController(Controller):
@@ -33,8 +34,7 @@ class HealthController(Controller):
     @get("/readyz", opt=documented(None, ReadyResponse))
     async def ready(self, request: Request[Any, Any, Any]) -> ASGIApp:
         """200 when Redis answers and is configured so nothing acknowledged can be lost; 503 naming why not."""
-        problems, warnings = await services(request).health.problems()
-        status = "unready" if problems else "ready"
-        return json_response(
-            ReadyResponse(status=status, problems=problems, warnings=warnings), 503 if problems else 200
-        )
+        found = await services(request).health.problems()
+        view = ReadyResponse(status="unready" if found.problems else "ready", problems=found.problems,
+                             warnings=found.warnings, fsync=found.fsync)  # fmt: skip
+        return json_response(view, 503 if found.problems else 200)

@@ -1,6 +1,7 @@
 """Readiness probe: is Redis answering, accepting writes, and configured so that no decision can be lost."""
 
 import logging
+from typing import NamedTuple
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -11,30 +12,40 @@ from service.store.errors import UNAVAILABLE, refusal
 log = logging.getLogger(__name__)
 
 
+class Readiness(NamedTuple):
+    """What the probe found: any problem makes the service unready; `fsync` is Redis's appendfsync, when known."""
+
+    problems: list[str]
+    warnings: list[str]
+    fsync: str | None = None
+
+
 class HealthProbe:
     """Checks the Redis server behind the stores."""
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def problems(self) -> tuple[list[str], list[str]]:
-        """(problems, warnings): any problem makes the service unready."""
+    async def problems(self) -> Readiness:
+        """The problems, warnings and durability mode of the Redis server."""
         try:  # one short-lived write: Redis answers, and is neither full, nor a replica, nor failing to save
             await self._redis.set(keys.write_probe(), "1", px=60_000)
         except ResponseError as exc:
-            return [f"redis refuses writes: {refusal(exc) or exc}"], []
+            return Readiness([f"redis refuses writes: {refusal(exc) or exc}"], [])
         except UNAVAILABLE as exc:
-            return [f"redis is not reachable: {type(exc).__name__}"], []
+            return Readiness([f"redis is not reachable: {type(exc).__name__}"], [])
         try:
             config = await self._redis.config_get("maxmemory-policy")
             config.update(await self._redis.config_get("appendonly"))
+            config.update(await self._redis.config_get("appendfsync"))
         except ResponseError:
-            return [], ["CONFIG is disabled on the Redis server: durability and eviction settings were not checked"]
+            warning = "CONFIG is disabled on the Redis server: durability and eviction settings were not checked"
+            return Readiness([], [warning])
         except UNAVAILABLE as exc:
-            return [f"redis is not reachable: {type(exc).__name__}"], []
+            return Readiness([f"redis is not reachable: {type(exc).__name__}"], [])
         problems = []
         if config.get("maxmemory-policy") != "noeviction":
             problems.append(f"maxmemory-policy is {config.get('maxmemory-policy')}, must be noeviction")
         if config.get("appendonly") != "yes":
             problems.append("appendonly is off: acknowledged decisions could be lost on restart")
-        return problems, []
+        return Readiness(problems, [], config.get("appendfsync"))

@@ -1,7 +1,8 @@
 """Core throughput benchmark: `interlock serve` against a bare-stack reference, side by side, with wrk.
 
-Run: `uv run python -m tests.bench.core [--duration 8] [--rounds 5] [--workers 2] [--server granian]`
-(needs `wrk`: `apt-get install wrk`). Each round measures both sides back to back, alternating which
+Run: `uv run python -m tests.bench.core [--duration 8] [--rounds 5] [--workers 2] [--server granian]
+[--fsync everysec|always]` (needs `wrk`: `apt-get install wrk`). `--fsync` sets our embedded server's
+INTERLOCK_FSYNC; the reference's Redis stays at `everysec`, the fixed yardstick. Each round measures both sides back to back, alternating which
 goes first; it reports the median run of each side and the median of the per-round ratios.
 """
 
@@ -121,6 +122,7 @@ def main() -> None:
     parser.add_argument("--server", default="granian", choices=["granian", "uvicorn"])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--fsync", default="everysec", choices=["everysec", "always"])
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
@@ -128,7 +130,8 @@ def main() -> None:
     ours_port, ref_port = free_port(), free_port()
     common = {"INTERLOCK_WORKERS": str(args.workers), "INTERLOCK_SERVER": args.server}
     ours = start_server(["-m", "service", "serve", "--port", str(ours_port), "--no-worker"],
-                        common | {"INTERLOCK_DATA_DIR": str(tmp / "ours")}, tmp / "ours.log")  # fmt: skip
+                        common | {"INTERLOCK_DATA_DIR": str(tmp / "ours"), "INTERLOCK_FSYNC": args.fsync},
+                        tmp / "ours.log")  # fmt: skip
     ref_redis = EmbeddedRedis(tmp / "ref").start()
     ref = start_reference(ref_port, ref_redis.url, common, tmp / "ref.log")
     targets = {"reference": f"http://127.0.0.1:{ref_port}", "interlock": f"http://127.0.0.1:{ours_port}"}
@@ -169,7 +172,8 @@ def paired_ratios(ours: list[dict[str, Any]], ref: list[dict[str, Any]], key: st
 def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.Namespace) -> None:
     summary: dict[str, Any] = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-        "command": f"wrk -t1 -c{args.connections} -d{args.duration}s; server={args.server} workers={args.workers}",
+        "command": f"wrk -t1 -c{args.connections} -d{args.duration}s; server={args.server} workers={args.workers} "
+        f"fsync={args.fsync}",
     }
     for kind in ("create", "read"):
         ref, ours = median_run(results["reference"][kind]), median_run(results["interlock"][kind])
