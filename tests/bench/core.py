@@ -2,8 +2,9 @@
 
 Run: `uv run python -m tests.bench.core [--duration 8] [--rounds 5] [--workers 2] [--server granian]
 [--fsync everysec|always]` (needs `wrk`: `apt-get install wrk`). `--fsync` sets our embedded server's
-INTERLOCK_FSYNC; the reference's Redis stays at `everysec`, the fixed yardstick. Each round measures both sides back to back, alternating which
-goes first; it reports the median run of each side and the median of the per-round ratios.
+INTERLOCK_FSYNC; the reference's Redis stays at `everysec`, the fixed yardstick. Each round measures
+both sides back to back, alternating which goes first; it reports the median run of each side and the
+median of the per-round ratios.
 """
 
 import argparse
