@@ -189,17 +189,18 @@ async def feed_messages(
     clock: Clock,
     ends_at: int | None,
 ) -> AsyncIterator[ServerSentEventMessage]:
-    """The feed's events; it ends (within a ping) once its link expires, and the reconnect gets 403."""
-    yield ServerSentEventMessage(retry=RETRY_MS, data=None)
+    """The feed's events (the reconnect hint with the first); it ends once its link expires (the reconnect: 403)."""
+    retry: int | None = RETRY_MS
     try:
         async for frame in frames:
             if ends_at is not None and clock.now_ms() >= ends_at:
-                yield ServerSentEventMessage(comment="the inbox link has expired", data=None)
+                yield ServerSentEventMessage(comment="the inbox link has expired", data=None, retry=retry)
                 return
             if frame.record is None:
-                yield ServerSentEventMessage(comment="ping", data=None)
-                continue
-            data = {"count": len(frame.record), "html": await render(frame.record)}
-            yield ServerSentEventMessage(id=frame.event_id, event="inbox", data=_encoder.encode(data).decode())
+                yield ServerSentEventMessage(comment="ping", data=None, retry=retry)
+            else:
+                data = _encoder.encode({"count": len(frame.record), "html": await render(frame.record)}).decode()
+                yield ServerSentEventMessage(id=frame.event_id, event="inbox", data=data, retry=retry)
+            retry = None
     finally:
         await frames.aclose()

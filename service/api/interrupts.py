@@ -6,7 +6,6 @@ from urllib.parse import quote
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
-from litestar.response import ServerSentEvent
 from litestar.types import ASGIApp
 
 from service.api import schemas, streams, views
@@ -75,7 +74,7 @@ class InterruptController(Controller):
         return json_response(views.decided(await svc.interrupts.decide(interrupt_id, decision)))
 
     @get("/{interrupt_id:str}/events", media_type="text/event-stream")
-    async def events(self, request: Req, interrupt_id: FromPath[str]) -> ServerSentEvent:
+    async def events(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """Server-sent events: the current state, then each change; ends after the terminal one."""
         return await interrupt_stream(request, interrupt_id)
 
@@ -140,18 +139,23 @@ class AnalyticsController(Controller):
         return json_response(views.analytics(user_id, stats))
 
 
-async def interrupt_stream(request: Req, interrupt_id: str) -> ServerSentEvent:
-    """The SSE response of an interrupt's states (also the review page's live feed); 404 before it starts."""
+async def interrupt_stream(request: Req, interrupt_id: str) -> ASGIApp:
+    """The SSE response of an interrupt's states (also the review page's live feed); 404 before it starts.
+
+    A reconnect that already has the terminal event gets 204, which tells EventSource to stop.
+    """
     svc = services(request)
-    await svc.interrupts.get(interrupt_id)
+    record = await svc.interrupts.get(interrupt_id)
     last_id = streams.last_event_id(raw_header(request, b"last-event-id"))
+    if streams.ended(last_id, record.final_version(svc.clock.now_ms())):
+        return streams.NO_CONTENT
     frames = interrupt_frames(svc.interrupts, svc.hub, svc.clock, interrupt_id, last_id, svc.settings.sse_ping_s)
 
     def render(record: Interrupt) -> tuple[str, schemas.InterruptResponse]:
         view = views.interrupt(record, svc.settings.base_url, svc.clock.now_ms())
         return view.status, view
 
-    return streams.stream(frames, render, svc.hub)
+    return streams.stream(request, frames, render, svc.hub)
 
 
 async def _pending(request: Req, interrupt_id: str) -> Interrupt:

@@ -5,7 +5,6 @@ from urllib.parse import parse_qs
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, QueryParameter
-from litestar.response import ServerSentEvent
 from litestar.types import ASGIApp
 
 from service import VERSION
@@ -171,18 +170,23 @@ class LoopController(Controller):
         return _ok("Loop status", status_view(loop.at(svc.clock.now_ms())))
 
     @get("/events/{loop_id:str}", media_type="text/event-stream")
-    async def events(self, request: Req, loop_id: FromPath[str]) -> ServerSentEvent:
-        """Server-sent events: the loop's status now, then after each change; ends once it is decided."""
+    async def events(self, request: Req, loop_id: FromPath[str]) -> ASGIApp:
+        """Server-sent events: the loop's status now, then after each change; ends once it is decided.
+
+        A reconnect that already has the final event gets 204, which tells EventSource to stop.
+        """
         svc = services(request)
-        await svc.loops.get(loop_id)  # 404 before the stream starts
+        loop = await svc.loops.get(loop_id)  # 404 before the stream starts
         last_id = streams.last_event_id(raw_header(request, b"last-event-id"))
+        if streams.ended(last_id, loop.version if loop.status != loops.PENDING else None):
+            return streams.NO_CONTENT
         frames = loop_frames(svc.loops, svc.hub, svc.clock, loop_id, last_id, svc.settings.sse_ping_s)
 
         def render(loop: Loop) -> tuple[str, ls.LoopStatus]:
             view = status_view(loop.at(svc.clock.now_ms()))
             return view.status, view
 
-        return streams.stream(frames, render, svc.hub)
+        return streams.stream(request, frames, render, svc.hub)
 
     @get("/deliveries/{loop_id:str}", opt=documented(None, ls.Envelope))
     async def deliveries(self, request: Req, loop_id: FromPath[str]) -> ASGIApp:

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
-from litestar.response import ServerSentEvent
 from litestar.types import ASGIApp
 
 from service.api.csrf import is_cross_site
@@ -146,7 +145,7 @@ class ReviewController(Controller):
         return await _review_page(svc, record, link, actor is not None)
 
     @get("/{interrupt_id:str}/events", media_type="text/event-stream")
-    async def events(self, request: Req, interrupt_id: FromPath[str]) -> ServerSentEvent:
+    async def events(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """The page's own live feed (no API key): the interrupt's states, as `/interrupts/{id}/events`."""
         return await interrupt_stream(request, interrupt_id)
 

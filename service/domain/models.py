@@ -4,7 +4,7 @@ from typing import Any
 
 import msgspec
 
-from service.domain.machine import effective_status
+from service.domain.machine import PENDING, effective_status
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,6 +66,12 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
     def status_at(self, now_ms: int) -> str:
         """The status a reader sees at `now_ms` (pending past the deadline reads expired)."""
         return effective_status(self.status, self.expires_at, now_ms)
+
+    def final_version(self, now_ms: int) -> int | None:
+        """The version of its terminal event, once it has one (an expiry not yet recorded gets the next)."""
+        if self.status != PENDING:
+            return self.version
+        return self.version + 1 if self.status_at(now_ms) != PENDING else None
 
 
 class HistoryEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -149,9 +149,8 @@ async def test_an_open_feed_ends_once_its_link_expires(clock: FrozenClock) -> No
         return f"{len(records)} items"
 
     sent = [message async for message in feed_messages(frames(), render, clock, ends_at)]
-    assert [(m.event, m.comment) for m in sent] == [
-        (None, None),  # the retry hint
-        ("inbox", None),
-        (None, "the inbox link has expired"),
+    assert [(m.event, m.comment, m.retry) for m in sent] == [
+        ("inbox", None, 3000),  # the first event carries the reconnect hint
+        (None, "the inbox link has expired", None),
     ]
     assert closed == [True]  # the list feed is closed with it (its watch is released)
