@@ -10,6 +10,7 @@ from litestar.exceptions import ClientException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import Receive, Scope, Send
 
+from service.domain import jsontext
 from service.domain.errors import InvalidField, UnsupportedContentType
 
 _encoder = msgspec.json.Encoder()
@@ -39,11 +40,14 @@ def raw_header(request: Request[Any, Any, Any], name: bytes) -> str | None:
 
 
 async def json_body(request: Request[Any, Any, Any]) -> bytes:
-    """The raw body of a JSON request; 415 unless declared JSON; an empty body reads as `{}`."""
+    """The raw body of a JSON request, checked strict (jsontext.check); 415 unless declared JSON; empty reads `{}`."""
     if not is_json_content_type(raw_header(request, b"content-type")):
         raise UnsupportedContentType("Content-Type must be application/json")
     body = await read_body(request)
-    return body if body.strip() else b"{}"
+    if not body.strip():
+        return b"{}"
+    jsontext.check(body)
+    return body
 
 
 async def read_body(request: Request[Any, Any, Any]) -> bytes:

@@ -16,8 +16,8 @@ from service.api.deps import Services, services
 from service.api.interrupts import interrupt_stream
 from service.api.io import HTML, Reply, read_body
 from service.clock import iso_ms, utc_text
-from service.domain import machine
-from service.domain.errors import AlreadyDecided, InterruptNotFound
+from service.domain import jsontext, machine
+from service.domain.errors import AlreadyDecided, InterruptNotFound, InvalidField, MalformedJson
 from service.domain.models import Actor, Decision, Interrupt
 from service.web import pages
 
@@ -63,8 +63,8 @@ def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
 
 
 def pretty_json(text: str) -> str:
-    """JSON text indented by two spaces, non-ASCII characters shown as themselves (all in msgspec's C code)."""
-    return msgspec.json.format(_encoder.encode(msgspec.json.decode(text)), indent=2).decode()
+    """JSON text indented by two spaces, every value exactly as stored (jsontext.pretty)."""
+    return jsontext.pretty(text)
 
 
 OPEN_LINK = Actor(by="link", via="review-page")  # who decides through an open (LoopIn) review link
@@ -115,14 +115,17 @@ def _edited_params(text: str, context: str) -> tuple[str | None, str | None]:
     if not text.strip():
         return None, None
     try:
+        jsontext.check(text.encode("utf-8", "replace"), "The edited parameters")
         edited = json.loads(text)
+    except (InvalidField, MalformedJson) as exc:
+        return None, f"{exc.message}."
     except json.JSONDecodeError as exc:
         return None, f"The edited parameters are not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
     if not isinstance(edited, dict):
         return None, "The edited parameters must be a JSON object, like the request's context."
     if edited == json.loads(context):
         return None, None
-    return json.dumps(edited, ensure_ascii=False, separators=(",", ":")), None
+    return msgspec.json.format(text, indent=0), None  # the reviewer's values as typed (numbers verbatim), compact
 
 
 class ReviewController(Controller):
