@@ -16,11 +16,12 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import ASGIApp
 from msgspec import UNSET, Meta, UnsetType
 
+from service.api import schemas
 from service.api.deps import Services, services
 from service.api.io import json_body, json_response
 from service.api.openapi import documented
 from service.api.review import html, message_page
-from service.api.schemas import decode_body
+from service.api.schemas import USER_ID_RULE, decode_body
 from service.api.streams import RETRY_MS
 from service.clock import Clock, iso_ms, utc_text
 from service.domain.models import Interrupt
@@ -55,7 +56,7 @@ class InboxLink(msgspec.Struct, kw_only=True):
 
 
 RULES = {
-    "userId": "userId must be a non-empty string of at most 256 characters",
+    "userId": USER_ID_RULE,
     "expiresIn": f"expiresIn must be a whole number of seconds from 60 to {MAX_LINK_S}",
 }
 
@@ -133,6 +134,7 @@ class InboxLinkController(Controller):
         """A link to the user's inbox page that works until `expiresAt`."""
         svc = services(request)
         wanted: InboxLinkRequest = decode_body(_link_decoder, await json_body(request), RULES)
+        schemas.user_id(wanted.userId)
         seconds = DEFAULT_LINK_S if isinstance(wanted.expiresIn, UnsetType) else wanted.expiresIn
         expires_ms = svc.clock.now_ms() + seconds * 1000
         token = f"{expires_ms}.{await svc.signer.token(_scope(wanted.userId, expires_ms))}"

@@ -120,7 +120,7 @@ class InterruptController(Controller):
     ) -> ASGIApp:
         """The user's pending interrupts, newest first; `Link: rel=next` when there are more."""
         svc = services(request)
-        page = await svc.interrupts.pending(user_id, limit=limit, cursor=cursor)
+        page = await svc.interrupts.pending(schemas.user_id(user_id), limit=limit, cursor=cursor)
         path = f"/interrupts/pending/{quote(user_id, safe='')}"
         headers = views.next_page(svc.settings.base_url, path, {"limit": limit}, page.next_cursor)
         return json_response([views.pending_item(it, svc.settings.base_url) for it in page.items], 200, headers)
@@ -135,7 +135,7 @@ class AnalyticsController(Controller):
     @get("/{user_id:str}", opt=documented(None, schemas.AnalyticsResponse))
     async def analytics(self, request: Req, user_id: FromPath[str]) -> ASGIApp:
         """Counts, approval rate, response time and top actions of a user's interrupts."""
-        stats = await services(request).interrupts.analytics(user_id)
+        stats = await services(request).interrupts.analytics(schemas.user_id(user_id))
         return json_response(views.analytics(user_id, stats))
 
 

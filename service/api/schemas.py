@@ -33,6 +33,8 @@ FIELD_RULES = {
     "reason": "reason must be a string",
     "modifiedParams": "modifiedParams must be a JSON object",
 }
+USER_ID_RULE = "userId must be 1 to 256 printable characters (no line breaks or control characters)"
+MAX_USER_ID = 256
 _PATH = re.compile(r"at `\$\.(\w+)|missing required field `(\w+)`")
 ABSOLUTE_URL = re.compile(r"^https?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
 
@@ -264,6 +266,13 @@ def _is_null(raw: bytes) -> bool:
     return raw.strip() in (b"null", b'""', b"")
 
 
+def user_id(value: str) -> str:
+    """A user id as every route takes it (path or body): 1 to MAX_USER_ID printable characters."""
+    if not 0 < len(value) <= MAX_USER_ID or not value.isprintable():
+        raise InvalidField(USER_ID_RULE, field="userId")
+    return value
+
+
 def decode_create(body: bytes) -> NewInterrupt:
     """Validate a create body into a NewInterrupt, raising InvalidField with the compat message."""
     data: CreateInterruptBody = decode_body(_create_decoder, body)
@@ -284,7 +293,7 @@ def decode_create(body: bytes) -> NewInterrupt:
     )
     return NewInterrupt(
         agent_id=data.agentId,
-        user_id=data.userId,
+        user_id=user_id(data.userId),
         action=data.action,
         context=context.decode(),
         urgency=data.urgency or "medium",

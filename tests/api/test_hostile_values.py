@@ -2,6 +2,7 @@
 
 import base64
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from litestar import Litestar
@@ -62,3 +63,14 @@ async def test_next_page_links_use_the_public_base_url(auth_client: Client, user
     link = answer.headers["link"]
     assert link.startswith(f"<http://localhost:3002/interrupts/pending/{user_id}?limit=2&cursor=")
     assert "9999" not in link
+
+
+@pytest.mark.parametrize("bad", ["a\r\nb", "a\nb", "tab\there", "x" * 257, "\x00"])
+async def test_user_ids_must_be_printable_and_bounded(auth_client: Client, bad: str) -> None:
+    made = await auth_client.post("/interrupts", json=BODY | {"userId": bad}, headers=ADMIN)
+    assert made.status_code == 400 and made.json()["field"] == "userId"
+    for path in ("/interrupts/pending/", "/analytics/"):
+        answer = await auth_client.get(path + quote(bad, safe=""), headers=ADMIN)
+        assert answer.status_code == 400 and answer.json()["field"] == "userId", (path, answer.text)
+    link = await auth_client.post("/inbox-links", json={"userId": bad}, headers=ADMIN)
+    assert link.status_code == 400 and link.json()["field"] == "userId"
