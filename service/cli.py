@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the HTTP API (with an embedded Redis when REDIS_URL is unset)")
     serve.add_argument("--host", help="bind address (default $HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default $PORT or 3002)")
-    serve.add_argument("--workers", type=int, help="HTTP worker processes (default $INTERLOCK_WORKERS or 1)")
+    serve.add_argument("--workers", type=int, help="HTTP worker processes (default $INTERLOCK_WORKERS or 2)")
     serve.add_argument("--no-worker", action="store_true", help="run no background worker in this process tree")
     commands.add_parser("worker", help="run the background worker alone: deadlines, webhooks, email")
     commands.add_parser("mcp", help="serve MCP on stdio as a client of the API (LOOPIN_API_URL, LOOPIN_API_KEY)")

@@ -62,7 +62,7 @@ class LoopData(msgspec.Struct, kw_only=True):
     loop_description: str
     participant_timeout: int
     participants: list[ParticipantLinks]
-    policy: Any = "all"
+    policy: Literal["all", "any"] | Quorum = "all"
 
 
 class ParticipantResult(msgspec.Struct, kw_only=True):
@@ -200,6 +200,8 @@ def decode_accept(raw: object) -> bool:
     raise InvalidField("accept must be true or false", field="accept")
 
 
-def policy_view(policy: str) -> Any:
+def policy_view(policy: str) -> Literal["all", "any"] | Quorum:
     """The policy as the create body spelled it."""
-    return {"quorum": int(policy.removeprefix("quorum:"))} if policy.startswith("quorum:") else policy
+    if policy.startswith("quorum:"):
+        return Quorum(quorum=int(policy.removeprefix("quorum:")))
+    return "any" if policy == "any" else "all"

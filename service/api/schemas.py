@@ -35,6 +35,10 @@ FIELD_RULES = {
 }
 USER_ID_RULE = "userId must be 1 to 256 printable characters (no line breaks or control characters)"
 MAX_USER_ID = 256
+# What a stored JSON object is, for schemas (msgspec describes a Raw field as `{}`, anything)
+JsonObject = Annotated[
+    Raw, Meta(extra_json_schema={"type": "object", "description": "A JSON object, as the agent sent it."})
+]
 _PATH = re.compile(r"at `\$\.(\w+)|missing required field `(\w+)`")
 ABSOLUTE_URL = re.compile(r"^https?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
 
@@ -170,7 +174,7 @@ class InterruptResponse(msgspec.Struct, kw_only=True):
     interruptId: str
     status: str
     action: str
-    context: Raw
+    context: JsonObject
     urgency: str
     createdAt: str
     expiresAt: str
@@ -178,7 +182,7 @@ class InterruptResponse(msgspec.Struct, kw_only=True):
     decision: str | UnsetType = UNSET
     decidedAt: str | UnsetType = UNSET
     reason: str | UnsetType = UNSET
-    modifiedParams: Raw | UnsetType = UNSET
+    modifiedParams: JsonObject | UnsetType = UNSET
     decidedBy: str | UnsetType = UNSET
 
 
@@ -190,7 +194,7 @@ class PendingItem(msgspec.Struct, kw_only=True):
     agentId: str
     userId: str
     action: str
-    context: Raw
+    context: JsonObject
     urgency: str
     status: str
     createdAt: str

@@ -49,3 +49,12 @@ def test_tool_inputs_are_the_rest_bodies_plus_the_path_ids() -> None:
     loop = listed["create_loop"].input_schema
     assert loop["properties"] == tools.struct_schema(ls.CreateLoopRequest)["properties"]
     assert listed["get_interrupt_status"].output_schema == tools.struct_schema(schemas.InterruptResponse)
+
+
+def test_output_schemas_describe_json_objects_as_objects() -> None:
+    listed = {tool.name: tool for _, tool in _listing()}
+    status = listed["get_interrupt_status"].output_schema or {}
+    assert status["properties"]["context"]["type"] == "object"
+    assert status["properties"]["modifiedParams"]["type"] == "object"
+    loop = tools.struct_schema(ls.LoopData)
+    assert loop["properties"]["policy"] != {}
