@@ -20,6 +20,7 @@ from service.api.health import HealthController
 from service.api.hosts import LoopbackHosts, is_loopback
 from service.api.inbox import InboxController, InboxLinkController
 from service.api.interrupts import AnalyticsController, InterruptController
+from service.api.io import BODY_TIMEOUT_KEY
 from service.api.loops import LoopController, root
 from service.api.metrics import WAITERS, RequestCounts, RequestMetrics, metrics
 from service.api.openapi import openapi_json
@@ -132,6 +133,7 @@ def create_app(
         logging_config=None,
     )
     access.assign(app, access.table_for(metrics_public=settings.metrics_public))
+    app.state[BODY_TIMEOUT_KEY] = settings.body_timeout_s
     if is_loopback(settings.host):
         app.asgi_handler = LoopbackHosts(app.asgi_handler, settings.base_url)
     app.asgi_handler = RequestMetrics(app.asgi_handler, request_counts)

@@ -21,6 +21,7 @@ KNOWN_PREFIXED = frozenset(
         "INTERLOCK_METRICS_PUBLIC",
         "INTERLOCK_REQUIRE_AUTH",
         "INTERLOCK_FSYNC",
+        "INTERLOCK_BODY_TIMEOUT_S",
         "INTERLOCK_BIND",  # read by deploy/docker-compose.yml only (where the proxy is published)
         "INTERLOCK_PORT",  # likewise
         "INTERLOCK_WEBHOOK_ALLOW_CIDRS",
@@ -55,6 +56,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_public: bool = False
     require_auth: bool = False
     fsync: str = "everysec"  # the embedded server's appendfsync: everysec or always
+    body_timeout_s: int = 30
     redis_url: str | None = None
     webhook_secret: str | None = None
     webhook_allow_cidrs: tuple[str, ...] = ()
@@ -117,6 +119,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             metrics_public=_bool(env, "INTERLOCK_METRICS_PUBLIC"),
             require_auth=require_auth,
             fsync=_choice(env, "INTERLOCK_FSYNC", ("everysec", "always")),
+            body_timeout_s=_int(env, "INTERLOCK_BODY_TIMEOUT_S", 30),
             redis_url=env.get("REDIS_URL") or None,
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
             webhook_allow_cidrs=_cidrs(env),

@@ -1,5 +1,6 @@
 """Request bodies in and JSON responses out: content-type checks and pre-encoded responses."""
 
+import asyncio
 import math
 from collections.abc import Mapping
 from typing import Any, cast
@@ -11,12 +12,14 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import Receive, Scope, Send
 
 from service.domain import jsontext
-from service.domain.errors import InvalidField, UnsupportedContentType
+from service.domain.errors import BodyTimeout, InvalidField, UnsupportedContentType
 
 _encoder = msgspec.json.Encoder()
 JSON = "application/json"
 _BODY_KEY = "interlock.body"  # where read_body keeps the body in the ASGI scope
 HTML = "text/html; charset=utf-8"
+BODY_TIMEOUT_KEY = "body_timeout_s"  # app.state entry: seconds a request body may take (INTERLOCK_BODY_TIMEOUT_S)
+DEFAULT_BODY_TIMEOUT_S = 30
 
 
 def is_json_content_type(value: str | None) -> bool:
@@ -61,21 +64,25 @@ async def read_body(request: Request[Any, Any, Any]) -> bytes:
         return cast(bytes, cached)
     limit = request.route_handler.resolve_request_max_body_size() or math.inf
     declared = raw_header(request, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise RequestEntityTooLarge
     chunks: list[bytes] = []
     size = 0
-    while True:
-        message = await request.receive()
-        if message["type"] != "http.request":  # the client went away before sending it all
-            raise ClientException("client disconnected before sending the whole body")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise RequestEntityTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
+    try:
+        async with asyncio.timeout(request.app.state.get(BODY_TIMEOUT_KEY, DEFAULT_BODY_TIMEOUT_S)):
+            while True:
+                message = await request.receive()
+                if message["type"] != "http.request":  # the client went away before sending it all
+                    raise ClientException("client disconnected before sending the whole body")
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise RequestEntityTooLarge
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        raise BodyTimeout("the request body did not arrive in time") from None
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     scope[_BODY_KEY] = body  # type: ignore[literal-required]
     return body

@@ -27,6 +27,7 @@ TABLE: dict[type[errors.InterlockError], tuple[int, str, str]] = {
     errors.InvalidField: (400, "invalid-field", "Invalid field"),
     errors.MalformedJson: (400, "malformed-json", "Malformed JSON"),
     errors.BodyTooLarge: (413, "body-too-large", "Request body too large"),
+    errors.BodyTimeout: (408, "request-timeout", "Request timeout"),
     errors.UnsupportedContentType: (415, "unsupported-media-type", "Unsupported content type"),
     errors.Unauthorized: (401, "unauthorized", "Unauthorized"),
     errors.Forbidden: (403, "forbidden", "Forbidden"),
@@ -89,6 +90,8 @@ def problem_response(error: errors.InterlockError, path: str) -> Response[bytes]
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
     if isinstance(error, errors.RateLimited):
         headers = {"Retry-After": str(error.retry_after_s)}
+    if status == 408:
+        headers = {"Connection": "close"}  # the rest of a stalled body is not worth waiting for
     if status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="interlock"'}
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)

@@ -5,6 +5,7 @@ InterlockError
 │   ├── InvalidField            one field breaks a rule (names the field)
 │   ├── MalformedJson           the body is not JSON
 │   ├── BodyTooLarge            the body is over the configured limit
+│   ├── BodyTimeout             the body did not arrive in time (a slow or stalled client)
 │   └── UnsupportedContentType  the body is not declared as JSON
 ├── Unauthorized                no valid API key
 ├── Forbidden                   a valid key whose role may not do this (or a page link that may not decide)
@@ -54,6 +55,10 @@ class MalformedJson(InputError):
 
 class BodyTooLarge(InputError):
     """The body is larger than the configured limit."""
+
+
+class BodyTimeout(InputError):
+    """The request body was not complete within INTERLOCK_BODY_TIMEOUT_S."""
 
 
 class UnsupportedContentType(InputError):
