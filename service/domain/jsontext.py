@@ -32,7 +32,7 @@ class _NotFinite(Exception):
 
 def _unique(pairs: list[tuple[str, object]]) -> None:
     """object_pairs_hook: refuse a repeated key (the values themselves are not needed)."""
-    if len(pairs) > 1:
+    if len(pairs) > 1 and len(dict(pairs)) != len(pairs):
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
@@ -49,6 +49,10 @@ def _finite(text: str) -> float:
 
 def _constant(text: str) -> float:
     raise _NotFinite(text)
+
+
+# built once: json.loads with hooks makes a new decoder (and scanner) on every call
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_constant=_constant, parse_float=_finite)
 
 
 def depth(text: str) -> int:
@@ -77,7 +81,7 @@ def check(body: bytes, what: str = "request body") -> str:
     if depth(text) > MAX_DEPTH:
         raise MalformedJson(f"{what} nests arrays and objects deeper than {MAX_DEPTH} levels")
     try:
-        json.loads(text, object_pairs_hook=_unique, parse_constant=_constant, parse_float=_finite)
+        _DECODER.decode(text)
     except _Duplicate as exc:
         raise InvalidField(f"{what} has the key {exc.key!r} twice in one object", field=exc.key) from None
     except _NotFinite as exc:
