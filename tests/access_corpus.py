@@ -37,6 +37,7 @@ def concrete(path: str, interrupt_id: str) -> str:
     return (
         path.replace("{interrupt_id:str}", interrupt_id)
         .replace("{user_id:str}", "bypass-user")
+        .replace("{user_path:path}", "bypass-user")
         .replace("{loop_id:str}", str(uuid.uuid4()))
         .replace("{promise_id:str}", str(uuid.uuid4()))
     )

@@ -18,7 +18,7 @@ async def test_inbox_feed_follows_arrivals_decisions_and_expiries(two_apis: list
     ask = {"agentId": "bot", "userId": user, "context": {}}
     async with (
         httpx.AsyncClient(timeout=30) as http,
-        aconnect_sse(http, "GET", f"{page_api.url}/inbox/{user}/events") as source,
+        aconnect_sse(http, "GET", f"{page_api.url}/inbox-events/{user}") as source,
     ):
         events = source.aiter_sse()
 

@@ -56,7 +56,7 @@ ACCESS: dict[str, dict[str, Role]] = {
     "/review/{}/events": {"GET": PUBLIC},
     "/review/{}/decide": {"POST": PUBLIC},
     "/inbox/{}": {"GET": PUBLIC},
-    "/inbox/{}/events": {"GET": PUBLIC},
+    "/inbox-events/{}": {"GET": PUBLIC},
     "/static/{}": {"GET": PUBLIC, "HEAD": PUBLIC},
     "/robots.txt": {"GET": PUBLIC},
     # operations and documents

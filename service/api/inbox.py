@@ -138,20 +138,31 @@ class InboxLinkController(Controller):
         seconds = DEFAULT_LINK_S if isinstance(wanted.expiresIn, UnsetType) else wanted.expiresIn
         expires_ms = svc.clock.now_ms() + seconds * 1000
         token = f"{expires_ms}.{await svc.signer.token(_scope(wanted.userId, expires_ms))}"
-        url = f"{svc.settings.base_url}/inbox/{quote(wanted.userId, safe='')}?{urlencode({'token': token})}"
+        url = f"{svc.settings.base_url}{inbox_path(wanted.userId)}?{urlencode({'token': token})}"
         return json_response(InboxLink(inboxUrl=url, expiresAt=iso_ms(expires_ms)), 201)
 
 
-class InboxController(Controller):
-    """/inbox/{userId}: the pending list, most urgent first, live over the page's own event stream."""
+def _user_of(user_path: str) -> str:
+    """The user id of an inbox path (a `path` parameter, so ids with `/` work; Litestar keeps its leading `/`)."""
+    return user_path.removeprefix("/")
 
-    path = "/inbox"
+
+def inbox_path(user_id: str) -> str:
+    """The inbox page of `user_id` (`/` kept as is, so proxies that refuse `%2F` pass it)."""
+    return f"/inbox/{quote(user_id, safe='/')}"
+
+
+class InboxController(Controller):
+    """/inbox/{userId}: the pending list, most urgent first, live over its own feed /inbox-events/{userId}."""
+
+    path = "/"
     include_in_schema = False
 
-    @get("/{user_id:str}")
-    async def page(self, request: Req, user_id: FromPath[str]) -> ASGIApp:
+    @get("/inbox/{user_path:path}")
+    async def page(self, request: Req, user_path: FromPath[str]) -> ASGIApp:
         """The page (works without JavaScript; with it, updates itself)."""
         svc = services(request)
+        user_id = _user_of(user_path)
         token = request.query_params.get("token")
         problem, ends_at = await link_access(svc, user_id, token)
         if problem:
@@ -159,15 +170,16 @@ class InboxController(Controller):
         records = await pending_of(svc, user_id)
         items = await item_views(svc, user_id, records, ends_at)
         query = f"?{urlencode({'token': token})}" if token else ""
-        events = f"/inbox/{quote(user_id, safe='')}/events{query}"
+        events = f"/inbox-events/{quote(user_id, safe='/')}{query}"
         body = pages.render("inbox.html", title=f"Inbox of {user_id}", user=user_id, events=events,
                             items=items, limit=MAX_LISTED)  # fmt: skip
         return html(body)
 
-    @get("/{user_id:str}/events", media_type="text/event-stream")
-    async def events(self, request: Req, user_id: FromPath[str]) -> ASGIApp:
+    @get("/inbox-events/{user_path:path}", media_type="text/event-stream")
+    async def events(self, request: Req, user_path: FromPath[str]) -> ASGIApp:
         """`inbox` events carrying the list's HTML, now and after every change; pings while idle."""
         svc = services(request)
+        user_id = _user_of(user_path)
         problem, ends_at = await link_access(svc, user_id, request.query_params.get("token"))
         if problem:
             return message_page("Inbox unavailable", problem, 403)

@@ -19,6 +19,7 @@ from tests.conftest import API_KEY
 Client = AsyncTestClient[Litestar]
 HOSTILE = ["²", "١٢", "nan", "-1", "1_000", "1e999", "0x10", "", " ", "a\r\nb", "\x00", "é" * 300, "x" * 5000,
            "../../etc/passwd", "%00", "{}", "[]", "null", "<script>", "' OR 1=1 --", "\u202e", "\ud800"]  # fmt: skip
+PARAMS = ("{interrupt_id:str}", "{user_id:str}", "{user_path:path}", "{loop_id:str}", "{promise_id:str}")
 QUERY = ["wait", "limit", "cursor", "accept", "state", "token", "reviewer", "expiresIn"]
 HEADERS = ["last-event-id", "idempotency-key", "if-none-match", "accept", "content-type", "x-interlock-channel"]
 DEEP = b'{"a":' * 70 + b"1" + b"}" * 70
@@ -44,7 +45,13 @@ def targets(app: Litestar, interrupt_id: str) -> list[tuple[str, str]]:
         for method in methods:
             for value in values:
                 path = route.path
-                for name in ("{interrupt_id:str}", "{user_id:str}", "{loop_id:str}", "{promise_id:str}"):
+                for name in (
+                    "{interrupt_id:str}",
+                    "{user_id:str}",
+                    "{user_path:path}",
+                    "{loop_id:str}",
+                    "{promise_id:str}",
+                ):
                     path = path.replace(name, wire(value) or "%20")
                 found.append((method, path))
     return found

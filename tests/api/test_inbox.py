@@ -1,6 +1,7 @@
 """The inbox: signed links (POST /inbox-links), the page's order, access by token, headers, escaping."""
 
 import re
+import uuid
 from collections.abc import AsyncGenerator
 from urllib.parse import parse_qs, urlsplit
 
@@ -85,8 +86,7 @@ async def test_without_a_valid_token_the_inbox_is_forbidden(
         f"/inbox/{user_id}?token={int(token.split('.')[0]) + 1}.{token.split('.')[1]}",  # expiry changed
     ]
     for path in forged:
-        for suffix in ("", "/events"):
-            target = path.replace("?", f"{suffix}?") if "?" in path else path + suffix
+        for target in (path, path.replace("/inbox/", "/inbox-events/")):  # the page and its feed
             answer = await auth_client.get(target)
             assert answer.status_code == 403, target
             assert "not valid" in answer.text or "needs the signed link" in answer.text
@@ -154,3 +154,14 @@ async def test_an_open_feed_ends_once_its_link_expires(clock: FrozenClock) -> No
         (None, "the inbox link has expired", None),
     ]
     assert closed == [True]  # the list feed is closed with it (its watch is released)
+
+
+async def test_a_user_id_with_slashes_has_a_working_inbox(auth_client: Client) -> None:
+    user = f"team/{uuid.uuid4()}/alice"
+    await auth_client.post("/interrupts", json=ask(user, "slash user"), headers=KEY)
+    url = await link(auth_client, user)
+    assert f"/inbox/{user}?" in url  # slashes kept as they are: no %2F for a proxy to refuse
+    page = await auth_client.get(url.removeprefix("http://localhost:3002"))
+    assert page.status_code == 200 and "slash user" in page.text
+    feed = re.search(r'data-inbox-events="([^"]+)"', page.text)
+    assert feed and feed.group(1).startswith(f"/inbox-events/{user}?token=")
