@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 
+from service.clock import Clock, SystemClock
 from service.domain.errors import StoreUnavailable
 from service.domain.models import OutboxEntry
 from service.store.deliveries import DeliveryStore
@@ -38,7 +39,13 @@ class OutboxConsumer:
         *,
         name: str,
         concurrency: int = 64,
+        stale_ms: int = STALE_MS,
+        claim_every_s: float = CLAIM_EVERY_S,
+        clock: Clock | None = None,
     ) -> None:
+        self._clock = clock or SystemClock()
+        self._stale_ms = stale_ms
+        self._claim_every_s = claim_every_s
         self._deliveries = deliveries
         self._deliverer = deliverer
         self._inviter = inviter
@@ -62,8 +69,14 @@ class OutboxConsumer:
                     grouped = True
                 await self._room.wait()  # read only what can start now: a read entry must not wait its turn
                 if loop.time() >= next_claim:
-                    next_claim = loop.time() + CLAIM_EVERY_S
-                    self._start(await self._deliveries.claim_stale(self._name, min_idle_ms=STALE_MS, count=self._free))
+                    next_claim = loop.time() + self._claim_every_s
+                    again, given_up = await self._deliveries.claim_stale(
+                        self._name, min_idle_ms=self._stale_ms, count=self._free, now_ms=self._clock.now_ms()
+                    )
+                    for entry in given_up:
+                        log.error("outbox: %s %s failed every try; given up (webhooks: in the failed list)",
+                                  entry.kind, entry.interrupt_id)  # fmt: skip
+                    self._start(again)
                 if self._free:
                     count = min(READ_BATCH, self._free)
                     self._start(await self._deliveries.read(self._name, count=count, block_ms=BLOCK_MS))

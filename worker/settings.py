@@ -52,7 +52,9 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
     deps = await Deps.open(settings, clock)
     worker = arq_worker(deps)
     sweeper = DeadlineSweeper([deps.interrupts, deps.loops], deps.clock, on_tick=_pruner(deps))
-    consumer = OutboxConsumer(deps.deliveries, deps.deliverer, deps.inviter, deps.review_mailer, name=deps.name)
+    consumer = OutboxConsumer(
+        deps.deliveries, deps.deliverer, deps.inviter, deps.review_mailer, name=deps.name, clock=deps.clock
+    )
     parts = [
         asyncio.create_task(consumer.run(stop), name="outbox"),
         asyncio.create_task(sweeper.run(stop), name="deadlines"),

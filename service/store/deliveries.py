@@ -18,6 +18,7 @@ from service.store.scripts import source
 from service.store.secrets import kept_secret
 
 GROUP = "interlock-workers"
+MAX_DELIVERIES = 8  # reads of one outbox entry before it counts as failing for good
 REDELIVERY_GAP_MS = 10_000  # one redelivery per interrupt per 10 s: an operator's retry, not a load generator
 _attempt_decoder = msgspec.json.Decoder(Attempt)
 _encoder = msgspec.json.Encoder()
@@ -71,10 +72,40 @@ class DeliveryStore:
         return _entries(reply[0][1]) if reply else []
 
     @translated
-    async def claim_stale(self, consumer: str, *, min_idle_ms: int, count: int) -> list[OutboxEntry]:
-        """Take over entries another consumer read but never acknowledged (it died mid-delivery)."""
+    async def claim_stale(
+        self, consumer: str, *, min_idle_ms: int, count: int, now_ms: int, max_deliveries: int = MAX_DELIVERIES
+    ) -> tuple[list[OutboxEntry], list[OutboxEntry]]:
+        """Take over entries another consumer read but never acknowledged (it died mid-delivery).
+
+        (entries to try again, entries given up on): an entry read more than `max_deliveries` times
+        fails for a reason that will not go away; it is acknowledged, and a webhook's interrupt or loop
+        is put in the failed list, instead of crash-looping every worker for ever.
+        """
         reply = await self._redis.xautoclaim(keys.outbox(), GROUP, consumer, min_idle_ms, "0-0", count=count)
-        return _entries(reply[1])
+        entries = _entries(reply[1])
+        if not entries:
+            return [], []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry in entries:
+                pipe.xpending_range(keys.outbox(), GROUP, min=entry.entry_id, max=entry.entry_id, count=1)
+            pending = await pipe.execute()
+        tries = [rows[0]["times_delivered"] if rows else 0 for rows in pending]
+        retry = [e for e, n in zip(entries, tries, strict=True) if n <= max_deliveries]
+        poisoned = [e for e, n in zip(entries, tries, strict=True) if n > max_deliveries]
+        if poisoned:
+            await self._give_up(poisoned, now_ms)
+        return retry, poisoned
+
+    async def _give_up(self, entries: list[OutboxEntry], now_ms: int) -> None:
+        """Acknowledge entries that keep failing; their webhooks go to the failed list (mails stay as last marked)."""
+        failed = {e.interrupt_id: now_ms for e in entries if e.kind in ("interrupt", "loop")}
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if failed:
+                pipe.zadd(keys.failed_deliveries(), failed)
+            ids = [e.entry_id for e in entries]
+            pipe.xack(keys.outbox(), GROUP, *ids)
+            pipe.xdel(keys.outbox(), *ids)
+            await pipe.execute()
 
     @translated
     async def ack(self, entry_ids: list[str]) -> None:
