@@ -118,7 +118,6 @@ def create_app(
             openapi_json,
             metrics,
             mcp_endpoint,
-            access.whoami,
         ],
         lifespan=[lifespan, mcp_lifespan(settings), *([freeze_heap] if handle_signals else [])],
         exception_handlers=EXCEPTION_HANDLERS,

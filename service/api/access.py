@@ -10,13 +10,11 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import msgspec
-from litestar import Litestar, Request, get
+from litestar import Litestar, Request
 from litestar.routes import ASGIRoute, HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from service.api.io import idempotency_key, json_response, raw_header
-from service.api.openapi import documented
+from service.api.io import idempotency_key, raw_header
 from service.domain.errors import Forbidden, Unauthorized
 from service.domain.models import Actor
 from service.domain.roles import ANONYMOUS, ApiKey, Role
@@ -181,17 +179,3 @@ def idempotency(request: Request[Any, Any, Any], family: str = "") -> tuple[str,
     """(scope, key) of a create's Idempotency-Key: scoped per key label and per `family` of route."""
     key = idempotency_key(request)
     return None if key is None else (family + caller(request.scope).label, key)
-
-
-class WhoAmI(msgspec.Struct, kw_only=True):
-    """GET /whoami: the label and role of the key the request was made with."""
-
-    label: str
-    role: str
-
-
-@get("/whoami", tags=["health"], opt=documented(None, WhoAmI))
-async def whoami(request: Request[Any, Any, Any]) -> ASGIApp:
-    """Which key this is (its label, never the secret) and its role: what it may call (MCP lists tools by it)."""
-    key = caller(request.scope)
-    return json_response(WhoAmI(label=key.label, role=key.role.text))

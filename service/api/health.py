@@ -7,6 +7,7 @@ from litestar import Controller, Request, get
 from litestar.types import ASGIApp
 
 from service.api import schemas
+from service.api.access import caller
 from service.api.deps import services
 from service.api.io import json_response
 from service.api.openapi import documented
@@ -21,6 +22,13 @@ class ReadyResponse(msgspec.Struct, kw_only=True):
     fsync: str | None = None  # Redis's appendfsync: always (before each answer), everysec (up to ~1 s at power loss)
 
 
+class WhoAmI(msgspec.Struct, kw_only=True):
+    """GET /whoami: the label and role of the key the request was made with."""
+
+    label: str
+    role: str
+
+
 class HealthController(Controller):
     """Probes for load balancers and orchestrators."""
 
@@ -30,6 +38,12 @@ class HealthController(Controller):
     async def health(self) -> ASGIApp:
         """The process is up (compat body)."""
         return json_response(schemas.HealthResponse(status="ok", service="loopin-api"))
+
+    @get("/whoami", opt=documented(None, WhoAmI))
+    async def whoami(self, request: Request[Any, Any, Any]) -> ASGIApp:
+        """Which key this is (its label, never the secret) and its role: what it may call (MCP lists tools by it)."""
+        key = caller(request.scope)
+        return json_response(WhoAmI(label=key.label, role=key.role.text))
 
     @get("/readyz", opt=documented(None, ReadyResponse))
     async def ready(self, request: Request[Any, Any, Any]) -> ASGIApp:

@@ -36,3 +36,27 @@ async def test_docs_ui_is_served(client: Client) -> None:
     response = await client.get("/docs")
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
+
+
+async def test_every_operation_says_who_may_call_it_and_how_it_refuses(client: Client) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    assert set(doc["components"]["securitySchemes"]) == {"apiKey", "bearer"}
+    seen = 0
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "delete"):
+                continue
+            seen += 1
+            role = operation["x-interlock-role"]
+            assert (operation["security"] == []) == (role == "public"), (path, method)
+            codes = set(operation["responses"])
+            assert {"400", "404", "421", "503"} <= codes, (path, method)
+            assert ({"401", "403"} <= codes) == (role != "public"), (path, method)
+            family = "LoopProblem" if path.startswith("/v1/") else "Problem"
+            schema = operation["responses"]["503"]["content"]["application/problem+json"]["schema"]
+            assert schema["$ref"].endswith(family)
+    assert seen > 20
+    decide = doc["paths"]["/interrupts/{interrupt_id}/decide"]["post"]
+    assert decide["x-interlock-role"] == "reviewer" and {"409", "415", "413", "408"} <= set(decide["responses"])
+    assert "422" in doc["paths"]["/interrupts"]["post"]["responses"]
+    assert "429" in doc["paths"]["/interrupts/{interrupt_id}/deliveries/redeliver"]["post"]["responses"]
