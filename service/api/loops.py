@@ -17,7 +17,7 @@ from service.api.io import is_json_content_type, json_body, json_response, raw_h
 from service.api.openapi import documented
 from service.api.review import html, message_page
 from service.clock import iso_ms, utc_text
-from service.domain import loops
+from service.domain import jsontext, loops
 from service.domain.errors import InvalidField, LoopPending
 from service.domain.loops import Loop
 from service.events import loop_frames, wait_for_change
@@ -77,6 +77,7 @@ async def _accept_of(request: Req) -> bool:
     body = await read_body(request)
     content_type = raw_header(request, b"content-type")
     if body.strip() and is_json_content_type(content_type):
+        jsontext.check(body)  # this route reads its body itself (a form or JSON), so it checks it itself
         data = ls.json_object(body)
         if "accept" in data:
             return ls.decode_accept(data["accept"])
