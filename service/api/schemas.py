@@ -11,6 +11,7 @@ from msgspec import UNSET, Meta, Raw, UnsetType
 
 from service.domain import emails, machine
 from service.domain.errors import InvalidField, MalformedJson
+from service.domain.links import MAX_REVIEWER
 from service.domain.models import Decision, NewInterrupt
 
 REQUIRED = "agentId, userId, action, and context are required"
@@ -119,7 +120,10 @@ class ReviewLinkRequest(msgspec.Struct, kw_only=True):
     """POST /interrupts/{id}/review-links: who the link is for, and for how long it works."""
 
     reviewer: Annotated[
-        str, Meta(min_length=1, max_length=254, description="Who decides through the link (recorded as decidedBy).")
+        str,
+        Meta(
+            min_length=1, max_length=MAX_REVIEWER, description="Who decides through the link (recorded as decidedBy)."
+        ),
     ]
     expiresIn: (
         Annotated[int, Meta(ge=60, le=MAX_EXPIRES_IN, description="Seconds the link works (default: until the "
@@ -154,7 +158,7 @@ class HistoryResponse(msgspec.Struct, kw_only=True):
 
 
 REVIEW_LINK_RULES = {
-    "reviewer": "reviewer must be a non-empty string of at most 254 printable characters",
+    "reviewer": f"reviewer must be a non-empty string of at most {MAX_REVIEWER} printable characters",
     "expiresIn": f"expiresIn must be a whole number of seconds from 60 to {MAX_EXPIRES_IN}",
 }
 

@@ -14,6 +14,9 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     via: str
 
 
+API_ANONYMOUS = Actor(by="anonymous", via="api")  # who acts when auth is off and nobody says otherwise
+
+
 class NewInterrupt(msgspec.Struct, frozen=True, kw_only=True):
     """A validated request to create an interrupt (context kept as the caller's JSON text)."""
 
@@ -33,7 +36,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     decision: str
     reason: str | None = None
     modified_params: str | None = None
-    actor: Actor = Actor(by="anonymous", via="api")
+    actor: Actor = API_ANONYMOUS
 
 
 class Interrupt(msgspec.Struct, frozen=True, kw_only=True):

@@ -19,7 +19,7 @@ from service.domain.errors import (
     InterruptNotFound,
     InvalidField,
 )
-from service.domain.models import Actor, Analytics, Decision, Interrupt, NewInterrupt, PendingPage
+from service.domain.models import API_ANONYMOUS, Actor, Analytics, Decision, Interrupt, NewInterrupt, PendingPage
 from service.store import keys
 from service.store.errors import translated
 from service.store.scripts import Scripts
@@ -29,7 +29,6 @@ _SCORE = re.compile(r"^\d{1,16}(\.\d{1,6})?$")  # a createdAt score as Redis pri
 _MAX_EXPIRY_MS = 2_592_000_000
 IDEMPOTENCY_TTL_MS = 24 * 3_600_000
 NO_IDEMPOTENCY_KEY = keys.idempotency("-", "-")  # passed (never touched) when a create has no key
-API_ANONYMOUS = Actor(by="anonymous", via="api")
 
 
 class Created(msgspec.Struct, frozen=True, kw_only=True):
