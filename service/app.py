@@ -19,6 +19,7 @@ from service.api.deps import Services
 from service.api.health import HealthController
 from service.api.hosts import LoopbackHosts, is_loopback
 from service.api.inbox import InboxController, InboxLinkController
+from service.api.inbox_feed import SignedLines
 from service.api.interrupts import AnalyticsController, InterruptController
 from service.api.io import BODY_TIMEOUT_KEY
 from service.api.loops import LoopController, root
@@ -31,6 +32,7 @@ from service.domain import addresses
 from service.domain.links import ReviewLinks
 from service.domain.tokens import Signer
 from service.events import WaiterHub
+from service.inboxes import InboxSources
 from service.mcp.http import mcp_endpoint, mcp_lifespan
 from service.settings import Settings
 from service.shutdown import on_shutdown_signal
@@ -68,10 +70,11 @@ def create_app(
         redis = make_redis()
         hub = WaiterHub(WAITERS, marker=WatchMarkers(redis).mark)
         tokens = Signer(lambda: kept_secret(redis, keys.page_secret()))
+        interrupts = InterruptStore(redis, the_clock, retention_ms=settings.retention_ms)
         app.state.services = Services(
             settings=settings,
             clock=the_clock,
-            interrupts=InterruptStore(redis, the_clock, retention_ms=settings.retention_ms),
+            interrupts=interrupts,
             health=HealthProbe(redis),
             deliveries=DeliveryStore(redis, retention_ms=settings.retention_ms),
             loops=LoopStore(redis, the_clock, retention_ms=settings.retention_ms),
@@ -79,6 +82,8 @@ def create_app(
             signer=tokens,
             links=ReviewLinks(tokens, settings.base_url),
             history=HistoryStore(redis),
+            inboxes=InboxSources(hub, interrupts, the_clock, ping_s=settings.sse_ping_s),
+            inbox_lines=SignedLines(),
             allowed_callbacks=addresses.parse_networks(settings.webhook_allow_cidrs),
         )
         subscriber = make_redis()  # its own pool: the subscription holds its connection for good

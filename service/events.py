@@ -168,18 +168,18 @@ class Watch:
         """The keys that wake this watch now."""
         return self._keys
 
-    def track(self, keys: set[str]) -> bool:
-        """Be woken by exactly `keys` from now on; True when any of them is new (re-read to not miss it)."""
+    def track(self, keys: set[str]) -> set[str]:
+        """Be woken by exactly `keys` from now on; returns the new ones (re-read to not miss their changes)."""
         added = keys - self._keys
         for key in added:
             self._hub._add(key, self.event)
         for key in self._keys - keys:
             self._hub._remove(key, self.event)
         self._keys = set(keys)
-        return bool(added)
+        return added
 
 
-async def _wait(event: Signal, seconds: float) -> bool:
+async def wait_signal(event: Signal, seconds: float) -> bool:
     """Wait for `event` at most `seconds` and say whether it was set (asyncio.timeout makes no task)."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
@@ -213,7 +213,7 @@ async def wait_for_change(
             remaining = min(give_up - loop.time(), (deadline_ms(record) - clock.now_ms()) / 1000)
             if remaining <= 0:
                 break
-            if await _wait(changed, remaining) and not hub.closing:
+            if await wait_signal(changed, remaining) and not hub.closing:
                 # cleared before the re-read, never after it: a change published while a read is in
                 # flight sets the signal again and is seen on the next turn
                 changed.clear()
@@ -281,7 +281,7 @@ async def state_frames(
             if not is_open(record, now) or hub.closing:
                 return
             until_deadline = (deadline_ms(record) - now) / 1000
-            if not await _wait(changed, min(ping_s, max(until_deadline, 0.0))) and ping_s <= until_deadline:
+            if not await wait_signal(changed, min(ping_s, max(until_deadline, 0.0))) and ping_s <= until_deadline:
                 yield Frame()
 
 
@@ -336,38 +336,47 @@ async def list_frames(
     deadline_ms: Callable[[list[T]], int | None],
     clock: Clock,
     ping_s: float,
+    *,
+    min_gap_s: float = 0.0,
 ) -> AsyncGenerator[Frame[list[T]], None]:
     """A list now and again after each change (a ping frame when idle), until the process stops.
 
     Woken by any key of `keys_of(list)` (re-registered after each read, then read again when a key
     is new, so nothing between the read and the registration is missed) or at the list's earliest
-    deadline, when an item reads differently without anything being published. The keys' markers
-    are set when keys are registered and renewed at every ping and wake-up.
+    deadline, when an item reads differently without anything being published. A new key's marker
+    is set when it is registered, and every marker is renewed at least once a ping. After a frame the next
+    read waits `min_gap_s`, so a burst of changes costs one read and one frame, not one each.
     """
     loop = asyncio.get_running_loop()
     last: list[T] | None = None
     version = 0
+    sent_at, renew_at = -min_gap_s, 0.0
     with hub.watch_many() as watch:
         while not hub.closing:
+            if (gap := sent_at + min_gap_s - loop.time()) > 0:
+                await asyncio.sleep(gap)  # changes meanwhile set the event; the read below sees them all
             watch.event.clear()
             items = await read()
-            if watch.track(keys_of(items)):
+            added = watch.track(keys_of(items))
+            if loop.time() >= renew_at:  # busy or idle, every marker is renewed at least every ping
                 await hub.listen(watch.keys, 3 * ping_s)
+                renew_at = loop.time() + ping_s
+            elif added:
+                await hub.listen(added, 3 * ping_s)
+            if added:
                 continue
             if items != last:
                 version += 1
                 last = items
+                sent_at = loop.time()
                 yield Frame(version, items)
             ping_at = loop.time() + ping_s
             while not hub.closing:
                 due = deadline_ms(items)
                 until_due = ping_s if due is None else (due - clock.now_ms() + 5) / 1000
                 seconds = min(ping_at - loop.time(), until_due)
-                if await _wait(watch.event, max(seconds, 0)):
-                    await hub.listen(watch.keys, 3 * ping_s)
-                    break
-                if until_due <= seconds:
+                if await wait_signal(watch.event, max(seconds, 0)) or until_due <= seconds:
                     break
                 yield Frame()
                 await hub.listen(watch.keys, 3 * ping_s)
-                ping_at = loop.time() + ping_s
+                ping_at = renew_at = loop.time() + ping_s

@@ -5,12 +5,14 @@ from typing import Any
 
 from litestar import Request
 
+from service.api.inbox_feed import SignedLines
 from service.clock import Clock
 from service.domain import addresses
 from service.domain.errors import InvalidField
 from service.domain.links import ReviewLinks
 from service.domain.tokens import Signer
 from service.events import WaiterHub
+from service.inboxes import InboxSources
 from service.settings import Settings
 from service.store.deliveries import DeliveryStore
 from service.store.health import HealthProbe
@@ -33,6 +35,8 @@ class Services:
     signer: Signer
     links: ReviewLinks
     history: HistoryStore
+    inboxes: InboxSources
+    inbox_lines: SignedLines
     allowed_callbacks: tuple[addresses.Network, ...]  # INTERLOCK_WEBHOOK_ALLOW_CIDRS, parsed once
 
     def check_callback(self, url: str | None, field: str) -> None:

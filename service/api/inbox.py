@@ -4,9 +4,9 @@ With auth on, the page and its event stream need the link's token (an HMAC of th
 expiry with the secret every API process shares); with auth off they are open, like the API.
 """
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from functools import partial
-from typing import Annotated, Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
 from urllib.parse import quote, urlencode
 
 import msgspec
@@ -16,25 +16,23 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import ASGIApp
 from msgspec import UNSET, Meta, UnsetType
 
-from service.api import schemas
+from service.api import inbox_feed, schemas
 from service.api.deps import Services, services
 from service.api.io import json_body, json_response
 from service.api.openapi import documented
 from service.api.review import html, message_page
 from service.api.schemas import USER_ID_RULE, decode_body
 from service.api.streams import RETRY_MS
-from service.clock import Clock, iso_ms, utc_text
+from service.clock import Clock, iso_ms
 from service.domain.models import Interrupt
 from service.domain.tokens import is_number
-from service.events import Frame, list_frames
-from service.store import keys
+from service.events import Frame
+from service.inboxes import MAX_LISTED, PendingList
 from service.web import pages
 
 Req = Request[Any, Any, Any]
 DEFAULT_LINK_S = 7 * 86_400
 MAX_LINK_S = 30 * 86_400
-MAX_LISTED = 200
-URGENCY_RANK = {"high": 0, "medium": 1, "low": 2}
 _encoder = msgspec.json.Encoder()
 
 
@@ -83,44 +81,37 @@ async def link_access(svc: Services, user_id: str, token: str | None) -> tuple[s
     return None, int(expires)
 
 
-def item_view(record: Interrupt, href: str) -> dict[str, Any]:
-    """What one line of the inbox shows; `href` is the user's own signed review link of the interrupt."""
-    return {
-        "id": record.id,
-        "href": href,
-        "action": record.action,
-        "agent": record.agent_id,
-        "urgency": record.urgency,
-        "created_iso": iso_ms(record.created_at),
-        "created_text": utc_text(record.created_at),
-        "expires_iso": iso_ms(record.expires_at),
-        "expires_text": utc_text(record.expires_at),
-    }
+@dataclass(frozen=True, slots=True)
+class InboxView:
+    """How one user's inbox, as one link opened it, renders: the whole list, a line, the count."""
 
+    svc: Services
+    user_id: str
+    ends_at: int | None  # the inbox link's expiry; None when the inbox is open
+    links_until: int  # the expiry of the review links it hands out: the inbox link's, or ~7 days when open
 
-def ordered(records: list[Interrupt]) -> list[Interrupt]:
-    """Most urgent first, then newest first."""
-    return sorted(records, key=lambda r: (URGENCY_RANK.get(r.urgency, 3), -r.created_at, r.id))
+    @classmethod
+    def of(cls, svc: Services, user_id: str, ends_at: int | None) -> "InboxView":
+        """The view of `user_id`'s inbox opened by a link that works until `ends_at`."""
+        week_on = (svc.clock.now_ms() + DEFAULT_LINK_S * 1000) // 60_000 * 60_000  # to the minute: shared lines
+        return cls(svc, user_id, ends_at, ends_at or week_on)
 
+    async def line(self, record: Interrupt) -> str:
+        """One line: it links to a review page on which the inbox's user decides as themself."""
+        key = (record.id, self.user_id, self.links_until)
+        if (kept := self.svc.inbox_lines.get(key)) is not None:
+            return kept
+        query = await self.svc.links.query(record.id, self.user_id, self.links_until, "inbox")
+        return self.svc.inbox_lines.keep(key, inbox_feed.line(record, f"/review/{record.id}?{query}"))
 
-async def pending_of(svc: Services, user_id: str) -> list[Interrupt]:
-    """The user's pending interrupts (the newest MAX_LISTED), in inbox order."""
-    page = await svc.interrupts.pending(user_id, limit=MAX_LISTED, cursor=None)
-    return ordered(page.items)
+    async def whole(self, records: list[Interrupt]) -> str:
+        """The list part of the page (also the feed's first event when the page did not send one)."""
+        lines = "".join([await self.line(r) for r in records])
+        return pages.render("inbox_list.html", head=self.head(len(records)), lines=lines)
 
-
-async def item_views(
-    svc: Services, user_id: str, records: list[Interrupt], ends_at: int | None
-) -> list[dict[str, Any]]:
-    """The lines of the inbox: each links to a review page on which the inbox's user decides as themself."""
-    expires = ends_at or svc.clock.now_ms() + DEFAULT_LINK_S * 1000
-    return [item_view(r, f"/review/{r.id}?{await svc.links.query(r.id, user_id, expires, 'inbox')}") for r in records]
-
-
-async def list_html(svc: Services, user_id: str, records: list[Interrupt], ends_at: int | None) -> str:
-    """The list part of the page (also what the live feed sends)."""
-    items = await item_views(svc, user_id, records, ends_at)
-    return pages.render("inbox_list.html", items=items, limit=MAX_LISTED)
+    def head(self, count: int) -> str:
+        """The sentence above the list (how many are waiting, or that nothing is)."""
+        return inbox_feed.head(count, MAX_LISTED)
 
 
 class InboxLinkController(Controller):
@@ -167,53 +158,78 @@ class InboxController(Controller):
         problem, ends_at = await link_access(svc, user_id, token)
         if problem:
             return message_page("Inbox unavailable", problem, 403)
-        records = await pending_of(svc, user_id)
-        items = await item_views(svc, user_id, records, ends_at)
-        query = f"?{urlencode({'token': token})}" if token else ""
-        events = f"/inbox-events/{quote(user_id, safe='/')}{query}"
-        body = pages.render("inbox.html", title=f"Inbox of {user_id}", user=user_id, events=events,
-                            items=items, limit=MAX_LISTED)  # fmt: skip
+        records = await PendingList(svc.interrupts, svc.clock, user_id).read()
+        query = {"token": token} if token else {}
+        since = inbox_feed.digest([r.id for r in records])
+        events = f"/inbox-events/{quote(user_id, safe='/')}?{urlencode(query | {'since': since})}"
+        listed = await InboxView.of(svc, user_id, ends_at).whole(records)
+        body = pages.render("inbox.html", title=f"Inbox of {user_id}", user=user_id, events=events, listed=listed)
         return html(body)
 
     @get("/inbox-events/{user_path:path}", media_type="text/event-stream")
     async def events(self, request: Req, user_path: FromPath[str]) -> ASGIApp:
-        """`inbox` events carrying the list's HTML, now and after every change; pings while idle."""
+        """`inbox` events: the list (or, when `since` says the page has it, only its count), then its changes."""
         svc = services(request)
         user_id = _user_of(user_path)
         problem, ends_at = await link_access(svc, user_id, request.query_params.get("token"))
         if problem:
             return message_page("Inbox unavailable", problem, 403)
-        frames = list_frames(
-            svc.hub,
-            lambda: pending_of(svc, user_id),
-            lambda records: {keys.user_topic(user_id), *(r.id for r in records)},
-            lambda records: min((r.expires_at for r in records), default=None),
-            svc.clock,
-            svc.settings.sse_ping_s,
-        )
-        render = partial(list_html, svc, user_id, ends_at=ends_at)
-        messages = feed_messages(frames, render, svc.clock, ends_at)
+        view = InboxView.of(svc, user_id, ends_at)
+        messages = feed_messages(svc.inboxes.frames(user_id), view, svc.clock, request.query_params.get("since"))
         stream = ServerSentEvent(messages, headers={"Cache-Control": "no-store"})
         return stream.to_asgi_response(None, request)
 
 
+class Renders(Protocol):
+    """What the feed needs of a view: the link's expiry and the list, a line, the count as HTML."""
+
+    @property
+    def ends_at(self) -> int | None:
+        """When the link expires (ms); None when the inbox is open."""
+
+    async def whole(self, records: list[Interrupt]) -> str:
+        """The whole list."""
+
+    async def line(self, record: Interrupt) -> str:
+        """One line."""
+
+    def head(self, count: int) -> str:
+        """The sentence above the list."""
+
+
+async def feed_data(view: Renders, records: list[Interrupt], shown: list[str] | None) -> dict[str, Any]:
+    """One `inbox` event's data: the whole list when the client has none, else what changed since `shown`."""
+    if shown is None:
+        return {"count": len(records), "html": await view.whole(records)}
+    removed, added = inbox_feed.changes(shown, [r.id for r in records])
+    by_id = {r.id: r for r in records}
+    lines = [{"id": i, "before": before, "html": await view.line(by_id[i])} for i, before in added]
+    return {"count": len(records), "head": view.head(len(records)), "remove": removed, "add": lines}
+
+
 async def feed_messages(
-    frames: AsyncGenerator[Frame[list[Interrupt]], None],
-    render: Callable[[list[Interrupt]], Awaitable[str]],
-    clock: Clock,
-    ends_at: int | None,
+    frames: AsyncGenerator[Frame[list[Interrupt]], None], view: Renders, clock: Clock, since: str | None
 ) -> AsyncIterator[ServerSentEventMessage]:
-    """The feed's events (the reconnect hint with the first); it ends once its link expires (the reconnect: 403)."""
+    """The feed's events (the reconnect hint with the first); it ends once its link expires (the reconnect: 403).
+
+    `since` is the digest of the list the page was rendered with: when the first read still matches
+    it, the first event sends no list.
+    """
     retry: int | None = RETRY_MS
+    shown: list[str] | None = None
     try:
         async for frame in frames:
-            if ends_at is not None and clock.now_ms() >= ends_at:
+            if view.ends_at is not None and clock.now_ms() >= view.ends_at:
                 yield ServerSentEventMessage(comment="the inbox link has expired", data=None, retry=retry)
                 return
             if frame.record is None:
                 yield ServerSentEventMessage(comment="ping", data=None, retry=retry)
             else:
-                data = _encoder.encode({"count": len(frame.record), "html": await render(frame.record)}).decode()
+                ids = [r.id for r in frame.record]
+                if shown is None and since is not None and since == inbox_feed.digest(ids):
+                    shown = ids
+                data = _encoder.encode(await feed_data(view, frame.record, shown)).decode()
+                shown = ids
                 yield ServerSentEventMessage(id=frame.event_id, event="inbox", data=data, retry=retry)
             retry = None
     finally:

@@ -234,6 +234,21 @@ class InterruptStore:
         return PendingPage(items=items, next_cursor=next_cursor)
 
     @translated
+    async def newest_pending_ids(self, user_id: str, limit: int) -> list[str]:
+        """The ids of the user's newest `limit` pending interrupts, newest first (ids only: one cheap call)."""
+        ids: list[str] = await self._redis.zrange(keys.user_pending(user_id), 0, limit - 1, desc=True)
+        return ids
+
+    @translated
+    async def get_many(self, interrupt_ids: list[str]) -> list[Interrupt]:
+        """The interrupts of `interrupt_ids` that still exist, in that order, in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for interrupt_id in interrupt_ids:
+                pipe.hgetall(keys.interrupt(interrupt_id))
+            rows: list[dict[str, str]] = await pipe.execute()
+        return [from_hash(i, fields) for i, fields in zip(interrupt_ids, rows, strict=True) if fields]
+
+    @translated
     async def analytics(self, user_id: str) -> Analytics:
         """A user's counters, read in O(1) of the number of stored interrupts."""
         stats_flat, top_flat = await self._scripts.analytics(

@@ -1,5 +1,6 @@
-// The inbox's live layer: the list is replaced whenever the server's stream sends a new one
-// (a request arrived, was decided elsewhere, or expired). Without JavaScript, reload to refresh.
+// The inbox's live layer: the server's stream sends the whole list once (unless the page already
+// shows it), then only what changed: lines to remove, lines to add and where, the new count.
+// Without JavaScript, reload to refresh.
 "use strict";
 
 const header = document.querySelector("[data-inbox-events]");
@@ -12,13 +13,32 @@ function enhance() {
   stop = countdowns(list);
 }
 
+function parsed(html) {
+  return new DOMParser().parseFromString(html, "text/html").body;
+}
+
+function applyChanges(data) {
+  list.querySelector("[data-inbox-head]").replaceChildren(...parsed(data.head).childNodes);
+  const items = list.querySelector("[data-inbox-items]");
+  const lines = new Map([...items.children].map((li) => [li.dataset.id, li]));
+  for (const id of data.remove) {
+    lines.get(id)?.remove();
+    lines.delete(id);
+  }
+  for (const added of data.add) {  // last first: each one's neighbour is already in place
+    const li = parsed(`<ul>${added.html}</ul>`).querySelector("li");
+    items.insertBefore(li, (added.before && lines.get(added.before)) || null);
+    lines.set(added.id, li);
+  }
+}
+
 if (header && list) {
   enhance();
   const stream = new EventSource(header.getAttribute("data-inbox-events"));
   stream.addEventListener("inbox", (event) => {
     const data = JSON.parse(event.data);
-    const fresh = new DOMParser().parseFromString(data.html, "text/html");
-    list.replaceChildren(...fresh.body.childNodes);
+    if (data.html !== undefined) list.replaceChildren(...parsed(data.html).childNodes);
+    else applyChanges(data);
     document.title = `${data.count ? "(" + data.count + ") " : ""}${document.title.replace(/^\(\d+\) /, "")}`;
     enhance();
   });

@@ -8,17 +8,22 @@ function localTimes(root) {
   }
 }
 
-// Every [data-countdown] under root counts down each second; onZero(el) runs once when one ends.
+// Every [data-countdown] under root (its value, or else its <time>'s, is the deadline) counts down
+// each second; onZero(el) runs once when one ends.
 function countdowns(root, onZero) {
   const els = [...root.querySelectorAll("[data-countdown]")];
   if (!els.length) return () => {};
+  for (const el of els) {  // the deadline moves to the attribute before the first tick replaces the <time>
+    if (!el.dataset.countdown) el.dataset.countdown = el.querySelector("time").getAttribute("datetime");
+  }
+  const dues = els.map((el) => new Date(el.dataset.countdown));
   const tick = () => {
-    for (const el of els) {
-      const left = Math.max(0, Math.round((new Date(el.getAttribute("data-countdown")) - Date.now()) / 1000));
+    els.forEach((el, i) => {
+      const left = Math.max(0, Math.round((dues[i] - Date.now()) / 1000));
       const h = Math.floor(left / 3600), m = Math.floor((left % 3600) / 60), s = left % 60;
       el.textContent = left ? `expires in ${h ? h + "h " : ""}${m}m ${s}s` : "expired";
       if (!left && !el.dataset.done) { el.dataset.done = "1"; if (onZero) onZero(el); }
-    }
+    });
   };
   const timer = setInterval(tick, 1000);
   tick();

@@ -1,0 +1,91 @@
+"""What an inbox feed sends: the lines of the list, rendered once per record, and the changes between lists.
+
+After the first list a feed sends which lines went and which came (and where), not the list again.
+A line is rendered once per record and shared by every feed; only its link, signed for each
+inbox link, is put in per feed.
+"""
+
+import hashlib
+import html
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from service.clock import iso_ms, utc_text
+from service.domain.models import Interrupt
+from service.web import pages
+
+HREF_SLOT = "\x00href\x00"  # where a line's link goes (no escaping changes it, no record can contain it)
+
+
+def item_view(record: Interrupt, href: str) -> dict[str, Any]:
+    """What one line of the inbox shows; `href` is the user's own signed review link of the interrupt."""
+    return {
+        "id": record.id,
+        "href": href,
+        "action": record.action,
+        "agent": record.agent_id,
+        "urgency": record.urgency,
+        "created_iso": iso_ms(record.created_at),
+        "created_text": utc_text(record.created_at),
+        "expires_iso": iso_ms(record.expires_at),
+        "expires_text": utc_text(record.expires_at),
+    }
+
+
+@lru_cache(maxsize=4096)
+def _line_template(record: Interrupt) -> str:
+    return pages.render("inbox_item.html", it=item_view(record, HREF_SLOT))
+
+
+def line(record: Interrupt, href: str) -> str:
+    """One line of the list, linking to `href`."""
+    return _line_template(record).replace(HREF_SLOT, html.escape(href))
+
+
+class SignedLines:
+    """Finished lines by (record, user, link expiry): every feed opened by one link signs each line once."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self._size = size
+        self._lines: dict[tuple[str, str, int], str] = {}
+
+    def get(self, key: tuple[str, str, int]) -> str | None:
+        """The line made for `key`, if it is still kept."""
+        return self._lines.get(key)
+
+    def keep(self, key: tuple[str, str, int], text: str) -> str:
+        """Keep `text` for `key` (forgetting the oldest beyond `size`); returns it."""
+        if len(self._lines) >= self._size:
+            del self._lines[next(iter(self._lines))]
+        self._lines[key] = text
+        return text
+
+
+@lru_cache(maxsize=512)
+def head(count: int, limit: int) -> str:
+    """The sentence above the list: how many are waiting, or that nothing is."""
+    return pages.render("inbox_count.html", count=count, limit=limit)
+
+
+def digest(ids: Sequence[str]) -> str:
+    """A short fingerprint of a list of ids in order (a page tells its feed what it shows with it)."""
+    return hashlib.blake2b("\n".join(ids).encode(), digest_size=8).hexdigest()
+
+
+def changes(before: Sequence[str], after: Sequence[str]) -> tuple[list[str], list[tuple[str, str | None]]]:
+    """What turns list `before` into `after`: the ids to remove, and each id to add with the id it goes before.
+
+    Both lists are in inbox order, in which items keep their relative order, so removing and
+    inserting is enough. Additions come last first: each one's neighbour (None: the end) is then
+    already in place.
+    """
+    kept, old = set(after), set(before)
+    removed = [i for i in before if i not in kept]
+    added: list[tuple[str, str | None]] = []
+    following: str | None = None
+    for interrupt_id in reversed(after):
+        if interrupt_id not in old:
+            added.append((interrupt_id, following))
+        following = interrupt_id
+    return removed, added

@@ -1,0 +1,215 @@
+"""Inbox feeds under load: 100 open feeds of a user with 2,000 pending, then 100 creates.
+
+Run: `uv run python -m tests.bench.inbox [--feeds 100] [--pending 2000] [--creates 100] [--rate 0]
+[--open page|raw]`. Starts `interlock serve --no-worker` as a user does (granian x 2, embedded Valkey,
+auth off so the inbox is open), seeds the pending interrupts, and measures `GET /health` from a
+separate process (a fresh connection every 5 ms, as a load balancer's check) first with nothing
+else going on, then while the feeds are open and the creates arrive, until every feed has shown
+every new interrupt. `--open page` opens each feed the way the page does (with the page's `since`
+digest, so its first event carries no list); `raw` connects to the feed URL bare (the whole list
+first). `--rate` spaces the creates (per second; 0 = as fast as one client sends them). Reports the
+bytes the feeds transferred, their events, and /health's p50/p99 in both phases.
+"""
+
+import argparse
+import asyncio
+import html
+import json
+import multiprocessing
+import os
+import platform
+import re
+import socket
+import statistics
+import tempfile
+import time
+from multiprocessing.queues import Queue
+from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from service.embedded import free_port
+from tests.bench.core import start_server, wait_http
+
+URGENCIES = ("low", "medium", "high")
+DATA_ID = re.compile(r"/review/([0-9a-f-]{36})")  # each line links to its review page
+
+
+def probe(port: int, phase: "Synchronized[int]", out: "Queue[list[tuple[int, float]]]") -> None:
+    """GET /health on a fresh connection every 5 ms until `phase` is -1; put (phase, latency ms) pairs on `out`."""
+    samples: list[tuple[int, float]] = []
+    request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    while (now := phase.value) >= 0:
+        started = time.perf_counter()
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+            conn.sendall(request)
+            reply = b""
+            while chunk := conn.recv(65536):
+                reply += chunk
+        assert reply.startswith(b"HTTP/1.1 200"), reply[:100]
+        samples.append((now, (time.perf_counter() - started) * 1000))
+        time.sleep(max(0.0, 0.005 - (time.perf_counter() - started)))
+    out.put(samples)
+
+
+class Prober:
+    """The /health prober in its own process (its timings are not disturbed by the feeds' readers).
+
+    One process for the whole run, started before the baseline: each sample is tagged with the
+    phase it was taken in (0 warm-up, 1 idle, 2 busy), so starting it costs no phase anything.
+    """
+
+    WARMUP, IDLE, BUSY = 0, 1, 2
+
+    def __init__(self, port: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.phase: Synchronized[int] = context.Value("i", self.WARMUP)
+        self._out: Queue[list[tuple[int, float]]] = context.Queue()
+        self._process = context.Process(target=probe, args=(port, self.phase, self._out))
+        self._process.start()
+
+    def finish(self) -> dict[int, dict[str, float]]:
+        """Stop probing; count, p50 and p99 (ms) of each phase."""
+        self.phase.value = -1
+        samples = self._out.get(timeout=60)
+        self._process.join(30)
+        found = {}
+        for phase in (self.IDLE, self.BUSY):
+            taken = [ms for p, ms in samples if p == phase]
+            cuts = statistics.quantiles(taken, n=100)
+            found[phase] = {"n": len(taken), "p50": round(cuts[49], 1), "p99": round(cuts[98], 1)}
+        return found
+
+
+class Feed:
+    """One open inbox feed: the bytes it received and the ids it has shown."""
+
+    progress = asyncio.Event()  # set whenever any feed takes an event
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.events = 0
+        self.full_lists = 0
+        self.seen: set[str] = set()
+        self.started = asyncio.Event()
+
+    def take(self, data: dict[str, Any]) -> None:
+        """One `inbox` event's data."""
+        self.events += 1
+        if "html" in data:
+            self.full_lists += 1
+            self.seen.update(DATA_ID.findall(data["html"]))
+        else:
+            self.seen.update(added["id"] for added in data["add"])
+        self.started.set()
+        Feed.progress.set()
+
+    async def read(self, http: httpx.AsyncClient, url: str) -> None:
+        """Read the stream until cancelled."""
+        async with http.stream("GET", url) as stream:
+            buffer = b""
+            async for chunk in stream.aiter_raw():
+                self.bytes += len(chunk)
+                buffer = (buffer + chunk).replace(b"\r\n", b"\n")
+                *blocks, buffer = buffer.split(b"\n\n")
+                for block in blocks:
+                    lines = block.decode().split("\n")
+                    if "event: inbox" in lines:
+                        self.take(json.loads("".join(x[6:] for x in lines if x.startswith("data: "))))
+
+
+async def seed(base: str, user: str, count: int) -> None:
+    """`count` pending interrupts for `user`, 20 creates at a time."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        for start in range(0, count, 20):
+            bodies = [ask(user, f"seeded {n}", URGENCIES[n % 3]) for n in range(start, min(start + 20, count))]
+            replies = await asyncio.gather(*(http.post("/interrupts", json=body) for body in bodies))
+            assert all(r.status_code == 201 for r in replies)
+
+
+def ask(user: str, action: str, urgency: str) -> dict[str, Any]:
+    """A create body."""
+    return {"agentId": "bench", "userId": user, "action": action, "urgency": urgency, "context": {"n": action}}
+
+
+async def feed_url(http: httpx.AsyncClient, user: str, mode: str) -> str:
+    """Where a feed connects: the page's own events URL, or the bare feed path."""
+    if mode == "raw":
+        return f"/inbox-events/{user}"
+    page = (await http.get(f"/inbox/{user}")).text
+    found = re.search(r'data-inbox-events="([^"]+)"', page)
+    assert found, "the page names its feed"
+    return html.unescape(found.group(1))
+
+
+async def scenario(base: str, port: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Baseline /health, then feeds + creates with /health probed throughout."""
+    user = f"inbox-bench-{os.getpid()}"
+    await seed(base, user, args.pending)
+    prober = Prober(port)
+    await asyncio.sleep(2)  # bench only: the prober's interpreter starts, then the idle baseline is sampled
+    prober.phase.value = Prober.IDLE
+    await asyncio.sleep(args.baseline_s)
+    limits = httpx.Limits(max_connections=args.feeds + 10)
+    async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(120), limits=limits) as http:
+        urls = [await feed_url(http, user, args.open) for _ in range(args.feeds)]
+        prober.phase.value = Prober.BUSY
+        wanted: set[str] = set()
+        feeds = [Feed() for _ in urls]
+        started = time.perf_counter()
+        readers = [asyncio.create_task(f.read(http, url)) for f, url in zip(feeds, urls, strict=True)]
+        await asyncio.wait_for(asyncio.gather(*(f.started.wait() for f in feeds)), 60)
+        for n in range(args.creates):
+            reply = await http.post("/interrupts", json=ask(user, f"new {n}", URGENCIES[n % 3]))
+            wanted.add(reply.json()["interruptId"])
+            if args.rate:
+                await asyncio.sleep(1 / args.rate)
+        async with asyncio.timeout(120):
+            while not all(wanted <= f.seen for f in feeds):
+                Feed.progress.clear()
+                await Feed.progress.wait()
+        elapsed = time.perf_counter() - started
+        for reader in readers:
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+        assert all(wanted <= f.seen for f in feeds), "every feed shows every new interrupt"
+        health = await asyncio.to_thread(prober.finish)
+    idle, busy = health[Prober.IDLE], health[Prober.BUSY]
+    return {
+        "feeds": args.feeds, "pending": args.pending, "creates": args.creates, "open": args.open,
+        "rate": args.rate, "seconds": round(elapsed, 2),
+        "transfer_mb": round(sum(f.bytes for f in feeds) / 1e6, 2),
+        "events_per_feed": round(statistics.mean(f.events for f in feeds), 1),
+        "full_lists": sum(f.full_lists for f in feeds),
+        "health_idle": idle, "health_busy": busy, "p99_ratio": round(busy["p99"] / idle["p99"], 2),
+    }  # fmt: skip
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--feeds", type=int, default=100)
+    parser.add_argument("--pending", type=int, default=2000)
+    parser.add_argument("--creates", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=0)
+    parser.add_argument("--open", choices=["page", "raw"], default="page")
+    parser.add_argument("--baseline-s", type=float, default=5)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="interlock-inbox-bench-"))
+    port = free_port()
+    server = start_server(["-m", "service", "serve", "--port", str(port), "--no-worker"],
+                          {"INTERLOCK_DATA_DIR": str(tmp / "data")}, tmp / "serve.log")  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await asyncio.to_thread(wait_http, f"{base}/health")
+        result = await scenario(base, port, args)
+        print(json.dumps(result))
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores")
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
