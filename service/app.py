@@ -44,6 +44,7 @@ from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.notifications import changes
+from service.web.docs_ui import SwaggerPage, docs_router
 from service.store.secrets import kept_secret
 from service.store.watching import WatchMarkers
 
@@ -133,6 +134,8 @@ def create_app(
             version=VERSION,
             path="/docs",
             description="Human-in-the-loop interrupts (LoopIn API) and loops (intheloop.run API) for AI agents.",
+            render_plugins=[SwaggerPage()],
+            openapi_router=docs_router(),
         ),
         logging_config=None,
     )

@@ -22,8 +22,7 @@ from service.domain.roles import ANONYMOUS, ApiKey, Role
 PUBLIC, AGENT, REVIEWER, ADMIN = Role.PUBLIC, Role.AGENT, Role.REVIEWER, Role.ADMIN
 ANY = "*"  # every method of the route
 
-DOCS_UI = ("", "/{}", "/openapi.json", "/openapi.yaml", "/openapi.yml", "/swagger", "/redoc", "/rapidoc", "/elements",
-           "/oauth2-redirect.html")  # fmt: skip
+DOCS_UI = ("", "/{}", "/openapi.json", "/swagger")  # the Swagger UI page (its installed assets: /docs/assets/)
 # Path templates with their parameters written `{}`; methods mapped to the least role that may call them.
 ACCESS: dict[str, dict[str, Role]] = {
     # interrupts (LoopIn)
@@ -64,6 +63,7 @@ ACCESS: dict[str, dict[str, Role]] = {
     "/metrics": {"GET": ADMIN},
     "/openapi.json": {"GET": PUBLIC},
     **{f"/docs{tail}": {"GET": PUBLIC} for tail in DOCS_UI},
+    "/docs/assets/{}": {"GET": PUBLIC, "HEAD": PUBLIC},
 }
 OPT = "interlock.access"  # the route handler's opt entry holding its role
 CALLER = "interlock.caller"  # where the check leaves the caller's ApiKey in the ASGI scope state

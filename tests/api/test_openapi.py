@@ -1,5 +1,6 @@
 """GET /openapi.json is a valid OpenAPI 3.1 document naming every route, with body schemas."""
 
+import re
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -32,10 +33,20 @@ async def test_openapi_is_valid_3_1_and_complete(client: Client) -> None:
     assert "CreateInterruptRequest" in doc["components"]["schemas"]
 
 
-async def test_docs_ui_is_served(client: Client) -> None:
+async def test_docs_ui_is_served_from_installed_assets_under_a_strict_policy(client: Client) -> None:
     response = await client.get("/docs")
     assert response.status_code == 200
     assert "text/html" in response.headers["content-type"]
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy and "default-src 'none'" in policy
+    referenced = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+    assert referenced and all(url.startswith("/") for url in referenced)  # nothing from a CDN
+    assert "<script>" not in response.text  # no inline script: the policy needs none
+    for url in referenced:
+        asset = await client.get(url)
+        assert asset.status_code == 200 and len(asset.content) > 100, url
+    bundle = await client.get("/docs/assets/swagger-ui-bundle.js")
+    assert "javascript" in bundle.headers["content-type"]
 
 
 async def test_every_operation_says_who_may_call_it_and_how_it_refuses(client: Client) -> None:
