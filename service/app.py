@@ -44,9 +44,9 @@ from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.notifications import changes
-from service.web.docs_ui import SwaggerPage, docs_router
 from service.store.secrets import kept_secret
 from service.store.watching import WatchMarkers
+from service.web.docs_ui import SwaggerPage, docs_router
 
 STATIC = Path(str(resources.files("service.web") / "static"))
 
