@@ -17,13 +17,21 @@ from service.embedded import free_port
 
 @dataclass
 class MailSink:
-    """The messages received, by recipient; `refuse(rcpt, n)` answers 451 to the first n tries for rcpt."""
+    """The messages received, by recipient; `refusals[rcpt] = n` answers 451 to its first n tries (a 4xx)."""
 
     received: dict[str, list[EmailMessage]] = field(default_factory=dict)
     refusals: dict[str, int] = field(default_factory=dict)
     tries: dict[str, int] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)  # refused at RCPT with 550, as a bad address is
     port: int = 0
     _changed: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        """Accept the recipient unless it is one of `unknown`."""
+        if address in self.unknown:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Keep the message, or refuse it while the recipient is set to be refused."""

@@ -46,9 +46,9 @@ class Inviter:
         mark = partial(self._mark, loop_id, index)
         if loop.status != loops.PENDING or participant.state != loops.PENDING:
             return await mark("skipped", attempt - 1)  # nothing left to ask
-        message = mail.invitation(loop, index, self.base_url, self.sender or "")
+        build = partial(mail.invitation, loop, index, self.base_url, self.sender or "")
         retry = partial(self.queue.schedule_invite, loop_id, index)
-        return await attempt_send(message, participant.email, sender=self.sender, smtp=self.smtp, attempt=attempt,
+        return await attempt_send(build, participant.email, sender=self.sender, smtp=self.smtp, attempt=attempt,
                                   mark=mark, retry=retry, retry_scale=self.retry_scale)  # fmt: skip
 
     async def _mark(self, loop_id: str, index: int, state: str, attempts: int) -> str:

@@ -52,9 +52,9 @@ class ReviewMailer:
         if record.status_at(self.clock.now_ms()) != machine.PENDING:
             return await mark("skipped", attempt - 1)
         url = await self.links.url(record.id, reviewer, record.expires_at, "email")
-        message = mail.review_request(record, reviewer, url, self.sender or "")
+        build = partial(mail.review_request, record, reviewer, url, self.sender or "")
         retry = partial(self.queue.schedule_invite, interrupt_id, index, kind="review")
-        return await attempt_send(message, reviewer, sender=self.sender, smtp=self.smtp, attempt=attempt, mark=mark,
+        return await attempt_send(build, reviewer, sender=self.sender, smtp=self.smtp, attempt=attempt, mark=mark,
                                   retry=retry, retry_scale=self.retry_scale)  # fmt: skip
 
     async def _mark(self, interrupt_id: str, index: int, reviewer: str, state: str, attempts: int) -> str:

@@ -24,14 +24,15 @@ log = logging.getLogger(__name__)
 JOB_TIMEOUT_S = 30  # an attempt takes at most ~10 s; a killed worker's job is retried after this
 DRAIN_S = 10.0
 PRUNE_EVERY_S = 60.0
+MAX_TRIES = 50  # runs of one job while Redis is down (tasks.later spaces them over ~45 minutes)
 
 
 def arq_worker(deps: Deps) -> Worker:
     """The arq Worker running scheduled webhook retries (signals are handled by `run`, not arq)."""
     return Worker(
         functions=[
-            func(tasks.deliver_webhook, name=DELIVER_WEBHOOK, timeout=JOB_TIMEOUT_S, max_tries=50),
-            func(tasks.send_invite, name=SEND_INVITE, timeout=60, max_tries=50),
+            func(tasks.deliver_webhook, name=DELIVER_WEBHOOK, timeout=JOB_TIMEOUT_S, max_tries=MAX_TRIES),
+            func(tasks.send_invite, name=SEND_INVITE, timeout=60, max_tries=MAX_TRIES),
         ],
         redis_pool=deps.arq,
         ctx={"deps": deps},

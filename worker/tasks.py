@@ -8,6 +8,11 @@ from service.domain.errors import StoreUnavailable
 from worker.context import deps_of
 
 
+def later(ctx: dict[str, Any]) -> Retry:
+    """Try the job again once Redis may be back: 1, 2, 4 … 60 s apart, so its max_tries span ~45 minutes."""
+    return Retry(defer=min(60, 2 ** (int(ctx.get("job_try", 1)) - 1)))
+
+
 async def deliver_webhook(
     ctx: dict[str, Any], subject_id: str, version: int, attempt: int, kind: str = "interrupt"
 ) -> str:
@@ -16,7 +21,7 @@ async def deliver_webhook(
     try:
         done = await deps.deliverer.attempt(subject_id, version, attempt, manual=False, kind=kind)
     except StoreUnavailable:
-        raise Retry(defer=1) from None
+        raise later(ctx) from None
     return "nothing to send" if done is None else done.state
 
 
@@ -28,4 +33,4 @@ async def send_invite(ctx: dict[str, Any], subject_id: str, index: int, attempt:
             return await deps.review_mailer.send_one(subject_id, index, attempt)
         return await deps.inviter.send_one(subject_id, index, attempt)
     except StoreUnavailable:
-        raise Retry(defer=1) from None
+        raise later(ctx) from None
