@@ -39,7 +39,7 @@ def run(settings: Settings, target: str = APP_FACTORY) -> None:
             port=settings.port,
             workers=settings.workers,
             loop="uvloop",
-            http="httptools",
+            http="service.slow_headers:BoundedHeaders",  # httptools, with a bound on slow headers
             access_log=False,
             log_level="warning",
             timeout_graceful_shutdown=5,
@@ -47,6 +47,7 @@ def run(settings: Settings, target: str = APP_FACTORY) -> None:
         return
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.http import HTTP1Settings
 
     Granian(
         target,
@@ -57,6 +58,8 @@ def run(settings: Settings, target: str = APP_FACTORY) -> None:
         # HTTP/1.1 only: "auto" (also h2c) holds ~35 KiB per open request against ~21 KiB, and
         # thousands of long-polls stay open; HTTP/2 belongs on the TLS proxy in front
         http=HTTPModes.http1,
+        # headers not complete within the body timeout: the connection is closed (a slow-loris holds nothing)
+        http1_settings=HTTP1Settings(header_read_timeout=int(settings.body_timeout_s * 1000)),
         workers=settings.workers,
         loop=Loops.uvloop,
         log_access=False,

@@ -40,3 +40,23 @@ async def test_a_stalled_body_gets_408_and_the_connection_closes(api: str) -> No
     for answer in answers:
         assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
         assert b"request body did not arrive in time" in answer
+
+
+async def stalled_headers(port: int) -> bytes:
+    """A request line and one header, then nothing: whatever the server sends before it closes."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), 15)  # returns only at EOF: the server closed the connection
+    finally:
+        writer.close()
+
+
+@pytest.mark.timeout(60)
+async def test_stalled_headers_are_dropped_within_the_timeout(api: str) -> None:
+    port = int(api.rsplit(":", 1)[1])
+    started = asyncio.get_running_loop().time()
+    answers = await asyncio.gather(*(stalled_headers(port) for _ in range(20)))
+    assert all(a == b"" or a.startswith(b"HTTP/1.1 408") for a in answers), answers[:2]  # closed, never served
+    assert asyncio.get_running_loop().time() - started < 15  # INTERLOCK_BODY_TIMEOUT_S is 1 s here
