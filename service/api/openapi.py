@@ -6,6 +6,7 @@ Security comes from the access table (`api/access.py`) and the problem responses
 route can answer (`problem_statuses`), so the document says who may call what and how it refuses.
 """
 
+import copy
 from typing import Any
 
 import msgspec
@@ -61,6 +62,87 @@ def problem_statuses(path: str, method: str, role: Role, has_body: bool) -> list
     return sorted(statuses)
 
 
+HTML = {"text/html": {"schema": {"type": "string"}}}
+SSE = {"text/event-stream": {"schema": {"type": "string", "description": "Server-sent events (text/event-stream)."}}}
+_ID = {"name": "interrupt_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_USER = {"name": "user_id", "in": "path", "required": True, "schema": {"type": "string"},
+         "description": "The reviewer's user id (slashes allowed: /inbox/team/alice)."}  # fmt: skip
+_LAST_EVENT_ID = {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"},
+                  "description": "The id of the last event a reconnecting client saw."}  # fmt: skip
+
+
+def _query(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": description}
+
+
+def _page(summary: str, ok: dict[str, Any], refusals: dict[int, str], **extra: Any) -> dict[str, Any]:
+    """An operation answering an HTML page (its refusals are pages too); `ok` maps its success status to it."""
+    responses = dict(ok)
+    responses |= {str(status): {"description": why, "content": HTML} for status, why in refusals.items()}
+    return {"summary": summary, "tags": ["pages"], "responses": responses, **extra}
+
+
+ENDED = {"description": "The reconnecting client already has the final event: stop (EventSource does)."}
+
+
+def _stream(
+    summary: str, events: str, refusals: dict[int, str] | None = None, *, ends: bool = True, **extra: Any
+) -> dict[str, Any]:
+    """An SSE operation: events while open; 204 once a reconnect already has the final event (when it `ends`)."""
+    responses: dict[str, Any] = {"200": {"description": events, "content": SSE}} | ({"204": ENDED} if ends else {})
+    responses |= {str(status): {"description": why, "content": HTML} for status, why in (refusals or {}).items()}
+    return {"summary": summary, "responses": responses, **extra}
+
+
+_LINK = [_query("reviewer", "A signed review link's reviewer."), _query("token", "A signed review link's token.")]
+# the HTML pages and their feeds, which Litestar does not describe (their handlers answer raw ASGI)
+PAGES: dict[str, dict[str, dict[str, Any]]] = {
+    "/review/{interrupt_id}": {"get": _page(
+        "The review page of an interrupt",
+        {"200": {"description": "The page (the decision form while pending, for whoever may decide)", "content": HTML}},
+        {403: "The review link is not valid or has expired", 404: "No such interrupt"},
+        operationId="ReviewPage", parameters=[_ID, *_LINK])},
+    "/review/{interrupt_id}/decide": {"post": _page(
+        "The review form's decision",
+        {"303": {"description": "Decided (or decided elsewhere first): the page again",
+                 "headers": {"Location": {"schema": {"type": "string"}}}}},
+        {400: "The form had an error (shown on the page)", 403: "Not sent from its own page, or not allowed",
+         404: "No such interrupt"},
+        operationId="ReviewDecide", parameters=[_ID],
+        requestBody={"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+            "type": "object", "properties": {name: {"type": "string"} for name in (
+                "decision", "reason", "modifiedParams", "csrf", "reviewer", "token")}}}}})},
+    "/review/{interrupt_id}/events": {"get": _stream(
+        "The review page's live feed", "`state` events, as GET /interrupts/{interrupt_id}/events",
+        tags=["pages"], operationId="ReviewEvents", parameters=[_ID, _LAST_EVENT_ID])},
+    "/inbox/{user_id}": {"get": _page(
+        "A reviewer's inbox", {"200": {"description": "The pending list, most urgent first", "content": HTML}},
+        {403: "The inbox link is not valid"},
+        operationId="InboxPage", parameters=[_USER, _query("token", "The inbox link's token.")])},
+    "/inbox-events/{user_id}": {"get": _stream(
+        "The inbox's live feed", "`inbox` events: the list, then its changes", {403: "The inbox link is not valid"},
+        ends=False, tags=["pages"],
+        operationId="InboxEvents",
+        parameters=[_USER, _query("token", "The inbox link's token."), _query("since", "The page's list digest.")])},
+}  # fmt: skip
+STREAMS = {"/interrupts/{interrupt_id}/events": "`state` events: the interrupt now, then once decided",
+           "/v1/loop/events/{loop_id}": "`status` events: the loop now, then after each change"}  # fmt: skip
+
+
+def _pages_and_streams(doc: dict[str, Any]) -> None:
+    """Describe the pages, the SSE feeds (their events, 204, Last-Event-ID) and the loop link's confirm page."""
+    paths = doc.setdefault("paths", {})
+    paths.update(copy.deepcopy(PAGES))  # the document is completed in place: never share the table's dicts
+    for path, events in STREAMS.items():
+        operation = paths[path]["get"]
+        operation["responses"]["200"] = {"description": events, "content": SSE}
+        operation["responses"]["204"] = ENDED
+        operation.setdefault("parameters", []).append(_LAST_EVENT_ID)
+    confirm = paths["/v1/loop/participant/resolve/{promise_id}"]["get"]["responses"]["200"]
+    confirm["content"] |= HTML  # a browser (no Accept: application/json) gets the confirm page
+    confirm["description"] = "JSON clients: the promise resolved; browsers: the confirm page"
+
+
 def _refusals(doc: dict[str, Any]) -> None:
     """Security and problem responses on every operation, from the access table."""
     doc.setdefault("components", {}).setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
@@ -76,7 +158,10 @@ def _refusals(doc: dict[str, Any]) -> None:
             content = {PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{ref}"}}}
             responses = operation.setdefault("responses", {})
             for status in problem_statuses(path, method, role, "requestBody" in operation or method == "post"):
-                responses[str(status)] = {"description": _REASONS[status], "content": content}  # ours, not Litestar's
+                page = responses.get(str(status), {}).get("content", {}).get("text/html")
+                description = responses[str(status)]["description"] if page else _REASONS[status]
+                both = content | ({"text/html": page} if page else {})  # a page's refusals may be pages too
+                responses[str(status)] = {"description": description, "content": both}  # ours, not Litestar's
 
 
 def build_document(app: Litestar) -> dict[str, Any]:
@@ -102,6 +187,7 @@ def build_document(app: Litestar) -> dict[str, Any]:
         if resp is not None:
             content = {"application/json": {"schema": by_type[repr(resp)]}}
             operation.setdefault("responses", {})[str(status)] = {"description": "Success", "content": content}
+    _pages_and_streams(doc)
     _refusals(doc)
     return doc
 

@@ -71,3 +71,21 @@ async def test_every_operation_says_who_may_call_it_and_how_it_refuses(client: C
     assert decide["x-interlock-role"] == "reviewer" and {"409", "415", "413", "408"} <= set(decide["responses"])
     assert "422" in doc["paths"]["/interrupts"]["post"]["responses"]
     assert "429" in doc["paths"]["/interrupts/{interrupt_id}/deliveries/redeliver"]["post"]["responses"]
+
+
+async def test_pages_and_event_streams_are_described_with_their_media_types(client: Client) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for page in ("/review/{interrupt_id}", "/inbox/{user_id}"):
+        assert "text/html" in paths[page]["get"]["responses"]["200"]["content"], page
+        assert "text/html" in paths[page]["get"]["responses"]["403"]["content"], page  # a refusal is a page too
+    form = paths["/review/{interrupt_id}/decide"]["post"]
+    assert "application/x-www-form-urlencoded" in form["requestBody"]["content"] and "303" in form["responses"]
+    for stream in ("/interrupts/{interrupt_id}/events", "/v1/loop/events/{loop_id}", "/review/{interrupt_id}/events",
+                   "/inbox-events/{user_id}"):  # fmt: skip
+        operation = paths[stream]["get"]
+        assert "text/event-stream" in operation["responses"]["200"]["content"], stream
+        if "inbox" not in stream:  # the inbox's feed never ends; the others end with their final state
+            assert "204" in operation["responses"], stream  # a reconnect that has the final event
+            assert any(p["name"] == "Last-Event-ID" for p in operation["parameters"]), stream
+    confirm = paths["/v1/loop/participant/resolve/{promise_id}"]["get"]["responses"]["200"]["content"]
+    assert {"application/json", "text/html"} <= set(confirm)  # JSON clients resolve, browsers get the confirm page
