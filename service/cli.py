@@ -15,13 +15,27 @@ from service.settings import Settings, SettingsError
 from service.supervisor import Supervisor
 
 log = logging.getLogger("interlock")
+SERVE_EPILOG = """settings come from the environment (the README lists them all), among them:
+  REDIS_URL                unset: an embedded Valkey, data in $INTERLOCK_DATA_DIR (./.interlock)
+  API_KEY_SECRET           an admin key (agent and reviewer keys: INTERLOCK_AGENT_KEYS,
+                           INTERLOCK_REVIEWER_KEYS, label=secret,...); no key at all: no auth
+  LOOPIN_BASE_URL          the public URL in links (default http://localhost:<port>)
+  INTERLOCK_SERVER         granian (default) or uvicorn
+  INTERLOCK_FSYNC          everysec (default) or always, for the embedded Redis
+  INTERLOCK_BODY_TIMEOUT_S 30: seconds a request's headers, then its body, may take"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
     parser = argparse.ArgumentParser(prog="interlock", description="Human-in-the-loop service for AI agents.")
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the HTTP API (with an embedded Redis when REDIS_URL is unset)")
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP API (with an embedded Redis when REDIS_URL is unset)",
+        description="Run the HTTP API, its background worker and (when REDIS_URL is unset) an embedded Redis.",
+        epilog=SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument("--host", help="bind address (default $HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default $PORT or 3002)")
     serve.add_argument("--workers", type=int, help="HTTP worker processes (default $INTERLOCK_WORKERS or 2)")

@@ -77,3 +77,16 @@ def test_role_keys_have_labels_and_turn_review_links_signed() -> None:
 def test_bad_key_settings_are_named(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_serve_help_tells_the_true_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    from service.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    defaults = Settings.from_env({})
+    assert f"$HOST or {defaults.host})" in shown and f"$PORT or {defaults.port})" in shown
+    assert f"$INTERLOCK_WORKERS or {defaults.workers})" in shown
+    assert f"$INTERLOCK_DATA_DIR ({defaults.data_dir})" in shown and f"{defaults.server} (default)" in shown
+    assert f"INTERLOCK_BODY_TIMEOUT_S {defaults.body_timeout_s}:" in shown
