@@ -19,7 +19,7 @@ from service.api.deps import Services
 from service.api.health import HealthController
 from service.api.hosts import LoopbackHosts, is_loopback
 from service.api.inbox import InboxController, InboxLinkController
-from service.api.inbox_feed import SignedLines
+from service.api.inbox_feed import FeedCache
 from service.api.interrupts import AnalyticsController, InterruptController
 from service.api.io import BODY_TIMEOUT_KEY
 from service.api.loops import LoopController, root
@@ -84,7 +84,7 @@ def create_app(
             links=ReviewLinks(tokens, settings.base_url),
             history=HistoryStore(redis),
             inboxes=InboxSources(hub, interrupts, the_clock, ping_s=settings.sse_ping_s),
-            inbox_lines=SignedLines(),
+            inbox_cache=FeedCache(),
             allowed_callbacks=addresses.parse_networks(settings.webhook_allow_cidrs),
         )
         subscriber = make_redis()  # its own pool: the subscription holds its connection for good

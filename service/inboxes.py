@@ -62,7 +62,7 @@ class InboxSource:
             async for frame in frames:
                 if frame.record is not None:
                     self.version, self.records = frame.event_id or 0, frame.record
-                    self._wake()
+                    await self._wake_in_turn()
         except Exception as error:
             self.failure = error
         finally:
@@ -73,6 +73,12 @@ class InboxSource:
     def _wake(self) -> None:
         for signal in self.subscribers:
             signal.set()
+
+    async def _wake_in_turn(self) -> None:
+        """Wake the feeds one per event-loop turn: requests that arrive meanwhile are served between them."""
+        for signal in list(self.subscribers):
+            signal.set()
+            await asyncio.sleep(0)
 
     def stop(self) -> None:
         """Stop watching (the last feed has gone)."""

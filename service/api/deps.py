@@ -5,7 +5,7 @@ from typing import Any
 
 from litestar import Request
 
-from service.api.inbox_feed import SignedLines
+from service.api.inbox_feed import FeedCache
 from service.clock import Clock
 from service.domain import addresses
 from service.domain.errors import InvalidField
@@ -36,7 +36,7 @@ class Services:
     links: ReviewLinks
     history: HistoryStore
     inboxes: InboxSources
-    inbox_lines: SignedLines
+    inbox_cache: FeedCache
     allowed_callbacks: tuple[addresses.Network, ...]  # INTERLOCK_WEBHOOK_ALLOW_CIDRS, parsed once
 
     def check_callback(self, url: str | None, field: str) -> None:

@@ -4,7 +4,7 @@ With auth on, the page and its event stream need the link's token (an HMAC of th
 expiry with the secret every API process shares); with auth off they are open, like the API.
 """
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 from urllib.parse import quote, urlencode
@@ -99,10 +99,10 @@ class InboxView:
     async def line(self, record: Interrupt) -> str:
         """One line: it links to a review page on which the inbox's user decides as themself."""
         key = (record.id, self.user_id, self.links_until)
-        if (kept := self.svc.inbox_lines.get(key)) is not None:
+        if (kept := self.svc.inbox_cache.lines.get(key)) is not None:
             return kept
         query = await self.svc.links.query(record.id, self.user_id, self.links_until, "inbox")
-        return self.svc.inbox_lines.keep(key, inbox_feed.line(record, f"/review/{record.id}?{query}"))
+        return self.svc.inbox_cache.lines.keep(key, inbox_feed.line(record, f"/review/{record.id}?{query}"))
 
     async def whole(self, records: list[Interrupt]) -> str:
         """The list part of the page (also the feed's first event when the page did not send one)."""
@@ -175,7 +175,8 @@ class InboxController(Controller):
         if problem:
             return message_page("Inbox unavailable", problem, 403)
         view = InboxView.of(svc, user_id, ends_at)
-        messages = feed_messages(svc.inboxes.frames(user_id), view, svc.clock, request.query_params.get("since"))
+        since = request.query_params.get("since")
+        messages = feed_messages(svc.inboxes.frames(user_id), view, svc.clock, since, svc.inbox_cache.events)
         stream = ServerSentEvent(messages, headers={"Cache-Control": "no-store"})
         return stream.to_asgi_response(None, request)
 
@@ -184,8 +185,16 @@ class Renders(Protocol):
     """What the feed needs of a view: the link's expiry and the list, a line, the count as HTML."""
 
     @property
+    def user_id(self) -> str:
+        """Whose inbox it is."""
+
+    @property
     def ends_at(self) -> int | None:
         """When the link expires (ms); None when the inbox is open."""
+
+    @property
+    def links_until(self) -> int:
+        """The expiry of the review links its lines carry."""
 
     async def whole(self, records: list[Interrupt]) -> str:
         """The whole list."""
@@ -197,7 +206,19 @@ class Renders(Protocol):
         """The sentence above the list."""
 
 
-async def feed_data(view: Renders, records: list[Interrupt], shown: list[str] | None) -> dict[str, Any]:
+class Encoded(ServerSentEventMessage):
+    """An event encoded once, sent as it is (Litestar would split and encode the same text for each feed)."""
+
+    def __init__(self, encoded: bytes) -> None:
+        super().__init__(data=None)
+        self._encoded = encoded
+
+    def encode(self) -> bytes:
+        """The event's bytes."""
+        return self._encoded
+
+
+async def feed_data(view: Renders, records: list[Interrupt], shown: Sequence[str] | None) -> dict[str, Any]:
     """One `inbox` event's data: the whole list when the client has none, else what changed since `shown`."""
     if shown is None:
         return {"count": len(records), "html": await view.whole(records)}
@@ -208,15 +229,19 @@ async def feed_data(view: Renders, records: list[Interrupt], shown: list[str] | 
 
 
 async def feed_messages(
-    frames: AsyncGenerator[Frame[list[Interrupt]], None], view: Renders, clock: Clock, since: str | None
+    frames: AsyncGenerator[Frame[list[Interrupt]], None],
+    view: Renders,
+    clock: Clock,
+    since: str | None,
+    cache: inbox_feed.Kept[inbox_feed.EventKey, bytes],
 ) -> AsyncIterator[ServerSentEventMessage]:
     """The feed's events (the reconnect hint with the first); it ends once its link expires (the reconnect: 403).
 
     `since` is the digest of the list the page was rendered with: when the first read still matches
-    it, the first event sends no list.
+    it, the first event sends no list. An event is made once for all the feeds in the same state.
     """
     retry: int | None = RETRY_MS
-    shown: list[str] | None = None
+    shown: tuple[str, ...] | None = None
     try:
         async for frame in frames:
             if view.ends_at is not None and clock.now_ms() >= view.ends_at:
@@ -225,12 +250,16 @@ async def feed_messages(
             if frame.record is None:
                 yield ServerSentEventMessage(comment="ping", data=None, retry=retry)
             else:
-                ids = [r.id for r in frame.record]
+                ids = tuple(r.id for r in frame.record)
                 if shown is None and since is not None and since == inbox_feed.digest(ids):
                     shown = ids
-                data = _encoder.encode(await feed_data(view, frame.record, shown)).decode()
+                key = (view.user_id, view.links_until, shown, ids, frame.event_id, retry)  # the same state: the same
+                if (encoded := cache.get(key)) is None:  # event, made and encoded once for every such feed
+                    data = _encoder.encode(await feed_data(view, frame.record, shown)).decode()
+                    message = ServerSentEventMessage(id=frame.event_id, event="inbox", data=data, retry=retry)
+                    encoded = cache.keep(key, message.encode())
                 shown = ids
-                yield ServerSentEventMessage(id=frame.event_id, event="inbox", data=data, retry=retry)
+                yield Encoded(encoded)
             retry = None
     finally:
         await frames.aclose()

@@ -9,12 +9,14 @@ import hashlib
 import html
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from service.clock import iso_ms, utc_text
 from service.domain.models import Interrupt
 from service.web import pages
 
+K = TypeVar("K")
+V = TypeVar("V")
 HREF_SLOT = "\x00href\x00"  # where a line's link goes (no escaping changes it, no record can contain it)
 
 
@@ -43,23 +45,36 @@ def line(record: Interrupt, href: str) -> str:
     return _line_template(record).replace(HREF_SLOT, html.escape(href))
 
 
-class SignedLines:
-    """Finished lines by (record, user, link expiry): every feed opened by one link signs each line once."""
+class Kept(Generic[K, V]):
+    """A bounded map that forgets its oldest entries: what many feeds would otherwise each make again."""
 
     def __init__(self, size: int = 8192) -> None:
         self._size = size
-        self._lines: dict[tuple[str, str, int], str] = {}
+        self._kept: dict[K, V] = {}
 
-    def get(self, key: tuple[str, str, int]) -> str | None:
-        """The line made for `key`, if it is still kept."""
-        return self._lines.get(key)
+    def get(self, key: K) -> V | None:
+        """The value made for `key`, if it is still kept."""
+        return self._kept.get(key)
 
-    def keep(self, key: tuple[str, str, int], text: str) -> str:
-        """Keep `text` for `key` (forgetting the oldest beyond `size`); returns it."""
-        if len(self._lines) >= self._size:
-            del self._lines[next(iter(self._lines))]
-        self._lines[key] = text
-        return text
+    def keep(self, key: K, value: V) -> V:
+        """Keep `value` for `key` (forgetting the oldest beyond `size`); returns it."""
+        if len(self._kept) >= self._size:
+            del self._kept[next(iter(self._kept))]
+        self._kept[key] = value
+        return value
+
+
+LineKey = tuple[str, str, int]  # (interrupt id, inbox user, link expiry): one signed line
+# (user, link expiry, ids shown, ids now, event id, retry hint): one encoded event
+EventKey = tuple[str, int, tuple[str, ...] | None, tuple[str, ...], int | None, int | None]
+
+
+class FeedCache:
+    """What this process's feeds share: signed lines, and whole events (feeds in one state send the same one)."""
+
+    def __init__(self) -> None:
+        self.lines: Kept[LineKey, str] = Kept(8192)
+        self.events: Kept[EventKey, bytes] = Kept(512)
 
 
 @lru_cache(maxsize=512)

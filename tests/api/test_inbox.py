@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.api.inbox import feed_messages
+from service.api.inbox_feed import Kept
 from service.clock import FrozenClock
 from service.domain.models import Interrupt
 from service.events import Frame
@@ -136,7 +137,9 @@ class CountingView:
     """A stand-in view that renders counts (the feed's rules, not the HTML, are under test)."""
 
     def __init__(self, ends_at: int | None) -> None:
+        self.user_id = "u"
         self.ends_at = ends_at
+        self.links_until = ends_at or 0
 
     async def whole(self, records: list[Interrupt]) -> str:
         return f"{len(records)} items"
@@ -161,11 +164,10 @@ async def test_an_open_feed_ends_once_its_link_expires(clock: FrozenClock) -> No
         finally:
             closed.append(True)
 
-    sent = [message async for message in feed_messages(frames(), CountingView(ends_at), clock, None)]
-    assert [(m.event, m.comment, m.retry) for m in sent] == [
-        ("inbox", None, 3000),  # the first event carries the reconnect hint
-        (None, "the inbox link has expired", None),
-    ]
+    sent = [message async for message in feed_messages(frames(), CountingView(ends_at), clock, None, Kept())]
+    first, last = (m.encode().decode() for m in sent)
+    assert len(sent) == 2 and "event: inbox\r\n" in first and "retry: 3000\r\n" in first  # the reconnect hint
+    assert (last.startswith(": the inbox link has expired\r\n")) and "retry" not in last
     assert closed == [True]  # the list feed is closed with it (its watch is released)
 
 
