@@ -75,7 +75,7 @@ class OutboxConsumer:
                     )
                     for entry in given_up:
                         log.error("outbox: %s %s failed every try; given up (webhooks: in the failed list)",
-                                  entry.kind, entry.interrupt_id)  # fmt: skip
+                                  entry.kind, entry.subject_id)  # fmt: skip
                     self._start(again)
                 if self._free:
                     count = min(READ_BATCH, self._free)
@@ -102,17 +102,17 @@ class OutboxConsumer:
         try:
             if entry.kind in ("invite", "review-mail"):  # a new loop's invitations, a new interrupt's review mails
                 mailer = self._inviter.invite_all if entry.kind == "invite" else self._review_mailer.mail_all
-                await mailer(entry.interrupt_id)
+                await mailer(entry.subject_id)
                 await self._deliveries.ack([entry.entry_id])
                 return
             number = None if entry.manual else 1
             await self._deliverer.attempt(
-                entry.interrupt_id, entry.version, number, manual=entry.manual, entry_id=entry.entry_id, kind=entry.kind
+                entry.subject_id, entry.version, number, manual=entry.manual, entry_id=entry.entry_id, kind=entry.kind
             )
         except StoreUnavailable:
-            log.warning("outbox: Redis unavailable while delivering %s; it stays queued", entry.interrupt_id)
+            log.warning("outbox: Redis unavailable while delivering %s; it stays queued", entry.subject_id)
         except Exception:
-            log.exception("outbox: delivery of %s crashed; it stays queued for another try", entry.interrupt_id)
+            log.exception("outbox: delivery of %s crashed; it stays queued for another try", entry.subject_id)
         finally:
             self._free += 1
             self._room.set()

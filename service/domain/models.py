@@ -125,10 +125,13 @@ class Attempt(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
 
 
 class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """One webhook to send: an interrupt's terminal version; `manual` for a redelivery asked through the API."""
+    """One thing the worker sends: a webhook of an interrupt's or a loop's version, or their mails (`kind`).
+
+    `manual` marks a redelivery asked through the API.
+    """
 
     entry_id: str
-    interrupt_id: str
+    subject_id: str  # the interrupt's or the loop's id
     version: int
     manual: bool = False
-    kind: str = "interrupt"  # or "loop"
+    kind: str = "interrupt"  # its webhook; "loop": a loop's webhook; "invite", "review-mail": mails

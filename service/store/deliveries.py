@@ -32,7 +32,7 @@ def _entries(rows: list[Any]) -> list[OutboxEntry]:
             found.append(
                 OutboxEntry(
                     entry_id=entry_id,
-                    interrupt_id=fields["id"],
+                    subject_id=fields["id"],
                     version=int(fields["v"]),
                     manual="r" in fields,
                     kind=fields.get("k", "interrupt"),
@@ -47,7 +47,7 @@ class DeliveryStore:
     def __init__(self, redis: Redis, *, retention_ms: int) -> None:
         self._redis = redis
         self._retention = retention_ms
-        self._page = redis.register_script(source("pending_page"))  # pages any id zset, newest first
+        self._page = redis.register_script(source("newest_page"))  # pages the failed-delivery index, newest first
         self._redeliver = redis.register_script(source("redeliver"))
 
     @translated
@@ -98,7 +98,7 @@ class DeliveryStore:
 
     async def _give_up(self, entries: list[OutboxEntry], now_ms: int) -> None:
         """Acknowledge entries that keep failing; their webhooks go to the failed list (mails stay as last marked)."""
-        failed = {e.interrupt_id: now_ms for e in entries if e.kind in ("interrupt", "loop")}
+        failed = {e.subject_id: now_ms for e in entries if e.kind in ("interrupt", "loop")}
         async with self._redis.pipeline(transaction=True) as pipe:
             if failed:
                 pipe.zadd(keys.failed_deliveries(), failed)

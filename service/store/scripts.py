@@ -16,7 +16,7 @@ _PRELUDES: dict[str, tuple[str, ...]] = {
     "expire": _INTERRUPT_LIB,
     "loop_resolve": _LOOP_LIB,
     "loop_expire": _LOOP_LIB,
-    "pending_page": ("_page.lua",),
+    "newest_page": ("_page.lua",),
     "pending_read": ("_page.lua",),
 }
 
