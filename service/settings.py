@@ -41,6 +41,9 @@ KNOWN_PREFIXED = frozenset(
 )
 
 
+WAIT_CAP_S = 55  # the longest a long-poll holds (the MCP tools offer the same); at most 60, below proxies' timeouts
+
+
 class SettingsError(ValueError):
     """A setting is misspelled or has a value we cannot use."""
 
@@ -70,7 +73,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_pool_size: int = 64
     log_level: str = "INFO"
     log_format: str = "text"
-    wait_cap_s: int = 55
+    wait_cap_s: int = WAIT_CAP_S
     sse_ping_s: int = 15
     max_concurrency: int = 20_000
     retry_scale: float = 1.0
@@ -91,7 +94,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         unknown = sorted(k for k in env if k.startswith("INTERLOCK_") and k not in KNOWN_PREFIXED)
         if unknown:
             raise SettingsError(f"unknown setting {unknown[0]} (known: {', '.join(sorted(KNOWN_PREFIXED))})")
-        port = _int(env, "PORT", 3002)
+        port = _int(env, "PORT", _DEFAULT.port)
         keys = _keys(env)
         review_links = env.get("INTERLOCK_REVIEW_LINKS") or (
             "signed" if any(k.role is Role.AGENT for k in keys) else "open"
@@ -104,40 +107,37 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "INTERLOCK_REQUIRE_AUTH is set but no key is: set API_KEY_SECRET, INTERLOCK_API_KEYS, "
                 "INTERLOCK_AGENT_KEYS or INTERLOCK_REVIEWER_KEYS"
             )
-        log_format = env.get("INTERLOCK_LOG_FORMAT", "text")
-        if log_format not in ("text", "json"):
-            raise SettingsError("INTERLOCK_LOG_FORMAT must be text or json")
-        server = env.get("INTERLOCK_SERVER", "granian")
-        if server not in ("granian", "uvicorn"):
-            raise SettingsError("INTERLOCK_SERVER must be granian or uvicorn")
         return cls(
-            host=env.get("HOST", "127.0.0.1"),
+            host=env.get("HOST", _DEFAULT.host),
             port=port,
             base_url=(env.get("LOOPIN_BASE_URL") or f"http://localhost:{port}").rstrip("/"),
             keys=keys,
             review_links=review_links,
             metrics_public=_bool(env, "INTERLOCK_METRICS_PUBLIC"),
             require_auth=require_auth,
-            fsync=_choice(env, "INTERLOCK_FSYNC", ("everysec", "always")),
-            body_timeout_s=_int(env, "INTERLOCK_BODY_TIMEOUT_S", 30),
+            fsync=_choice(env, "INTERLOCK_FSYNC", ("everysec", "always"), _DEFAULT.fsync),
+            body_timeout_s=_int(env, "INTERLOCK_BODY_TIMEOUT_S", _DEFAULT.body_timeout_s),
             redis_url=env.get("REDIS_URL") or None,
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
             webhook_allow_cidrs=_cidrs(env),
             smtp_url=env.get("SMTP_URL") or None,
             smtp_from=env.get("SMTP_FROM") or None,
-            data_dir=env.get("INTERLOCK_DATA_DIR", "./.interlock"),
-            retention_ms=parse_duration_ms("INTERLOCK_RETENTION", env.get("INTERLOCK_RETENTION", "7d")),
-            max_body_bytes=_int(env, "INTERLOCK_MAX_BODY_BYTES", 64 * 1024),
-            workers=_int(env, "INTERLOCK_WORKERS", 2),
-            server=server,
-            redis_pool_size=_int(env, "INTERLOCK_REDIS_POOL_SIZE", 64),
-            log_level=env.get("INTERLOCK_LOG_LEVEL", "INFO").upper(),
-            log_format=log_format,
+            data_dir=env.get("INTERLOCK_DATA_DIR", _DEFAULT.data_dir),
+            retention_ms=_retention(env),
+            max_body_bytes=_int(env, "INTERLOCK_MAX_BODY_BYTES", _DEFAULT.max_body_bytes),
+            workers=_int(env, "INTERLOCK_WORKERS", _DEFAULT.workers),
+            server=_choice(env, "INTERLOCK_SERVER", ("granian", "uvicorn"), _DEFAULT.server),
+            redis_pool_size=_int(env, "INTERLOCK_REDIS_POOL_SIZE", _DEFAULT.redis_pool_size),
+            log_level=env.get("INTERLOCK_LOG_LEVEL", _DEFAULT.log_level).upper(),
+            log_format=_choice(env, "INTERLOCK_LOG_FORMAT", ("text", "json"), _DEFAULT.log_format),
             wait_cap_s=_wait_cap(env),
-            sse_ping_s=_int(env, "INTERLOCK_SSE_PING", 15),
-            max_concurrency=_int(env, "INTERLOCK_MAX_CONCURRENCY", 20_000),
+            sse_ping_s=_int(env, "INTERLOCK_SSE_PING", _DEFAULT.sse_ping_s),
+            max_concurrency=_int(env, "INTERLOCK_MAX_CONCURRENCY", _DEFAULT.max_concurrency),
             retry_scale=_scale(env),
         )
+
+
+_DEFAULT = Settings()  # every default is stated once, on its field above; from_env reads them here
 
 
 def _keys(env: Mapping[str, str]) -> tuple[ApiKey, ...]:
@@ -160,9 +160,9 @@ def _keys(env: Mapping[str, str]) -> tuple[ApiKey, ...]:
     return tuple(unique.values())
 
 
-def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
-    """One of `allowed` (the first is the default)."""
-    value = env.get(name) or allowed[0]
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    """One of `allowed` (`default` when unset)."""
+    value = env.get(name) or default
     if value not in allowed:
         raise SettingsError(f"{name} must be {' or '.join(allowed)}, got {value!r}")
     return value
@@ -196,8 +196,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _retention(env: Mapping[str, str]) -> int:
+    """INTERLOCK_RETENTION (a duration such as `7d`) in ms."""
+    raw = env.get("INTERLOCK_RETENTION")
+    return parse_duration_ms("INTERLOCK_RETENTION", raw) if raw else _DEFAULT.retention_ms
+
+
 def _wait_cap(env: Mapping[str, str]) -> int:
-    cap = _int(env, "INTERLOCK_WAIT_CAP", 55)
+    cap = _int(env, "INTERLOCK_WAIT_CAP", _DEFAULT.wait_cap_s)
     if cap > 60:
         raise SettingsError(f"INTERLOCK_WAIT_CAP must be at most 60 seconds, got {cap}")
     return cap
@@ -205,7 +211,7 @@ def _wait_cap(env: Mapping[str, str]) -> int:
 
 def _scale(env: Mapping[str, str]) -> float:
     """INTERLOCK_RETRY_SCALE: webhook retry delays are multiplied by it (tests run the schedule in seconds)."""
-    raw = env.get("INTERLOCK_RETRY_SCALE", "1")
+    raw = env.get("INTERLOCK_RETRY_SCALE", str(_DEFAULT.retry_scale))
     try:
         value = float(raw)
     except ValueError:

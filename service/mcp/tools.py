@@ -14,8 +14,9 @@ from msgspec import UNSET, Meta, UnsetType
 from service.api import access, schemas
 from service.api import loop_schemas as ls
 from service.domain.roles import Role
+from service.settings import WAIT_CAP_S
 
-WAIT_MAX_S = 55
+WAIT_MAX_S = WAIT_CAP_S  # a tool waits as long as the API holds a long-poll by default
 
 
 class PendingQuery(msgspec.Struct, kw_only=True, omit_defaults=True):
