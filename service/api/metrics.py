@@ -27,7 +27,6 @@ from service.domain import machine
 from service.domain.errors import StoreUnavailable
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-TTD_BUCKETS_MS = (1000, 5000, 15000, 60000, 300000, 900000, 3600000, 14400000, 86400000)  # as _lib.lua
 REQUESTS = Counter(
     "interlock_http_requests", "HTTP requests answered, by method, route template and status",
     ["method", "route", "status"], registry=None,
@@ -134,7 +133,7 @@ class ServiceCollector(Collector):
             ended.add_metric([status], c.get(f"ended:{status}", 0))
         yield ended
         buckets, running = [], 0
-        for le in TTD_BUCKETS_MS:
+        for le in machine.TTD_BUCKETS_MS:
             running += c.get(f"ttd:{le}", 0)
             buckets.append((str(le / 1000), running))
         buckets.append(("+Inf", running + c.get("ttd:+Inf", 0)))

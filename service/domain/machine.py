@@ -13,6 +13,8 @@ EXPIRED: Final = "expired"
 CANCELLED: Final = "cancelled"
 STATUSES: Final = (PENDING, APPROVED, REJECTED, EXPIRED, CANCELLED)
 DECISIONS: Final = (APPROVED, REJECTED)
+# time from create to a decision, counted per bucket (ms) by the transition scripts for /metrics
+TTD_BUCKETS_MS: Final = (1000, 5000, 15000, 60000, 300000, 900000, 3600000, 14400000, 86400000)
 URGENCIES: Final = ("low", "medium", "high")
 
 

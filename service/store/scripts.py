@@ -6,6 +6,8 @@ from importlib import resources
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
+from service.domain import machine
+
 # scripts that share helpers get them prepended: the interrupt transitions and the loop transitions
 _INTERRUPT_LIB = ("_ttl.lua", "_notify.lua", "_lib.lua")
 _LOOP_LIB = ("_notify.lua", "_loop.lua")
@@ -21,11 +23,19 @@ _PRELUDES: dict[str, tuple[str, ...]] = {
 }
 
 
+# constants the Lua shares with Python, stated once (in Python) and prepended to the scripts that use them
+_CONSTANTS = {"_lib.lua": f"local TTD_BUCKETS = {{{', '.join(map(str, machine.TTD_BUCKETS_MS))}}}"}
+
+
 def source(name: str) -> str:
-    """The full source of script `name`, with the shared helpers prepended where it uses them."""
+    """The full source of script `name`, with the shared constants and helpers prepended where it uses them."""
     folder = resources.files("service.store") / "lua"
     body = (folder / f"{name}.lua").read_text()
-    preludes = [(folder / prelude).read_text() for prelude in _PRELUDES.get(name, ())]
+    preludes = []
+    for prelude in _PRELUDES.get(name, ()):
+        if prelude in _CONSTANTS:
+            preludes.append(_CONSTANTS[prelude])
+        preludes.append((folder / prelude).read_text())
     return "\n".join([*preludes, body])
 
 

@@ -1,8 +1,7 @@
 -- Shared helpers, prepended (after _ttl.lua and _notify.lua) to every interrupt transition script.
 -- KEYS/ARGV are the calling script's; these functions only touch the keys handed to them.
 
--- Time-to-decision histogram buckets (ms), as the metrics endpoint reports them.
-local TTD_BUCKETS = {1000, 5000, 15000, 60000, 300000, 900000, 3600000, 14400000, 86400000}
+-- TTD_BUCKETS (time-to-decision histogram buckets, ms) is prepended by scripts.py from machine.TTD_BUCKETS_MS.
 
 -- Move a pending interrupt to a terminal status: hash, indexes, counters, event, outbox, publish.
 -- k = {hash, events, pending, stats, deadlines, deadline ttl key, outbox stream, service metrics, watched marker};
