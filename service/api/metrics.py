@@ -113,9 +113,8 @@ class ServiceCollector(Collector):
         if self._counters is None:
             return
         c = self._counters
-        ended_statuses = ("approved", "rejected", "expired", "cancelled")
         created = sum(c.get(f"pending:{u}", 0) for u in machine.URGENCIES) + sum(
-            c.get(f"ended:{status}", 0) for status in ended_statuses
+            c.get(f"ended:{status}", 0) for status in machine.TERMINAL
         )  # every create is pending until it ends: no counter of its own on the create path
         yield CounterMetricFamily("interlock_interrupts_created", "Interrupts created", created)
         pending = GaugeMetricFamily(
@@ -129,7 +128,7 @@ class ServiceCollector(Collector):
             "interlock_interrupts_ended", "Interrupts that reached a final status: decisions, expiries, cancels",
             labels=["status"],
         )  # fmt: skip
-        for status in ended_statuses:
+        for status in machine.TERMINAL:
             ended.add_metric([status], c.get(f"ended:{status}", 0))
         yield ended
         buckets, running = [], 0

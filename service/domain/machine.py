@@ -13,6 +13,7 @@ EXPIRED: Final = "expired"
 CANCELLED: Final = "cancelled"
 STATUSES: Final = (PENDING, APPROVED, REJECTED, EXPIRED, CANCELLED)
 DECISIONS: Final = (APPROVED, REJECTED)
+TERMINAL: Final = (APPROVED, REJECTED, EXPIRED, CANCELLED)  # every status but pending: none changes again
 # time from create to a decision, counted per bucket (ms) by the transition scripts for /metrics
 TTD_BUCKETS_MS: Final = (1000, 5000, 15000, 60000, 300000, 900000, 3600000, 14400000, 86400000)
 URGENCIES: Final = ("low", "medium", "high")
@@ -36,8 +37,8 @@ class Verdict(enum.StrEnum):
 
 
 def is_terminal(status: str) -> bool:
-    """True for every status but pending."""
-    return status != PENDING
+    """True for every status but pending (the TERMINAL ones)."""
+    return status in TERMINAL
 
 
 def effective_status(status: str, expires_at_ms: int, now_ms: int) -> str:
