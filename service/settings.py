@@ -1,11 +1,11 @@
 """One frozen Settings struct, read once from the environment by the entrypoint (never at import)."""
 
-import ipaddress
 import re
 from collections.abc import Mapping
 
 import msgspec
 
+from service.domain import addresses
 from service.domain.roles import ApiKey, Role, parse_keys
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)?\s*$")
@@ -224,11 +224,10 @@ def _scale(env: Mapping[str, str]) -> float:
 def _cidrs(env: Mapping[str, str]) -> tuple[str, ...]:
     """INTERLOCK_WEBHOOK_ALLOW_CIDRS, each entry checked to be a CIDR."""
     cidrs = _csv(env.get("INTERLOCK_WEBHOOK_ALLOW_CIDRS", ""))
-    for cidr in cidrs:
-        try:
-            ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            raise SettingsError(f"INTERLOCK_WEBHOOK_ALLOW_CIDRS: {cidr!r} is not a CIDR such as 127.0.0.0/8") from None
+    try:
+        addresses.parse_networks(cidrs)
+    except ValueError as exc:
+        raise SettingsError(f"INTERLOCK_WEBHOOK_ALLOW_CIDRS: {exc}") from None
     return cidrs
 
 
