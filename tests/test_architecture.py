@@ -1,6 +1,7 @@
 """The dependency rules of ARCHITECTURE.md, checked on the source: who may import redis or arq, and domain purity."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,12 @@ def test_every_error_class_has_a_problem_entry() -> None:
 
     classes = {obj for obj in vars(errors).values() if isinstance(obj, type) and issubclass(obj, errors.InterlockError)}
     assert classes <= set(TABLE), classes - set(TABLE)
+
+
+def test_the_error_tree_drawn_in_errors_py_names_every_class() -> None:
+    from service.domain import errors
+
+    drawn = set(re.findall(r"[├└]── (\w+)", errors.__doc__ or "")) | {"InterlockError"}
+    classes = {name for name, obj in vars(errors).items() if isinstance(obj, type) and issubclass(obj, Exception)
+               and obj.__module__ == errors.__name__}  # fmt: skip
+    assert classes == drawn, (classes - drawn, drawn - classes)

@@ -11,10 +11,16 @@ InterlockError
 ├── Forbidden                   a valid key whose role may not do this (or a page link that may not decide)
 ├── MisdirectedRequest          a loopback-bound server asked for another host (DNS rebinding)
 ├── RouteNotFound               no such route
+├── MethodNotAllowed            the route exists, not for this method
 ├── InterruptNotFound           unknown, malformed or retention-expired interrupt id
 ├── InterruptConflict           the interrupt is no longer pending
 │   ├── AlreadyDecided          decide on a terminal interrupt (carries the winner in `current`)
-│   └── CannotCancel            cancel on a terminal interrupt
+│   ├── CannotCancel            cancel on a terminal interrupt
+│   └── NothingToDeliver        redelivery of an interrupt with no webhook to send
+├── LoopNotFound                unknown, malformed or retention-expired loop id
+├── PromiseNotFound             unknown, malformed or retention-expired promise id
+├── PromiseConflict             a resolve that contradicts the promise's state
+├── LoopPending                 a loop's result asked for before it resolved
 ├── IdempotencyConflict         same Idempotency-Key, different body
 ├── RateLimited                 asked again too soon (carries retry_after_s)
 └── StoreUnavailable            Redis cannot be reached

@@ -6,10 +6,30 @@ k — and the remaining promises are then closed. `service/store/lua/_loop.lua` 
 rule atomically; `tests/store/test_loops_parity.py` checks they agree.
 """
 
+import enum
+
 import msgspec
 
-PENDING, ACCEPTED, REJECTED = "PENDING", "ACCEPTED", "REJECTED"
-RESOLVED, TIMED_OUT, CANCELLED = "RESOLVED", "REJECTED_TIMEDOUT", "CANCELLED"  # promise states
+
+class LoopStatus(enum.StrEnum):
+    """A loop's status (stored and sent as its text)."""
+
+    PENDING = "PENDING"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+
+
+class PromiseState(enum.StrEnum):
+    """A participant's promise: open, answered, timed out, or closed once the loop was decided."""
+
+    PENDING = "PENDING"
+    RESOLVED = "RESOLVED"
+    TIMED_OUT = "REJECTED_TIMEDOUT"
+    CANCELLED = "CANCELLED"
+
+
+PENDING, ACCEPTED, REJECTED = LoopStatus.PENDING, LoopStatus.ACCEPTED, LoopStatus.REJECTED
+RESOLVED, TIMED_OUT, CANCELLED = PromiseState.RESOLVED, PromiseState.TIMED_OUT, PromiseState.CANCELLED
 
 
 def quorum(policy: str, n: int) -> int:

@@ -6,11 +6,22 @@ A parity test runs every (state, action) pair through this module and the script
 import enum
 from typing import Final
 
-PENDING: Final = "pending"
-APPROVED: Final = "approved"
-REJECTED: Final = "rejected"
-EXPIRED: Final = "expired"
-CANCELLED: Final = "cancelled"
+
+class Status(enum.StrEnum):
+    """An interrupt's status (stored, sent and compared as its text)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+PENDING: Final = Status.PENDING
+APPROVED: Final = Status.APPROVED
+REJECTED: Final = Status.REJECTED
+EXPIRED: Final = Status.EXPIRED
+CANCELLED: Final = Status.CANCELLED
 STATUSES: Final = (PENDING, APPROVED, REJECTED, EXPIRED, CANCELLED)
 DECISIONS: Final = (APPROVED, REJECTED)
 TERMINAL: Final = (APPROVED, REJECTED, EXPIRED, CANCELLED)  # every status but pending: none changes again

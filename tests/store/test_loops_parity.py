@@ -37,7 +37,8 @@ async def test_every_vote_order_gives_the_domain_outcome(store: LoopStore) -> No
         new = NewLoop(name="p", description="", participants=tuple(f"{i}@x.io" for i in range(n)),
                       timeout_ms=60_000, policy=policy)  # fmt: skip
         created = await store.create(new)
-        k, accepts, refusals, expected = loops.quorum(policy, n), 0, 0, loops.PENDING
+        k, accepts, refusals = loops.quorum(policy, n), 0, 0
+        expected: str = loops.PENDING
         for index in order:
             vote = votes[index]
             if expected != loops.PENDING:  # decided: every later resolve is refused
