@@ -3,18 +3,14 @@
 -- ARGV: 1 id, 2 user key prefix, 3 now ms, 4 retention ms, 5 user-key ttl ms, 6 channel, 7 decision,
 --       8 has reason ('1'/'0'), 9 reason, 10 has modifiedParams ('1'/'0'), 11 modifiedParams (JSON text),
 --       12 who decided (a key label, a reviewer, 'link'), 13 through which channel (api, mcp, review-page, inbox, email)
--- Returns: {'ok', status, v, decidedAt} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, by, expiredNow}
+-- Returns: {'ok', status, v, decidedAt} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, by}
 --          | {'missing'}
 local k = transition_keys(ARGV[2])
 if not k then return {'missing'} end
 local id, now = ARGV[1], tonumber(ARGV[3])
 local retention, user_ttl, channel = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-local expired_now = expire_if_due(k, id, now, retention, user_ttl, channel)
-if redis.call('HGET', k[1], 'status') ~= 'pending' then
-  local c = current(k[1])
-  c[#c + 1] = expired_now and '1' or '0'
-  return c
-end
+expire_if_due(k, id, now, retention, user_ttl, channel)  -- a due expiry is recorded; the action then conflicts
+if redis.call('HGET', k[1], 'status') ~= 'pending' then return current(k[1]) end
 local extra = {'decision', ARGV[7], 'decidedAt', now, 'by', ARGV[12], 'via', ARGV[13]}
 if ARGV[8] == '1' then extra[#extra + 1] = 'reason'; extra[#extra + 1] = ARGV[9] end
 if ARGV[10] == '1' then extra[#extra + 1] = 'modifiedParams'; extra[#extra + 1] = ARGV[11] end
