@@ -1,9 +1,12 @@
 """The service's Redis connection and pool on a real server: cheaper per command, same safety as redis-py's."""
 
 import asyncio
+import contextlib
 
 import msgspec
+import pytest
 from redis.asyncio import Redis
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.settings import Settings
 from service.store.connection import FastBlockingPool, FastConnection, redis_factory_for
@@ -74,3 +77,61 @@ async def test_unusual_arguments_are_packed_by_redis_py(redis_url: str) -> None:
         assert await client.get("conn:float") == "1.5"
     finally:
         await client.aclose()
+
+
+class Unread:
+    """A TCP peer on 127.0.0.1 that accepts and never reads, so a large write fills every buffer and waits."""
+
+    def __init__(self) -> None:
+        self.server: asyncio.Server | None = None
+        self.port = 0
+        self.accepted: list[asyncio.StreamWriter] = []
+        self.clients: list[asyncio.StreamWriter] = []
+
+    async def __aenter__(self) -> "Unread":
+        self.server = await asyncio.start_server(lambda _r, w: self.accepted.append(w), "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def connect(self) -> FastConnection:
+        """A connected FastConnection to the peer, with a short socket timeout and no handshake."""
+        connection = FastConnection(
+            host="127.0.0.1", port=self.port, socket_timeout=0.5, lib_name=None, lib_version=None
+        )
+        await connection.connect()  # type: ignore[no-untyped-call]
+        assert connection._writer is not None
+        self.clients.append(connection._writer)
+        return connection
+
+    async def __aexit__(self, *_: object) -> None:
+        for writer in [*self.accepted, *self.clients]:
+            writer.transport.abort()  # a transport with unsent bytes would otherwise wait for them forever
+        for writer in [*self.accepted, *self.clients]:
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        assert self.server is not None
+        self.server.close()
+        await self.server.wait_closed()
+
+
+@pytest.mark.timeout(30)
+async def test_a_write_the_peer_does_not_take_times_out_and_drops_the_connection() -> None:
+    async with Unread() as peer:
+        connection = await peer.connect()
+        with pytest.raises(RedisTimeoutError, match="Timeout writing to socket"):
+            await connection.send_packed_command(b"x" * 64_000_000)
+        assert not connection.is_connected  # a half-written command never reaches another caller
+
+
+@pytest.mark.timeout(30)
+async def test_a_cancelled_write_drops_the_connection() -> None:
+    async with Unread() as peer:
+        connection = await peer.connect()
+        connection.socket_timeout = 30
+        writing = asyncio.create_task(connection.send_packed_command(b"x" * 64_000_000))
+        while not peer.clients[0].transport.get_write_buffer_size():
+            await asyncio.sleep(0)  # one loop turn at a time until the write sits in the buffer (no time passes)
+        writing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+        assert not connection.is_connected
