@@ -73,7 +73,7 @@ def worker_command(settings: Settings) -> int:
     """Run the worker until SIGTERM/SIGINT."""
     import asyncio
 
-    from worker.settings import run
+    from worker.main import run
 
     if not settings.redis_url:
         print(

@@ -43,7 +43,7 @@ def test_serve_and_its_worker_log_json_lines(redis_url: str, tmp_path: Path) -> 
     docs = [json.loads(line) for line in lines]  # raises on any line that is not JSON
     assert all({"ts", "level", "logger", "msg", "pid"} <= doc.keys() for doc in docs)
     loggers = {doc["logger"] for doc in docs}
-    assert {"_granian", "worker.settings", "service.servers"} <= loggers  # the server, the worker, our code
+    assert {"_granian", "worker.main", "service.servers"} <= loggers  # the server, the worker, our code
 
 
 def test_text_logs_escape_control_characters() -> None:

@@ -17,7 +17,7 @@ from tests.asgi import local_client
 from tests.conftest import settings_for
 from tests.mailsink import MailSink
 from tests.receivers import SECRET, Receiver, running
-from worker.settings import run
+from worker.main import run
 
 WORKER_DB = 7  # the worker consumes every outbox entry of its database: keep other tests' callbacks away
 

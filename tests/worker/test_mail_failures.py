@@ -8,7 +8,7 @@ import pytest
 from tests.mailsink import running
 from worker import mail
 from worker.mailing import attempt_send
-from worker.settings import MAX_TRIES
+from worker.main import MAX_TRIES
 from worker.tasks import later
 
 SENDER = "interlock@example.com"
