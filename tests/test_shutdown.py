@@ -8,6 +8,7 @@ import httpx
 import pytest
 from httpx_sse import aconnect_sse
 
+from tests.polling import until
 from tests.processes import ServeProcess
 
 BODY = {"agentId": "stopper", "userId": "shutdown-user", "action": "deploy", "context": {}}
@@ -22,8 +23,11 @@ async def waiters_open(http: httpx.AsyncClient, url: str) -> int:
 
 async def until_waiters(http: httpx.AsyncClient, url: str, count: int) -> None:
     """Read the gauge until `count` waits are registered (each read is a request; bounded by the test timeout)."""
-    while await waiters_open(http, url) < count:
-        continue
+
+    async def registered() -> bool:
+        return await waiters_open(http, url) >= count
+
+    await until(registered)
 
 
 @pytest.mark.timeout(60)

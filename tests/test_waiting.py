@@ -9,6 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from service.store import keys
+from tests.polling import until
 from tests.processes import ServeProcess
 
 BODY = {"agentId": "waiter", "userId": "wait-user", "action": "deploy", "context": {}}
@@ -106,12 +107,10 @@ async def test_a_waiter_whose_marker_was_lost_renews_it_when_pubsub_comes_back(
         marker = keys.watched(interrupt_id)
         started = time.monotonic()
         waiting = asyncio.create_task(http.get(f"{two_apis[0].url}/interrupts/{interrupt_id}?wait=30"))
-        while not await redis.exists(marker):  # each check is a round trip; the test timeout bounds it
-            continue
+        await until(lambda: redis.exists(marker))  # the waiter has registered
         await redis.delete(marker)
         assert await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")  # type: ignore[no-untyped-call]
-        while not await redis.exists(marker):  # resubscribed: every waiter woke, renewed and re-read
-            continue
+        await until(lambda: redis.exists(marker))  # resubscribed: every waiter woke, renewed and re-read
         decided = await http.post(f"{two_apis[1].url}/interrupts/{interrupt_id}/decide", json={"decision": "approved"})
         assert decided.status_code == 200
         answer = await waiting

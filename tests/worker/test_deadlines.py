@@ -16,6 +16,7 @@ from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.notifications import expired_deadlines
 from service.store.watching import WatchMarkers
+from tests.polling import until
 from tests.receivers import Receiver
 from tests.worker.conftest import worker_running
 
@@ -67,8 +68,7 @@ async def test_keyspace_notifications_report_expired_deadline_keys(redis: Redis)
         raise AssertionError("the feed ended")
 
     seen = asyncio.ensure_future(ours())
-    while await redis.pubsub_numpat() <= before:  # until the feed's pattern subscription is in place
-        continue
+    await until(lambda: more_patterns(redis, before))  # the feed's pattern subscription is in place
     await redis.set(keys.deadline_ttl(interrupt_id), "", px=50)
     assert await seen == interrupt_id
     stop.set()
@@ -122,3 +122,8 @@ async def test_loop_timeouts_are_recorded_by_the_worker(redis: Redis, worker_set
     )
     assert 0 <= int(record["endedAt"]) - int(record["deadline"]) < 1000
     assert await redis.zscore(keys.loop_deadlines(), created.id) is None
+
+
+async def more_patterns(redis: Redis, before: int) -> bool:
+    """True once Redis counts more pattern subscriptions than `before`."""
+    return int(await redis.pubsub_numpat()) > before
