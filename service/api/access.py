@@ -15,7 +15,7 @@ from litestar.routes import ASGIRoute, HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.api.io import idempotency_key, raw_header
-from service.domain.errors import Forbidden, Unauthorized
+from service.api.refusals import Forbidden, Unauthorized
 from service.domain.models import Actor
 from service.domain.roles import ANONYMOUS, ApiKey, Role
 

@@ -11,8 +11,9 @@ from litestar.exceptions import ClientException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.types import Receive, Scope, Send
 
+from service.api.refusals import BodyTimeout, UnsupportedContentType
 from service.domain import jsontext
-from service.domain.errors import BodyTimeout, InvalidField, UnsupportedContentType
+from service.domain.errors import InvalidField
 
 _encoder = msgspec.json.Encoder()
 JSON = "application/json"

@@ -12,6 +12,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.exceptions import MethodNotAllowedException as LitestarMethodNotAllowed
 
+from service.api import refusals
 from service.domain import errors
 from service.store.errors import unavailable
 
@@ -26,14 +27,14 @@ TABLE: dict[type[errors.InterlockError], tuple[int, str, str]] = {
     errors.InputError: (400, "invalid-request", "Invalid request"),
     errors.InvalidField: (400, "invalid-field", "Invalid field"),
     errors.MalformedJson: (400, "malformed-json", "Malformed JSON"),
-    errors.BodyTooLarge: (413, "body-too-large", "Request body too large"),
-    errors.BodyTimeout: (408, "request-timeout", "Request timeout"),
-    errors.UnsupportedContentType: (415, "unsupported-media-type", "Unsupported content type"),
-    errors.Unauthorized: (401, "unauthorized", "Unauthorized"),
-    errors.Forbidden: (403, "forbidden", "Forbidden"),
-    errors.MisdirectedRequest: (421, "misdirected-request", "Misdirected request"),
-    errors.RouteNotFound: (404, "route-not-found", "Not found"),
-    errors.MethodNotAllowed: (405, "method-not-allowed", "Method not allowed"),
+    refusals.BodyTooLarge: (413, "body-too-large", "Request body too large"),
+    refusals.BodyTimeout: (408, "request-timeout", "Request timeout"),
+    refusals.UnsupportedContentType: (415, "unsupported-media-type", "Unsupported content type"),
+    refusals.Unauthorized: (401, "unauthorized", "Unauthorized"),
+    refusals.Forbidden: (403, "forbidden", "Forbidden"),
+    refusals.MisdirectedRequest: (421, "misdirected-request", "Misdirected request"),
+    refusals.RouteNotFound: (404, "route-not-found", "Not found"),
+    refusals.MethodNotAllowed: (405, "method-not-allowed", "Method not allowed"),
     errors.InterruptNotFound: (404, "interrupt-not-found", "Interrupt not found"),
     errors.InterruptConflict: (409, "conflict", "Conflict"),
     errors.AlreadyDecided: (409, "already-decided", "Interrupt already decided"),
@@ -100,11 +101,11 @@ def problem_response(error: errors.InterlockError, path: str) -> Response[bytes]
 def from_http_exception(exc: HTTPException) -> errors.InterlockError:
     """Map Litestar's own exceptions (routing, limits, query validation) into the domain tree."""
     if isinstance(exc, NotFoundException):
-        return errors.RouteNotFound("Not found")
+        return refusals.RouteNotFound("Not found")
     if isinstance(exc, LitestarMethodNotAllowed):
-        return errors.MethodNotAllowed("Method not allowed")
+        return refusals.MethodNotAllowed("Method not allowed")
     if exc.status_code == 413:
-        return errors.BodyTooLarge("Request body is too large")
+        return refusals.BodyTooLarge("Request body is too large")
     if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
         first = exc.extra[0]
         key = first.get("key") if isinstance(first, dict) else None
