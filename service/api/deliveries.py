@@ -15,7 +15,6 @@ from service.clock import iso_ms
 from service.domain import machine
 from service.domain.errors import InvalidField, NothingToDeliver
 from service.domain.models import Attempt, Interrupt, webhook_id
-from service.store.interrupts import decode_cursor, encode_cursor
 
 Req = Request[Any, Any, Any]
 MAX_PAGE = 1000
@@ -129,14 +128,12 @@ class FailedDeliveryController(Controller):
         if wanted != "failed":
             raise InvalidField("state must be failed", field="state")
         svc = services(request)
-        rows = await svc.deliveries.failed(limit=limit, cursor=decode_cursor(cursor) if cursor else None)
-        page, more = rows[:limit], len(rows) > limit
-        last = await svc.deliveries.last_attempts([interrupt_id for interrupt_id, _ in page])
+        page, next_cursor = await svc.deliveries.failed(limit=limit, cursor=cursor)
+        last = await svc.deliveries.last_attempts([subject_id for subject_id, _ in page])
         items = [
-            FailedView(interruptId=i, failedAt=iso_ms(int(float(score))), lastAttempt=delivery_view(a) if a else None)
-            for (i, score), a in zip(page, last, strict=True)
+            FailedView(interruptId=i, failedAt=iso_ms(at), lastAttempt=delivery_view(a) if a else None)
+            for (i, at), a in zip(page, last, strict=True)
         ]
-        next_cursor = encode_cursor(page[-1][0], page[-1][1]) if more and page else None
         headers = views.next_page(
             svc.settings.base_url, "/deliveries", {"state": "failed", "limit": limit}, next_cursor
         )

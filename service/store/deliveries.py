@@ -10,7 +10,7 @@ from redis.exceptions import ResponseError
 from service.domain.errors import RateLimited
 from service.domain.loops import Loop
 from service.domain.models import Attempt, Interrupt, OutboxEntry
-from service.store import keys
+from service.store import keys, paging
 from service.store.errors import translated
 from service.store.interrupts import from_hash
 from service.store.loops import loop_from_hash
@@ -181,14 +181,12 @@ class DeliveryStore:
         return [_attempt_decoder.decode(row) if row else None for row in rows]
 
     @translated
-    async def failed(self, *, limit: int, cursor: tuple[str, str] | None) -> list[tuple[str, str]]:
-        """(interrupt id, failed-at score) of failed deliveries, newest first, after a (score, id) cursor.
-
-        At most limit + 1 rows: the extra one says there is a next page.
-        """
-        score, after = cursor or ("+inf", "")
+    async def failed(self, *, limit: int, cursor: str | None) -> tuple[list[tuple[str, int]], str | None]:
+        """A page of (subject id, failed at ms) of failed deliveries, newest first, and the next page's cursor."""
+        score, after = paging.decode_cursor(cursor)
         rows: list[str] = await self._page(keys=[keys.failed_deliveries()], args=[score, after, limit])
-        return list(zip(rows[0::2], rows[1::2], strict=True))
+        page, next_cursor = paging.split(list(zip(rows[0::2], rows[1::2], strict=True)), limit)
+        return [(subject_id, int(float(at))) for subject_id, at in page], next_cursor
 
     @translated
     async def forget_failed_before(self, cutoff_ms: int) -> int:

@@ -13,7 +13,8 @@ from service.domain.errors import InterruptNotFound
 from service.domain.models import HistoryEvent
 from service.store import keys
 from service.store.errors import translated
-from service.store.interrupts import from_hash, is_valid_id
+from service.store.ids import is_valid_id
+from service.store.interrupts import from_hash
 from service.store.scripts import Scripts
 
 _event_decoder = msgspec.json.Decoder(HistoryEvent)

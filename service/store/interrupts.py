@@ -1,10 +1,6 @@
 """The interrupt store: every read and transition of interrupts, one Lua script per transition."""
 
-import base64
-import binascii
 import hashlib
-import os
-import re
 from typing import Any
 
 import msgspec
@@ -17,18 +13,14 @@ from service.domain.errors import (
     CannotCancel,
     IdempotencyConflict,
     InterruptNotFound,
-    InvalidField,
 )
 from service.domain.models import API_ANONYMOUS, Actor, Analytics, Decision, Interrupt, NewInterrupt, PendingPage
-from service.store import keys
+from service.store import keys, paging
 from service.store.errors import translated
+from service.store.ids import IDEMPOTENCY_TTL_MS, NO_IDEMPOTENCY_KEY, is_valid_id, new_id
 from service.store.scripts import Scripts
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_SCORE = re.compile(r"^\d{1,16}(\.\d{1,6})?$")  # a createdAt score as Redis prints it (never nan, inf or 1_000)
 _MAX_EXPIRY_MS = 2_592_000_000
-IDEMPOTENCY_TTL_MS = 24 * 3_600_000
-NO_IDEMPOTENCY_KEY = keys.idempotency("-", "-")  # passed (never touched) when a create has no key
 
 
 class Created(msgspec.Struct, frozen=True, kw_only=True):
@@ -46,20 +38,6 @@ class Transitioned(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     version: int
     decided_at: int | None = None
-
-
-def new_id() -> str:
-    """A random UUIDv4 string (122 random bits), built without uuid.UUID's validation overhead."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def is_valid_id(interrupt_id: str) -> bool:
-    """True when `interrupt_id` has the shape of an id we issue (lowercase UUID)."""
-    return bool(_UUID.match(interrupt_id))
 
 
 class InterruptStore:
@@ -219,18 +197,16 @@ class InterruptStore:
     @translated
     async def pending(self, user_id: str, *, limit: int, cursor: str | None) -> PendingPage:
         """One page of the user's pending interrupts (not past deadline), newest first."""
-        score, after = decode_cursor(cursor) if cursor else ("+inf", "")
+        score, after = paging.decode_cursor(cursor)
         rows: list[list[str]] = await self._scripts.pending_read(
             keys=[keys.user_pending(user_id)], args=[score, after, limit, keys.tag_prefix()]
         )
         ids, flat = rows[0], rows[1:]
-        entries = list(zip(ids[0::2], ids[1::2], strict=True))
-        page, more = entries[:limit], len(entries) > limit
+        page, next_cursor = paging.split(list(zip(ids[0::2], ids[1::2], strict=True)), limit)
         now = self._clock.now_ms()
         hashes = [dict(zip(f[0::2], f[1::2], strict=True)) for f in flat]
         records = [from_hash(interrupt_id, h) for (interrupt_id, _), h in zip(page, hashes, strict=True) if h]
         items = [it for it in records if it.status_at(now) == machine.PENDING]
-        next_cursor = encode_cursor(*page[-1]) if more and page else None
         return PendingPage(items=items, next_cursor=next_cursor)
 
     @translated
@@ -308,20 +284,3 @@ def _current(interrupt_id: str, reply: list[Any]) -> dict[str, Any]:
     if reply[3] is not None and reply[7]:
         current["decidedBy"] = reply[7]
     return current
-
-
-def encode_cursor(interrupt_id: str, score: str) -> str:
-    """An opaque cursor pointing just after (score, id)."""
-    return base64.urlsafe_b64encode(f"{score}|{interrupt_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[str, str]:
-    """The (score, id) inside a cursor; InvalidField when it is not one of ours."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)).decode()
-        score, interrupt_id = raw.split("|", 1)
-    except (ValueError, binascii.Error, UnicodeError):
-        raise InvalidField("cursor is not a valid pagination cursor", field="cursor") from None
-    if not _SCORE.match(score) or not is_valid_id(interrupt_id):
-        raise InvalidField("cursor is not a valid pagination cursor", field="cursor")
-    return score, interrupt_id

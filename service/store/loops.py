@@ -12,7 +12,7 @@ from service.domain.errors import IdempotencyConflict, LoopNotFound, PromiseConf
 from service.domain.loops import Loop, NewLoop, Participant
 from service.store import keys
 from service.store.errors import translated
-from service.store.interrupts import IDEMPOTENCY_TTL_MS, NO_IDEMPOTENCY_KEY, is_valid_id, new_id
+from service.store.ids import IDEMPOTENCY_TTL_MS, NO_IDEMPOTENCY_KEY, is_valid_id, new_id
 from service.store.scripts import source
 
 _WHY = {

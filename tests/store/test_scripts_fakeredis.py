@@ -97,7 +97,7 @@ async def test_idempotency_record_replays_and_refuses_other_bodies(store: Interr
 def test_new_ids_are_uuid4() -> None:
     import uuid
 
-    from service.store.interrupts import is_valid_id, new_id
+    from service.store.ids import is_valid_id, new_id
 
     ids = {new_id() for _ in range(1000)}
     assert len(ids) == 1000
