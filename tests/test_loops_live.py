@@ -70,6 +70,7 @@ async def test_loop_stream_sends_each_state_and_resumes(two_apis: list[ServeProc
         assert missing.status_code == 404
 
 
+@pytest.mark.slow  # 1,000 loops, ~7,000 requests
 @pytest.mark.timeout(180)
 async def test_concurrent_resolves_give_one_outcome_per_loop_consistent_with_the_votes(
     two_apis: list[ServeProcess],
