@@ -17,7 +17,7 @@ from service.web import pages
 
 K = TypeVar("K")
 V = TypeVar("V")
-HREF_SLOT = "\x00href\x00"  # where a line's link goes (no escaping changes it, no record can contain it)
+HREF_SLOT = "\x00href\x00"  # where a line's link goes; the first thing in a line after its id (a UUID)
 
 
 def item_view(record: Interrupt, href: str) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def _line_template(record: Interrupt) -> str:
 
 def line(record: Interrupt, href: str) -> str:
     """One line of the list, linking to `href`."""
-    return _line_template(record).replace(HREF_SLOT, html.escape(href))
+    return _line_template(record).replace(HREF_SLOT, html.escape(href), 1)  # only the slot, whatever the record holds
 
 
 class Kept(Generic[K, V]):

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from service.api.inbox_feed import changes
+from service.api.inbox_feed import HREF_SLOT, changes, line
 from service.clock import FrozenClock
 from service.domain.models import Decision, Interrupt, NewInterrupt
 from service.inboxes import PendingList
@@ -59,3 +59,11 @@ async def test_a_feed_reads_each_record_once_and_then_only_ids(redis: Redis, use
     assert [r.id for r in second] == [newer.id, *(r.id for r in first if r.id != ids[0])]  # high first
     clock.advance(3_600_000)  # every deadline passes: nothing is listed, nothing more is read
     assert await pending.read() == [] and store.fetched == 6
+
+
+def test_a_line_links_only_where_its_slot_is_whatever_the_action_holds() -> None:
+    sneaky = Interrupt(id="6a1f3c2e-0000-4000-8000-000000000001", agent_id="a", user_id="u",
+                       action=f"pay {HREF_SLOT}", context="{}", urgency="low", status="pending",
+                       created_at=0, expires_at=1, version=1)  # fmt: skip
+    rendered = line(sneaky, "/review/x?token=t")
+    assert rendered.count("/review/x?token=t") == 1 and 'href="/review/x?token=t"' in rendered
