@@ -1,12 +1,13 @@
 """Test helpers that run real `interlock serve` processes on loopback."""
 
+import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import httpx
@@ -73,6 +74,15 @@ def child_pids(pid: int) -> set[int]:
         with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
             found |= {int(child) for child in (task / "children").read_text().split()}
     return found
+
+
+async def until(check: Callable[[], Awaitable[bool]], *, within: float = 10, every: float = 0.005) -> None:
+    """`poll_until` for an async check (a read of Redis or of a server): every few ms, TimeoutError after `within`."""
+    async with asyncio.timeout(within):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(every)  # between two reads of the state, not instead of one
 
 
 def poll_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:

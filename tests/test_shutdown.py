@@ -8,8 +8,7 @@ import httpx
 import pytest
 from httpx_sse import aconnect_sse
 
-from tests.polling import until
-from tests.processes import ServeProcess
+from tests.processes import ServeProcess, until
 
 BODY = {"agentId": "stopper", "userId": "shutdown-user", "action": "deploy", "context": {}}
 

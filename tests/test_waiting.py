@@ -9,8 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from service.store import keys
-from tests.polling import until
-from tests.processes import ServeProcess
+from tests.processes import ServeProcess, until
 
 BODY = {"agentId": "waiter", "userId": "wait-user", "action": "deploy", "context": {}}
 

@@ -16,7 +16,7 @@ from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.notifications import expired_deadlines
 from service.store.watching import WatchMarkers
-from tests.polling import until
+from tests.processes import until
 from tests.receivers import Receiver
 from tests.worker.conftest import worker_running
 
