@@ -19,7 +19,7 @@ class ReadyResponse(msgspec.Struct, kw_only=True):
     status: str
     problems: list[str]
     warnings: list[str]
-    fsync: str | None = None  # Redis's appendfsync: always (before each answer), everysec (up to ~1 s at power loss)
+    fsync: str | None = None  # Redis's appendfsync: always or everysec (its window: docs/operations.md)
 
 
 class WhoAmI(msgspec.Struct, kw_only=True):

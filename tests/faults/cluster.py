@@ -56,7 +56,9 @@ class Cluster:
     """Redis, `apis` times `interlock serve --no-worker`, `workers` times `interlock worker`."""
 
     def __init__(self, tmp: Path, apis: int = 2, workers: int = 2) -> None:
-        self.redis = EmbeddedRedis(tmp / "redis", port=free_port())
+        # `always`: with `everysec` Redis may hold acknowledged writes in memory while a slow background fsync
+        # runs, so a kill -9 of Redis can lose them (docs/operations.md); the nemesis checks the durable mode.
+        self.redis = EmbeddedRedis(tmp / "redis", port=free_port(), fsync="always")
         base = {
             k: v for k, v in os.environ.items() if not k.startswith(("INTERLOCK_", "REDIS_URL", "API_KEY", "WEBHOOK_"))
         }
