@@ -19,7 +19,7 @@ from service.api.deps import Services
 from service.api.health import HealthController
 from service.api.hosts import LoopbackHosts, is_loopback
 from service.api.inbox import InboxController, InboxLinkController
-from service.api.inbox_feed import FeedCache
+from service.api.inbox_feed import FeedCache, prepare
 from service.api.interrupts import AnalyticsController, InterruptController
 from service.api.io import BODY_TIMEOUT_KEY
 from service.api.loops import LoopController, root
@@ -31,8 +31,6 @@ from service.clock import Clock, SystemClock
 from service.domain import addresses
 from service.domain.links import ReviewLinks
 from service.domain.tokens import Signer
-from service.events import WaiterHub
-from service.inboxes import InboxSources
 from service.mcp.http import mcp_endpoint, mcp_lifespan
 from service.settings import Settings
 from service.shutdown import on_shutdown_signal
@@ -46,6 +44,8 @@ from service.store.loops import LoopStore
 from service.store.notifications import changes
 from service.store.secrets import kept_secret
 from service.store.watching import WatchMarkers
+from service.waiting.hub import WaiterHub
+from service.waiting.inboxes import InboxSources
 from service.web.docs_ui import SwaggerPage, docs_router
 
 STATIC = Path(str(resources.files("service.web") / "static"))
@@ -83,7 +83,7 @@ def create_app(
             signer=tokens,
             links=ReviewLinks(tokens, settings.base_url),
             history=HistoryStore(redis),
-            inboxes=InboxSources(hub, interrupts, the_clock, ping_s=settings.sse_ping_s),
+            inboxes=InboxSources(hub, interrupts, the_clock, ping_s=settings.sse_ping_s, prepare=prepare),
             inbox_cache=FeedCache(),
             allowed_callbacks=addresses.parse_networks(settings.webhook_allow_cidrs),
         )

@@ -88,3 +88,10 @@ def test_each_error_tree_drawn_names_every_class_of_its_module(module: str) -> N
                and obj.__module__ == module}  # fmt: skip
     assert classes <= drawn | {"InterlockError"}, classes - drawn
     assert drawn - {"InputError"} <= classes | {"InterlockError"}, drawn - classes
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "service/waiting").rglob("*.py")), ids=lambda p: p.name)
+def test_waiting_knows_no_http(path: Path) -> None:
+    for module in imports(path):
+        assert module.split(".")[0] not in ("litestar", "httpx", "granian", "uvicorn"), f"{path.name} imports {module}"
+        assert not module.startswith(("service.api", "service.web", "service.mcp")), f"{path.name} imports {module}"

@@ -11,14 +11,14 @@ from service.domain import addresses
 from service.domain.errors import InvalidField
 from service.domain.links import ReviewLinks
 from service.domain.tokens import Signer
-from service.events import WaiterHub
-from service.inboxes import InboxSources
 from service.settings import Settings
 from service.store.deliveries import DeliveryStore
 from service.store.health import HealthProbe
 from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
+from service.waiting.hub import WaiterHub
+from service.waiting.inboxes import InboxSources
 
 
 @dataclass(slots=True)

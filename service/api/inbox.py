@@ -12,7 +12,6 @@ from urllib.parse import quote, urlencode
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
-from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import ASGIApp
 from msgspec import UNSET, Meta, UnsetType
 
@@ -22,12 +21,13 @@ from service.api.io import json_body, json_response
 from service.api.openapi import documented
 from service.api.review import html, message_page
 from service.api.schemas import USER_ID_RULE, decode_body
+from service.api.sse import EventStream, frame
 from service.api.streams import RETRY_MS
 from service.clock import Clock, iso_ms
 from service.domain.models import Interrupt
 from service.domain.tokens import is_number
-from service.events import Frame
-from service.inboxes import MAX_LISTED, PendingList
+from service.waiting.streams import Frame
+from service.waiting.watched import MAX_LISTED, PendingList
 from service.web import pages
 
 Req = Request[Any, Any, Any]
@@ -177,8 +177,7 @@ class InboxController(Controller):
         view = InboxView.of(svc, user_id, ends_at)
         since = request.query_params.get("since")
         messages = feed_messages(svc.inboxes.frames(user_id), view, svc.clock, since, svc.inbox_cache.events)
-        stream = ServerSentEvent(messages, headers={"Cache-Control": "no-store"})
-        return stream.to_asgi_response(None, request)
+        return EventStream(messages, headers={"Cache-Control": "no-store"})
 
 
 class Renders(Protocol):
@@ -206,18 +205,6 @@ class Renders(Protocol):
         """The sentence above the list."""
 
 
-class Encoded(ServerSentEventMessage):
-    """An event encoded once, sent as it is (Litestar would split and encode the same text for each feed)."""
-
-    def __init__(self, encoded: bytes) -> None:
-        super().__init__(data=None)
-        self._encoded = encoded
-
-    def encode(self) -> bytes:
-        """The event's bytes."""
-        return self._encoded
-
-
 async def feed_data(view: Renders, records: list[Interrupt], shown: Sequence[str] | None) -> dict[str, Any]:
     """One `inbox` event's data: the whole list when the client has none, else what changed since `shown`."""
     if shown is None:
@@ -234,7 +221,7 @@ async def feed_messages(
     clock: Clock,
     since: str | None,
     cache: inbox_feed.Kept[inbox_feed.EventKey, bytes],
-) -> AsyncIterator[ServerSentEventMessage]:
+) -> AsyncIterator[bytes]:
     """The feed's events (the reconnect hint with the first); it ends once its link expires (the reconnect: 403).
 
     `since` is the digest of the list the page was rendered with: when the first read still matches
@@ -243,23 +230,22 @@ async def feed_messages(
     retry: int | None = RETRY_MS
     shown: tuple[str, ...] | None = None
     try:
-        async for frame in frames:
+        async for state in frames:
             if view.ends_at is not None and clock.now_ms() >= view.ends_at:
-                yield ServerSentEventMessage(comment="the inbox link has expired", data=None, retry=retry)
+                yield frame(comment="the inbox link has expired", retry=retry)
                 return
-            if frame.record is None:
-                yield ServerSentEventMessage(comment="ping", data=None, retry=retry)
+            if state.record is None:
+                yield frame(comment="ping", retry=retry)
             else:
-                ids = tuple(r.id for r in frame.record)
+                ids = tuple(r.id for r in state.record)
                 if shown is None and since is not None and since == inbox_feed.digest(ids):
                     shown = ids
-                key = (view.user_id, view.links_until, shown, ids, frame.event_id, retry)  # the same state: the same
+                key = (view.user_id, view.links_until, shown, ids, state.event_id, retry)  # the same state: the same
                 if (encoded := cache.get(key)) is None:  # event, made and encoded once for every such feed
-                    data = _encoder.encode(await feed_data(view, frame.record, shown)).decode()
-                    message = ServerSentEventMessage(id=frame.event_id, event="inbox", data=data, retry=retry)
-                    encoded = cache.keep(key, message.encode())
+                    data = _encoder.encode(await feed_data(view, state.record, shown)).decode()
+                    encoded = cache.keep(key, frame(event_id=state.event_id, event="inbox", data=data, retry=retry))
                 shown = ids
-                yield Encoded(encoded)
+                yield encoded
             retry = None
     finally:
         await frames.aclose()

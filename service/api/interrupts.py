@@ -17,7 +17,8 @@ from service.clock import iso_ms
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InputError
 from service.domain.models import HistoryEvent, Interrupt
-from service.events import interrupt_frames, wait_while_pending
+from service.waiting.streams import state_frames, wait_for_change
+from service.waiting.watched import WatchedInterrupt
 
 Req = Request[Any, Any, Any]
 DEFAULT_PAGE = 100
@@ -53,7 +54,7 @@ class InterruptController(Controller):
             record = await svc.interrupts.get(interrupt_id)
         else:
             seconds = min(wait, svc.settings.wait_cap_s)
-            record = await wait_while_pending(svc.interrupts, svc.hub, svc.clock, interrupt_id, seconds)
+            record = await wait_for_change(svc.hub, WatchedInterrupt(svc.interrupts, interrupt_id), svc.clock, seconds)
         now = svc.clock.now_ms()
         tag = views.etag(record, now)
         if views.matches(raw_header(request, b"if-none-match"), tag):
@@ -149,13 +150,14 @@ async def interrupt_stream(request: Req, interrupt_id: str) -> ASGIApp:
     last_id = streams.last_event_id(raw_header(request, b"last-event-id"))
     if streams.ended(last_id, record.final_version(svc.clock.now_ms())):
         return streams.NO_CONTENT
-    frames = interrupt_frames(svc.interrupts, svc.hub, svc.clock, interrupt_id, last_id, svc.settings.sse_ping_s)
+    watched = WatchedInterrupt(svc.interrupts, interrupt_id)
+    frames = state_frames(svc.hub, watched, svc.clock, last_id, svc.settings.sse_ping_s)
 
     def render(record: Interrupt) -> tuple[str, schemas.InterruptResponse]:
         view = views.interrupt(record, svc.settings.base_url, svc.clock.now_ms())
         return view.status, view
 
-    return streams.stream(request, frames, render, svc.hub)
+    return streams.stream(frames, render, svc.hub)
 
 
 async def _pending(request: Req, interrupt_id: str) -> Interrupt:

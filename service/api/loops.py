@@ -20,7 +20,8 @@ from service.clock import iso_ms, utc_text
 from service.domain import jsontext, loops
 from service.domain.errors import InvalidField, LoopPending
 from service.domain.loops import Loop
-from service.events import loop_frames, wait_for_change
+from service.waiting.streams import state_frames, wait_for_change
+from service.waiting.watched import WatchedLoop
 from service.web import pages
 
 Req = Request[Any, Any, Any]
@@ -159,15 +160,8 @@ class LoopController(Controller):
         if wait is None:
             loop = await svc.loops.get(loop_id)
         else:
-            loop = await wait_for_change(
-                svc.hub,
-                loop_id,
-                lambda: svc.loops.get(loop_id),
-                lambda found: found.at(svc.clock.now_ms()).status == loops.PENDING,
-                lambda found: found.deadline,
-                svc.clock,
-                min(wait, svc.settings.wait_cap_s),
-            )
+            watched = WatchedLoop(svc.loops, loop_id)
+            loop = await wait_for_change(svc.hub, watched, svc.clock, min(wait, svc.settings.wait_cap_s))
         return _ok("Loop status", status_view(loop.at(svc.clock.now_ms())))
 
     @get("/events/{loop_id:str}", media_type="text/event-stream")
@@ -181,13 +175,13 @@ class LoopController(Controller):
         last_id = streams.last_event_id(raw_header(request, b"last-event-id"))
         if streams.ended(last_id, loop.version if loop.status != loops.PENDING else None):
             return streams.NO_CONTENT
-        frames = loop_frames(svc.loops, svc.hub, svc.clock, loop_id, last_id, svc.settings.sse_ping_s)
+        frames = state_frames(svc.hub, WatchedLoop(svc.loops, loop_id), svc.clock, last_id, svc.settings.sse_ping_s)
 
         def render(loop: Loop) -> tuple[str, ls.LoopStatus]:
             view = status_view(loop.at(svc.clock.now_ms()))
             return view.status, view
 
-        return streams.stream(request, frames, render, svc.hub)
+        return streams.stream(frames, render, svc.hub)
 
     @get("/deliveries/{loop_id:str}", opt=documented(None, ls.Envelope))
     async def deliveries(self, request: Req, loop_id: FromPath[str]) -> ASGIApp:

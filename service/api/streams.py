@@ -4,13 +4,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import msgspec
-from litestar import Request
-from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.types import ASGIApp
 
 from service.api.io import Reply
+from service.api.sse import EventStream, frame
 from service.domain.tokens import is_number
-from service.events import Frame, WaiterHub
+from service.waiting.hub import WaiterHub
+from service.waiting.streams import Frame
 
 T = TypeVar("T")
 RETRY_MS = 3000  # the reconnect delay suggested to SSE clients
@@ -24,34 +24,26 @@ def last_event_id(value: str | None) -> int | None:
 
 async def messages(
     frames: AsyncIterator[Frame[T]], render: Callable[[T], tuple[str, Any]], hub: WaiterHub
-) -> AsyncIterator[ServerSentEventMessage]:
+) -> AsyncIterator[bytes]:
     """SSE messages for `frames`; `render` names each state's event and gives its JSON data.
 
     The reconnect hint (`retry:`) travels with the first message, not as an empty event of its own.
     """
     retry: int | None = RETRY_MS
-    async for frame in frames:
-        if frame.record is None:
-            yield ServerSentEventMessage(comment="ping", data=None, retry=retry)
+    async for state in frames:
+        if state.record is None:
+            yield frame(comment="ping", retry=retry)
         else:
-            name, data = render(frame.record)
-            yield ServerSentEventMessage(
-                id=frame.event_id, event=name, data=_encoder.encode(data).decode(), retry=retry
-            )
+            name, data = render(state.record)
+            yield frame(event_id=state.event_id, event=name, data=_encoder.encode(data).decode(), retry=retry)
         retry = None
     if hub.closing:  # the process is stopping: tell the client when to come back (to another process)
-        yield ServerSentEventMessage(retry=RETRY_MS, comment="shutting down", data=None)
+        yield frame(comment="shutting down", retry=RETRY_MS)
 
 
-def stream(
-    request: Request[Any, Any, Any],
-    frames: AsyncIterator[Frame[T]],
-    render: Callable[[T], tuple[str, Any]],
-    hub: WaiterHub,
-) -> ASGIApp:
+def stream(frames: AsyncIterator[Frame[T]], render: Callable[[T], tuple[str, Any]], hub: WaiterHub) -> ASGIApp:
     """The streaming response (never cached)."""
-    response = ServerSentEvent(messages(frames, render, hub), headers={"Cache-Control": "no-store"})
-    return response.to_asgi_response(None, request)
+    return EventStream(messages(frames, render, hub), headers={"Cache-Control": "no-store"})
 
 
 def ended(last_id: int | None, final_version: int | None) -> bool:

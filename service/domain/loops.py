@@ -120,6 +120,11 @@ class Loop(msgspec.Struct, frozen=True, kw_only=True):
             self, status=REJECTED, participants=parts, message=message(self.policy, self.k, REJECTED, "timedout")
         )
 
+    def version_seen_at(self, now_ms: int) -> int:
+        """The version a reader sees: a timeout not yet recorded is the next version, as it will be once recorded."""
+        due = self.status == PENDING and self.at(now_ms).status != PENDING
+        return self.version + 1 if due else self.version
+
     @property
     def k(self) -> int:
         """The accepts this loop needs."""

@@ -70,6 +70,11 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
         """The status a reader sees at `now_ms` (pending past the deadline reads expired)."""
         return effective_status(self.status, self.expires_at, now_ms)
 
+    def version_seen_at(self, now_ms: int) -> int:
+        """The version a reader sees: an expiry not yet recorded is the next version, as it will be once recorded."""
+        due = self.status == PENDING and self.status_at(now_ms) != PENDING
+        return self.version + 1 if due else self.version
+
     def final_version(self, now_ms: int) -> int | None:
         """The version of its terminal event, once it has one (an expiry not yet recorded gets the next)."""
         if self.status != PENDING:

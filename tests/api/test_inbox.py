@@ -12,7 +12,7 @@ from service.api.inbox import feed_messages
 from service.api.inbox_feed import Kept
 from service.clock import FrozenClock
 from service.domain.models import Interrupt
-from service.events import Frame
+from service.waiting.streams import Frame
 from tests.api.test_review_page import XSS, structure
 from tests.conftest import API_KEY
 
@@ -165,7 +165,7 @@ async def test_an_open_feed_ends_once_its_link_expires(clock: FrozenClock) -> No
             closed.append(True)
 
     sent = [message async for message in feed_messages(frames(), CountingView(ends_at), clock, None, Kept())]
-    first, last = (m.encode().decode() for m in sent)
+    first, last = (m.decode() for m in sent)
     assert len(sent) == 2 and "event: inbox\r\n" in first and "retry: 3000\r\n" in first  # the reconnect hint
     assert (last.startswith(": the inbox link has expired\r\n")) and "retry" not in last
     assert closed == [True]  # the list feed is closed with it (its watch is released)

@@ -1,14 +1,18 @@
 """Inbox feeds under load: 100 open feeds of a user with 2,000 pending, then 100 creates.
 
 Run: `uv run python -m tests.bench.inbox [--feeds 100] [--pending 2000] [--creates 100] [--rate 0]
-[--open page|raw]`. Starts `interlock serve --no-worker` as a user does (granian x 2, embedded Valkey,
-auth off so the inbox is open), seeds the pending interrupts, and measures `GET /health` from a
-separate process (a fresh connection every 5 ms, as a load balancer's check) first with nothing
-else going on, then while the feeds are open and the creates arrive, until every feed has shown
-every new interrupt. `--open page` opens each feed the way the page does (with the page's `since`
-digest, so its first event carries no list); `raw` connects to the feed URL bare (the whole list
-first). `--rate` spaces the creates (per second; 0 = as fast as one client sends them). Reports the
-bytes the feeds transferred, their events, and /health's p50/p99 in both phases.
+[--open page|raw] [--rounds 10]`. Starts `interlock serve --no-worker` as a user does (granian x 2,
+embedded Valkey, auth off so the inbox is open), seeds the pending interrupts, and measures
+`GET /health` from a separate process (a fresh connection every 5 ms, as a load balancer's check)
+first for 5 s with nothing else going on, then in each of `rounds` rounds while the feeds open and
+the creates arrive, until every feed has shown every new interrupt (between rounds the feeds close
+and the new interrupts are cancelled, unsampled, so every round is the same scenario). The rounds
+pool enough busy samples (~1,000) for their p99 to be a percentile like the idle one's rather than
+the worst sample or two of one 0.6 s burst. `--open page` opens each feed the way the page does
+(with the page's `since` digest, so its first event carries no list); `raw` connects to the feed URL
+bare (the whole list first). `--rate` spaces the creates (per second; 0 = as fast as one client
+sends them). Reports each round's transfer and events, and /health's p50/p99 idle, busy, and busy
+split into the feeds connecting and the creates.
 """
 
 import argparse
@@ -31,10 +35,11 @@ from typing import Any
 import httpx
 
 from service.embedded import free_port
-from tests.bench.core import start_server, wait_http
+from tests.bench.core import start_server, tree_cpu_seconds, wait_http
 
 URGENCIES = ("low", "medium", "high")
-DATA_ID = re.compile(r"/review/([0-9a-f-]{36})")  # each line links to its review page
+REVIEW_ID = re.compile(rb"/review/([0-9a-f-]{36})")  # each line links to its review page
+ADDED_ID = re.compile(rb'\{"id":"([0-9a-f-]{36})","before"')  # each added line of a change
 
 
 def probe(port: int, phase: "Synchronized[int]", out: "Queue[list[tuple[int, float]]]") -> None:
@@ -58,10 +63,11 @@ class Prober:
     """The /health prober in its own process (its timings are not disturbed by the feeds' readers).
 
     One process for the whole run, started before the baseline: each sample is tagged with the
-    phase it was taken in (0 warm-up, 1 idle, 2 busy), so starting it costs no phase anything.
+    phase it was taken in (0 warm-up, 1 idle, 2 feeds connecting, 3 creates until every feed has
+    them, 4 between rounds), so starting it costs no phase anything; "busy" is phases 2 and 3.
     """
 
-    WARMUP, IDLE, BUSY = 0, 1, 2
+    WARMUP, IDLE, CONNECT, CREATES, SETTLE = 0, 1, 2, 3, 4
 
     def __init__(self, port: int) -> None:
         context = multiprocessing.get_context("spawn")
@@ -70,16 +76,20 @@ class Prober:
         self._process = context.Process(target=probe, args=(port, self.phase, self._out))
         self._process.start()
 
-    def finish(self) -> dict[int, dict[str, float]]:
+    def finish(self) -> dict[str, dict[str, float]]:
         """Stop probing; count, p50 and p99 (ms) of each phase."""
         self.phase.value = -1
         samples = self._out.get(timeout=60)
         self._process.join(30)
-        found = {}
-        for phase in (self.IDLE, self.BUSY):
-            taken = [ms for p, ms in samples if p == phase]
-            cuts = statistics.quantiles(taken, n=100)
-            found[phase] = {"n": len(taken), "p50": round(cuts[49], 1), "p99": round(cuts[98], 1)}
+        found: dict[str, dict[str, float]] = {}
+        for name, phases in (("idle", {self.IDLE}), ("busy", {self.CONNECT, self.CREATES}),
+                             ("connect", {self.CONNECT}), ("creates", {self.CREATES})):  # fmt: skip
+            taken = [ms for p, ms in samples if p in phases]
+            if len(taken) < 2:  # no feeds: nothing was sampled while they connected
+                found[name] = {"n": len(taken)}
+                continue
+            cuts = statistics.quantiles(taken, n=100, method="inclusive")
+            found[name] = {"n": len(taken), "p50": round(cuts[49], 1), "p99": round(cuts[98], 1)}
         return found
 
 
@@ -95,14 +105,14 @@ class Feed:
         self.seen: set[str] = set()
         self.started = asyncio.Event()
 
-    def take(self, data: dict[str, Any]) -> None:
-        """One `inbox` event's data."""
+    def take(self, block: bytes) -> None:
+        """One `inbox` event (its raw SSE block: scanned, not parsed, so the load generator stays light)."""
         self.events += 1
-        if "html" in data:
+        if b'"html":"<' in block[:200]:  # a whole list: its lines' review links
             self.full_lists += 1
-            self.seen.update(DATA_ID.findall(data["html"]))
+            self.seen.update(i.decode() for i in REVIEW_ID.findall(block))
         else:
-            self.seen.update(added["id"] for added in data["add"])
+            self.seen.update(i.decode() for i in ADDED_ID.findall(block))
         self.started.set()
         Feed.progress.set()
 
@@ -112,12 +122,13 @@ class Feed:
             buffer = b""
             async for chunk in stream.aiter_raw():
                 self.bytes += len(chunk)
-                buffer = (buffer + chunk).replace(b"\r\n", b"\n")
-                *blocks, buffer = buffer.split(b"\n\n")
-                for block in blocks:
-                    lines = block.decode().split("\n")
-                    if "event: inbox" in lines:
-                        self.take(json.loads("".join(x[6:] for x in lines if x.startswith("data: "))))
+                buffer += chunk
+                if (end := buffer.rfind(b"\r\n\r\n")) < 0:  # Litestar ends SSE lines with CRLF
+                    continue
+                complete, buffer = buffer[:end], buffer[end + 4 :]
+                for block in complete.split(b"\r\n\r\n"):
+                    if b"event: inbox" in block:
+                        self.take(block)
 
 
 async def seed(base: str, user: str, count: int) -> None:
@@ -144,46 +155,68 @@ async def feed_url(http: httpx.AsyncClient, user: str, mode: str) -> str:
     return html.unescape(found.group(1))
 
 
-async def scenario(base: str, port: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Baseline /health, then feeds + creates with /health probed throughout."""
+async def burst(
+    http: httpx.AsyncClient, user: str, args: argparse.Namespace, prober: "Prober", server_pid: int
+) -> dict[str, Any]:
+    """One round: open the feeds, send the creates, wait until every feed shows them all, close, cancel them."""
+    urls = [await feed_url(http, user, args.open) for _ in range(args.feeds)]
+    cpu_server, cpu_client = tree_cpu_seconds(server_pid), time.process_time()
+    prober.phase.value = Prober.CONNECT
+    wanted: set[str] = set()
+    feeds = [Feed() for _ in urls]
+    started = time.perf_counter()
+    readers = [asyncio.create_task(f.read(http, url)) for f, url in zip(feeds, urls, strict=True)]
+    await asyncio.wait_for(asyncio.gather(*(f.started.wait() for f in feeds)), 60)
+    prober.phase.value = Prober.CREATES
+    connected_server, connected_client = tree_cpu_seconds(server_pid), time.process_time()
+    for n in range(args.creates):
+        reply = await http.post("/interrupts", json=ask(user, f"new {n}", URGENCIES[n % 3]))
+        wanted.add(reply.json()["interruptId"])
+        if args.rate:
+            await asyncio.sleep(1 / args.rate)
+    async with asyncio.timeout(120):
+        while not all(wanted <= f.seen for f in feeds):
+            Feed.progress.clear()
+            await Feed.progress.wait()
+    elapsed = time.perf_counter() - started
+    prober.phase.value = Prober.SETTLE
+    done_server, done_client = tree_cpu_seconds(server_pid), time.process_time()
+    for reader in readers:
+        reader.cancel()
+    await asyncio.gather(*readers, return_exceptions=True)
+    assert all(wanted <= f.seen for f in feeds), "every feed shows every new interrupt"
+    for interrupt_id in wanted:  # back to `pending` waiting, so every round is the same scenario
+        assert (await http.delete(f"/interrupts/{interrupt_id}")).status_code == 200
+    await asyncio.sleep(0.5)  # bench only: the cancels' own feed work settles before the next round
+    return {
+        "seconds": round(elapsed, 2),
+        # CPU seconds of the API processes and Valkey, and of this load generator (the feeds' readers, the
+        # creates), while the feeds connected and then while the creates arrived until every feed had them
+        "cpu_connect_s": [round(connected_server - cpu_server, 3), round(connected_client - cpu_client, 3)],
+        "cpu_creates_s": [round(done_server - connected_server, 3), round(done_client - connected_client, 3)],
+        "transfer_mb": round(sum(f.bytes for f in feeds) / 1e6, 2),
+        "events_per_feed": round(statistics.mean(f.events for f in feeds), 1) if feeds else 0,
+        "full_lists": sum(f.full_lists for f in feeds),
+    }
+
+
+async def scenario(base: str, port: int, args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
+    """Baseline /health, then `rounds` times feeds + creates, with /health probed throughout."""
     user = f"inbox-bench-{os.getpid()}"
     await seed(base, user, args.pending)
     prober = Prober(port)
     await asyncio.sleep(2)  # bench only: the prober's interpreter starts, then the idle baseline is sampled
     prober.phase.value = Prober.IDLE
     await asyncio.sleep(args.baseline_s)
+    prober.phase.value = Prober.SETTLE
     limits = httpx.Limits(max_connections=args.feeds + 10)
     async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(120), limits=limits) as http:
-        urls = [await feed_url(http, user, args.open) for _ in range(args.feeds)]
-        prober.phase.value = Prober.BUSY
-        wanted: set[str] = set()
-        feeds = [Feed() for _ in urls]
-        started = time.perf_counter()
-        readers = [asyncio.create_task(f.read(http, url)) for f, url in zip(feeds, urls, strict=True)]
-        await asyncio.wait_for(asyncio.gather(*(f.started.wait() for f in feeds)), 60)
-        for n in range(args.creates):
-            reply = await http.post("/interrupts", json=ask(user, f"new {n}", URGENCIES[n % 3]))
-            wanted.add(reply.json()["interruptId"])
-            if args.rate:
-                await asyncio.sleep(1 / args.rate)
-        async with asyncio.timeout(120):
-            while not all(wanted <= f.seen for f in feeds):
-                Feed.progress.clear()
-                await Feed.progress.wait()
-        elapsed = time.perf_counter() - started
-        for reader in readers:
-            reader.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
-        assert all(wanted <= f.seen for f in feeds), "every feed shows every new interrupt"
-        health = await asyncio.to_thread(prober.finish)
-    idle, busy = health[Prober.IDLE], health[Prober.BUSY]
+        rounds = [await burst(http, user, args, prober, server_pid) for _ in range(args.rounds)]
+    health = await asyncio.to_thread(prober.finish)
     return {
         "feeds": args.feeds, "pending": args.pending, "creates": args.creates, "open": args.open,
-        "rate": args.rate, "seconds": round(elapsed, 2),
-        "transfer_mb": round(sum(f.bytes for f in feeds) / 1e6, 2),
-        "events_per_feed": round(statistics.mean(f.events for f in feeds), 1),
-        "full_lists": sum(f.full_lists for f in feeds),
-        "health_idle": idle, "health_busy": busy, "p99_ratio": round(busy["p99"] / idle["p99"], 2),
+        "rate": args.rate, "rounds": rounds, "health": health,
+        "p99_ratio": round(health["busy"]["p99"] / health["idle"]["p99"], 2),
     }  # fmt: skip
 
 
@@ -195,15 +228,16 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=0)
     parser.add_argument("--open", choices=["page", "raw"], default="page")
     parser.add_argument("--baseline-s", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="interlock-inbox-bench-"))
     port = free_port()
-    server = start_server(["-m", "service", "serve", "--port", str(port), "--no-worker"],
-                          {"INTERLOCK_DATA_DIR": str(tmp / "data")}, tmp / "serve.log")  # fmt: skip
+    env = {"INTERLOCK_DATA_DIR": str(tmp / "data"), "INTERLOCK_SERVER": os.environ.get("INTERLOCK_SERVER", "granian")}
+    server = start_server(["-m", "service", "serve", "--port", str(port), "--no-worker"], env, tmp / "serve.log")
     base = f"http://127.0.0.1:{port}"
     try:
         await asyncio.to_thread(wait_http, f"{base}/health")
-        result = await scenario(base, port, args)
+        result = await scenario(base, port, args, server.pid)
         print(json.dumps(result))
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores")
     finally:

@@ -40,3 +40,13 @@ def test_statuses_are_their_wire_text() -> None:
     links = loops.links("https://h", "p-1")
     assert links == ("https://h/v1/loop/participant/resolve/p-1?accept=true",
                      "https://h/v1/loop/participant/resolve/p-1?accept=false")  # fmt: skip
+
+
+def test_a_loop_past_its_deadline_reads_as_its_next_version() -> None:
+    waiting = loops.Participant(email="a@example.com", promise_id="p-1", state=loops.PENDING, accept=None)
+    loop = loops.Loop(id="l-1", name="n", description="", timeout_ms=1000, policy="all", status=loops.PENDING,
+                      message=None, created_at=0, deadline=1000, version=1, participants=(waiting,))  # fmt: skip
+    assert loop.version_seen_at(999) == 1  # still open
+    assert loop.version_seen_at(1000) == 2  # timed out for a reader, before the worker records it
+    recorded = loop.at(1000)
+    assert recorded.status == loops.REJECTED and recorded.version_seen_at(5000) == 1  # decided: as stored

@@ -9,10 +9,11 @@ from redis.asyncio import Redis
 
 from service.clock import FrozenClock
 from service.domain.models import Interrupt, NewInterrupt
-from service.events import Frame, WaiterHub
-from service.inboxes import InboxSources
 from service.store import keys
 from service.store.interrupts import InterruptStore
+from service.waiting.hub import WaiterHub
+from service.waiting.inboxes import InboxSources
+from service.waiting.streams import Frame
 
 NEW = NewInterrupt(agent_id="a", user_id="u", action="pay", context="{}", urgency="low", expires_in_ms=3_600_000)
 
@@ -74,3 +75,23 @@ async def test_a_failing_read_ends_every_feed_and_the_next_feed_starts_afresh(re
             await next_list(feed)
     store.failing = False
     assert await next_list(sources.frames(user_id)) == []  # a new source, reading again
+
+
+@pytest.mark.timeout(30)
+async def test_each_new_list_is_prepared_before_its_feeds_see_it(redis: Redis, user_id: str) -> None:
+    hub = WaiterHub()
+    store = InterruptStore(redis, FrozenClock(), retention_ms=60_000)
+    prepared: list[list[str]] = []
+
+    async def prepare(records: list[Interrupt]) -> None:
+        await asyncio.sleep(0)  # a preparation that gives up the loop, as rendering in batches does
+        prepared.append([r.id for r in records])
+
+    sources = InboxSources(hub, store, FrozenClock(), ping_s=30, min_gap_s=0, prepare=prepare)
+    feed = sources.frames(user_id)
+    assert await next_list(feed) == [] and prepared == [[]]
+    created = await store.create(msgspec.structs.replace(NEW, user_id=user_id))
+    hub.notify(keys.user_topic(user_id))
+    listed = await next_list(feed)
+    assert [r.id for r in listed] == [created.id] and prepared[-1] == [created.id]
+    await feed.aclose()

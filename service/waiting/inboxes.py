@@ -1,66 +1,46 @@
 """Users' pending lists as the inbox feeds of this process see them: one watcher per user, however many feeds.
 
-A pending interrupt's listed fields never change while it is pending, so a list reads each record
-once and afterwards only the user's index of ids. Every open feed of a user subscribes to the
-same source, which re-reads once per change (at most once per `min_gap_s`) and wakes them all.
+Every open feed of a user subscribes to the same source, which follows the user's `PendingList`
+(re-read once per change, at most once per `min_gap_s`) and wakes them all.
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 
 from service.clock import Clock
-from service.domain import machine
 from service.domain.models import Interrupt
-from service.events import Frame, Signal, WaiterHub, list_frames, wait_signal
-from service.store import keys
 from service.store.interrupts import InterruptStore
+from service.waiting.hub import Signal, WaiterHub, wait_signal
+from service.waiting.streams import Frame, list_frames
+from service.waiting.watched import PendingList
 
-MAX_LISTED = 200
 MIN_GAP_S = 0.25  # a list is re-read at most four times a second: a burst of changes costs one read
-URGENCY_RANK = {"high": 0, "medium": 1, "low": 2}
+WAKE_BATCH, WAKE_PAUSE_S = 8, 0.002  # feeds woken back to back, then a pause: 100 feeds take ~25 ms
+Prepare = Callable[[list[Interrupt]], Awaitable[None]]  # work done on each new list before its feeds wake
 
 
-def ordered(records: list[Interrupt]) -> list[Interrupt]:
-    """Most urgent first, then newest first."""
-    return sorted(records, key=lambda r: (URGENCY_RANK.get(r.urgency, 3), -r.created_at, r.id))
-
-
-class PendingList:
-    """A user's newest pending interrupts, re-read as ids only; each record is fetched once."""
-
-    def __init__(self, store: InterruptStore, clock: Clock, user_id: str) -> None:
-        self._store = store
-        self._clock = clock
-        self._user_id = user_id
-        self._records: dict[str, Interrupt] = {}
-
-    async def read(self) -> list[Interrupt]:
-        """The newest MAX_LISTED pending interrupts (none past their deadline), in inbox order."""
-        ids = await self._store.newest_pending_ids(self._user_id, MAX_LISTED)
-        missing = [i for i in ids if i not in self._records]
-        fetched = {r.id: r for r in await self._store.get_many(missing)} if missing else {}
-        records = {i: r for i in ids if (r := self._records.get(i) or fetched.get(i)) is not None}
-        self._records = records
-        now = self._clock.now_ms()
-        return ordered([r for r in records.values() if r.status_at(now) == machine.PENDING])
+async def _nothing(records: list[Interrupt]) -> None:
+    """No preparation."""
 
 
 class InboxSource:
     """One user's list, kept current by one watcher task while any feed subscribes."""
 
-    def __init__(self, frames: AsyncGenerator[Frame[list[Interrupt]], None]) -> None:
+    def __init__(self, frames: AsyncGenerator[Frame[list[Interrupt]], None], prepare: Prepare = _nothing) -> None:
         self.version = 0
         self.records: list[Interrupt] = []
         self.subscribers: set[Signal] = set()
         self.failure: BaseException | None = None
         self.done = False
+        self._prepare = prepare
         self._task = asyncio.create_task(self._follow(frames), name="interlock-inbox")
 
     async def _follow(self, frames: AsyncGenerator[Frame[list[Interrupt]], None]) -> None:
         try:
             async for frame in frames:
                 if frame.record is not None:
+                    await self._prepare(frame.record)
                     self.version, self.records = frame.event_id or 0, frame.record
                     await self._wake_in_turn()
         except Exception as error:
@@ -75,10 +55,14 @@ class InboxSource:
             signal.set()
 
     async def _wake_in_turn(self) -> None:
-        """Wake the feeds one per event-loop turn: requests that arrive meanwhile are served between them."""
-        for signal in list(self.subscribers):
+        """Wake the feeds one per event-loop turn, pausing after each WAKE_BATCH.
+
+        Requests that arrive meanwhile are served between them, and a change reaching many feeds is
+        sent over a few milliseconds instead of in one burst that holds every core at once.
+        """
+        for n, signal in enumerate(list(self.subscribers), 1):
             signal.set()
-            await asyncio.sleep(0)
+            await asyncio.sleep(WAKE_PAUSE_S if n % WAKE_BATCH == 0 else 0)
 
     def stop(self) -> None:
         """Stop watching (the last feed has gone)."""
@@ -89,9 +73,17 @@ class InboxSources:
     """The sources of this process, by user: made by the first feed of a user, stopped with its last."""
 
     def __init__(
-        self, hub: WaiterHub, store: InterruptStore, clock: Clock, *, ping_s: float, min_gap_s: float = MIN_GAP_S
+        self,
+        hub: WaiterHub,
+        store: InterruptStore,
+        clock: Clock,
+        *,
+        ping_s: float,
+        min_gap_s: float = MIN_GAP_S,
+        prepare: Prepare = _nothing,
     ) -> None:
         self._hub = hub
+        self._prepare = prepare
         self._store = store
         self._clock = clock
         self._ping_s = ping_s
@@ -99,16 +91,9 @@ class InboxSources:
         self._sources: dict[str, InboxSource] = {}
 
     def _start(self, user_id: str) -> InboxSource:
-        frames = list_frames(
-            self._hub,
-            PendingList(self._store, self._clock, user_id).read,
-            lambda records: {keys.user_topic(user_id), *(r.id for r in records)},
-            lambda records: min((r.expires_at for r in records), default=None),
-            self._clock,
-            self._ping_s,
-            min_gap_s=self._min_gap_s,
-        )
-        return InboxSource(frames)
+        pending = PendingList(self._store, self._clock, user_id)
+        frames = list_frames(self._hub, pending, self._clock, self._ping_s, min_gap_s=self._min_gap_s)
+        return InboxSource(frames, self._prepare)
 
     @contextlib.contextmanager
     def subscribe(self, user_id: str) -> Iterator[tuple[InboxSource, Signal]]:

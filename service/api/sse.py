@@ -1,0 +1,81 @@
+"""Server-sent events on the wire: how an event or a comment is framed, and the streaming response that sends them.
+
+Framing (the bytes every stream sends): the fields in the order `: comment`, `id:`, `event:`,
+`data:` (one line per line of data), `retry:`, each ending in CRLF, and a blank line ending the
+event. The response is a plain ASGI app: it sends each chunk as the iterator yields it, from the
+request's own task, and a second task waiting on `receive()` stops it when the client goes away.
+"""
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Mapping
+
+from litestar.types import Receive, Scope, Send
+
+SEP = "\r\n"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_BASE_HEADERS = (
+    (b"connection", b"keep-alive"),
+    (b"x-accel-buffering", b"no"),  # nginx: pass each event on at once
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+)
+
+
+def frame(
+    *, event: str | None = None, data: str | None = None, event_id: int | None = None,
+    retry: int | None = None, comment: str | None = None,
+) -> bytes:  # fmt: skip
+    """One event (or a comment: a line clients ignore, used for pings and hints) as the bytes sent."""
+    lines = [f": {chunk}" for chunk in _LINE_BREAK.split(comment)] if comment is not None else []
+    if event_id is not None:
+        lines.append(f"id: {event_id}")
+    if event is not None:
+        lines.append(f"event: {event}")
+    if data is not None:
+        lines.extend(f"data: {chunk}" for chunk in _LINE_BREAK.split(data))
+    if retry is not None:
+        lines.append(f"retry: {retry}")
+    return "".join(f"{line}{SEP}" for line in lines).encode() + SEP.encode()
+
+
+class EventStream:
+    """A `text/event-stream` response (200) sending each chunk as it comes, until it ends or the client leaves."""
+
+    __slots__ = ("_chunks", "_headers")
+
+    def __init__(self, chunks: AsyncIterator[bytes], headers: Mapping[str, str] | None = None) -> None:
+        self._chunks = chunks
+        extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        named = {k for k, _ in extra}
+        self._headers = [*extra, *((k, v) for k, v in _BASE_HEADERS if k not in named)]
+        if b"cache-control" not in named:
+            self._headers.insert(0, (b"cache-control", b"no-cache"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the head, then each chunk; a disconnect cancels the sending (only that cancel is swallowed)."""
+        await send({"type": "http.response.start", "status": 200, "headers": self._headers})
+        sender = asyncio.current_task()
+        assert sender is not None  # an ASGI app always runs in a task
+        gone = False
+
+        async def until_disconnect() -> None:
+            nonlocal gone
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            gone = True
+            sender.cancel()
+
+        listener = asyncio.create_task(until_disconnect())
+        try:
+            async for chunk in self._chunks:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if not gone:
+                raise
+            sender.uncancel()
+        finally:
+            listener.cancel()
+            aclose = getattr(self._chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
