@@ -15,23 +15,21 @@ from litestar.static_files import create_static_files_router
 from service import VERSION
 from service.api import access
 from service.api.deliveries import DeliveryController, FailedDeliveryController
-from service.api.deps import Services
 from service.api.health import HealthController
 from service.api.hosts import LoopbackHosts, is_loopback
-from service.api.inbox import InboxController, InboxLinkController
-from service.api.inbox_feed import FeedCache, prepare
-from service.api.interrupts import AnalyticsController, InterruptController
-from service.api.io import BODY_TIMEOUT_KEY
+from service.api.inbox_links import InboxLinkController
+from service.api.interrupts import AnalyticsController, InterruptController, review_events
 from service.api.loops import LoopController, root
 from service.api.metrics import WAITERS, RequestCounts, RequestMetrics, metrics
 from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
-from service.api.review import ReviewController, robots
+from service.asgi.replies import BODY_TIMEOUT_KEY
 from service.clock import Clock, SystemClock
 from service.domain import addresses
 from service.domain.links import ReviewLinks
 from service.domain.tokens import Signer
 from service.mcp.http import mcp_endpoint, mcp_lifespan
+from service.services import Services
 from service.settings import Settings
 from service.shutdown import on_shutdown_signal
 from service.store import keys
@@ -47,6 +45,9 @@ from service.store.watching import WatchMarkers
 from service.waiting.hub import WaiterHub
 from service.waiting.inboxes import InboxSources
 from service.web.docs_ui import SwaggerPage, docs_router
+from service.web.inbox import InboxController
+from service.web.inbox_feed import FeedCache, prepare
+from service.web.review import ReviewController, robots
 
 STATIC = Path(str(resources.files("service.web") / "static"))
 
@@ -116,6 +117,7 @@ def create_app(
             LoopController,
             root,
             ReviewController,
+            review_events,
             InboxController,
             InboxLinkController,
             robots,

@@ -69,8 +69,8 @@ def test_every_lua_script_declares_keys_argv_and_returns() -> None:
 
 
 def test_every_error_class_has_a_problem_entry() -> None:
-    from service.api import refusals
     from service.api.problems import TABLE
+    from service.asgi import refusals
     from service.domain import errors
 
     classes = {obj for module in (errors, refusals) for obj in vars(module).values()
@@ -78,7 +78,7 @@ def test_every_error_class_has_a_problem_entry() -> None:
     assert classes <= set(TABLE), classes - set(TABLE)
 
 
-@pytest.mark.parametrize("module", ["service.domain.errors", "service.api.refusals"])
+@pytest.mark.parametrize("module", ["service.domain.errors", "service.asgi.refusals"])
 def test_each_error_tree_drawn_names_every_class_of_its_module(module: str) -> None:
     import importlib
 
@@ -95,3 +95,14 @@ def test_waiting_knows_no_http(path: Path) -> None:
     for module in imports(path):
         assert module.split(".")[0] not in ("litestar", "httpx", "granian", "uvicorn"), f"{path.name} imports {module}"
         assert not module.startswith(("service.api", "service.web", "service.mcp")), f"{path.name} imports {module}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "service/web").rglob("*.py")), ids=lambda p: p.name)
+def test_web_imports_nothing_from_api(path: Path) -> None:
+    assert not any(m.startswith("service.api") for m in imports(path)), f"{path.name} imports the JSON API"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "service/asgi").rglob("*.py")), ids=lambda p: p.name)
+def test_the_http_plumbing_knows_no_routes(path: Path) -> None:
+    found = {m for m in imports(path) if m.startswith(("service.api", "service.web", "service.mcp", "service.waiting"))}
+    assert not found, f"{path.name} imports {found}"

@@ -14,8 +14,9 @@ from litestar import Litestar, Request
 from litestar.routes import ASGIRoute, HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from service.api.io import idempotency_key, raw_header
-from service.api.refusals import Forbidden, Unauthorized
+from service.api.io import idempotency_key
+from service.asgi.refusals import Forbidden, Unauthorized
+from service.asgi.replies import raw_header
 from service.domain.models import Actor
 from service.domain.roles import ANONYMOUS, ApiKey, Role
 

@@ -8,13 +8,13 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp
 
 from service.api import views
-from service.api.deps import services
 from service.api.io import json_response
 from service.api.openapi import documented
 from service.clock import iso_ms
 from service.domain import machine
 from service.domain.errors import InvalidField, NothingToDeliver
 from service.domain.models import Attempt, Interrupt, webhook_id
+from service.services import services
 
 Req = Request[Any, Any, Any]
 MAX_PAGE = 1000

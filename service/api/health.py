@@ -8,9 +8,9 @@ from litestar.types import ASGIApp
 
 from service.api import schemas
 from service.api.access import caller
-from service.api.deps import services
 from service.api.io import json_response
 from service.api.openapi import documented
+from service.services import services
 
 
 class ReadyResponse(msgspec.Struct, kw_only=True):

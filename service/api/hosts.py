@@ -13,7 +13,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.api.problems import problem_body
-from service.api.refusals import MisdirectedRequest
+from service.asgi.refusals import MisdirectedRequest
 
 SEEN_LIMIT = 1024  # distinct Host values whose verdict is remembered (an attacker's variety only costs a parse)
 

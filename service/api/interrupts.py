@@ -1,4 +1,4 @@
-"""The LoopIn interrupt routes: create, read, decide, cancel, the pending queue and analytics."""
+"""The LoopIn interrupt routes: create, read, decide, cancel, the pending queue, analytics and their streams."""
 
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -10,13 +10,14 @@ from litestar.types import ASGIApp
 
 from service.api import schemas, streams, views
 from service.api.access import actor, idempotency
-from service.api.deps import services
-from service.api.io import Reply, json_body, json_response, raw_header
+from service.api.io import json_body, json_response
 from service.api.openapi import documented
+from service.asgi.replies import Reply, raw_header
 from service.clock import iso_ms
 from service.domain import machine
 from service.domain.errors import AlreadyDecided, InputError
 from service.domain.models import HistoryEvent, Interrupt
+from service.services import services
 from service.waiting.streams import state_frames, wait_for_change
 from service.waiting.watched import WatchedInterrupt
 
@@ -158,6 +159,12 @@ async def interrupt_stream(request: Req, interrupt_id: str) -> ASGIApp:
         return view.status, view
 
     return streams.stream(frames, render, svc.hub)
+
+
+@get("/review/{interrupt_id:str}/events", media_type="text/event-stream", include_in_schema=False)
+async def review_events(request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
+    """The review page's own live feed (no API key): the interrupt's states, as `/interrupts/{id}/events`."""
+    return await interrupt_stream(request, interrupt_id)
 
 
 async def _pending(request: Req, interrupt_id: str) -> Interrupt:

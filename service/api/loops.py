@@ -12,17 +12,17 @@ from service.api import loop_schemas as ls
 from service.api import streams
 from service.api.access import idempotency
 from service.api.deliveries import delivery_view
-from service.api.deps import services
-from service.api.io import is_json_content_type, json_body, json_response, raw_header, read_body
+from service.api.io import is_json_content_type, json_body, json_response
 from service.api.openapi import documented
-from service.api.review import html, message_page
-from service.clock import iso_ms, utc_text
+from service.asgi.replies import raw_header, read_body
 from service.domain import jsontext, loops
 from service.domain.errors import InvalidField, LoopPending
 from service.domain.loops import Loop
+from service.services import services
 from service.waiting.streams import state_frames, wait_for_change
 from service.waiting.watched import WatchedLoop
-from service.web import pages
+from service.web.confirm import confirm_page
+from service.web.pages import message_page
 
 Req = Request[Any, Any, Any]
 
@@ -129,7 +129,7 @@ class LoopController(Controller):
         if not _asks_for_json(request):
             loop_id, index = await svc.loops.locate(promise_id)
             loop = (await svc.loops.get(loop_id)).at(svc.clock.now_ms())
-            return _confirm_page(loop, index, request.query_params.get("accept"))
+            return confirm_page(loop, index, request.query_params.get("accept"))
         return await self._resolve(request, promise_id)
 
     @post("/participant/resolve/{promise_id:str}", status_code=200, opt=documented(None, ls.Envelope))
@@ -223,19 +223,3 @@ async def root(request: Req) -> ASGIApp:
         "endpoints": endpoints,
     }
     return _ok("Interlock: human-in-the-loop loops and interrupts", data)
-
-
-def _confirm_page(loop: Loop, index: int, accept: str | None) -> ASGIApp:
-    """The confirmation page: the click decides nothing until its button POSTs."""
-    participant = loop.participants[index]
-    page = pages.render(
-        "confirm.html",
-        title=loop.name,
-        loop=loop,
-        participant=participant,
-        wants="accept" if (accept or "").lower() == "true" else "reject",
-        open=loop.status == loops.PENDING and participant.state == loops.PENDING,
-        deadline_iso=iso_ms(loop.deadline),
-        deadline_text=utc_text(loop.deadline),
-    )
-    return html(page)

@@ -22,9 +22,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
-from service.api.deps import services
 from service.domain import machine
 from service.domain.errors import StoreUnavailable
+from service.services import services
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 REQUESTS = Counter(

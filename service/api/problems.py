@@ -12,7 +12,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.exceptions import MethodNotAllowedException as LitestarMethodNotAllowed
 
-from service.api import refusals
+from service.asgi import refusals
 from service.domain import errors
 from service.store.errors import unavailable
 

@@ -6,14 +6,13 @@ from typing import Any, TypeVar
 import msgspec
 from litestar.types import ASGIApp
 
-from service.api.io import Reply
-from service.api.sse import EventStream, frame
+from service.asgi.replies import Reply
+from service.asgi.sse import RETRY_MS, EventStream, frame
 from service.domain.tokens import is_number
 from service.waiting.hub import WaiterHub
 from service.waiting.streams import Frame
 
 T = TypeVar("T")
-RETRY_MS = 3000  # the reconnect delay suggested to SSE clients
 _encoder = msgspec.json.Encoder()
 
 

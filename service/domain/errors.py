@@ -1,7 +1,7 @@
 """The InterlockError tree: every failure the domain and store can report, with no HTTP in it.
 
 The refusals only the HTTP layer makes (no key, a role, a host, a route, a body's size, time or
-type) extend this tree in `service/api/refusals.py`.
+type) extend this tree in `service/asgi/refusals.py`.
 
 InterlockError
 ├── InputError                  the request is not acceptable as given

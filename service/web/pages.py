@@ -1,11 +1,11 @@
-"""Renders the HTML pages (Jinja2, autoescaped) and the headers every page carries."""
+"""Renders the HTML pages (Jinja2, autoescaped) with the headers every page carries."""
 
 from functools import cache
 from typing import Any
 
 import jinja2
 
-from service.api.io import encode_headers
+from service.asgi.replies import HTML, Reply, encode_headers
 
 # every page: no inline script or style, nothing framed, forms only to ourselves, nothing cached or indexed
 HEADERS = {
@@ -38,3 +38,13 @@ def _environment() -> jinja2.Environment:
 def render(template: str, **context: Any) -> str:
     """The page `template` filled with `context`."""
     return _environment().get_template(template).render(**context)
+
+
+def html(body: str, status: int = 200) -> Reply:
+    """An HTML page with the security headers every page carries (a finished reply for `-> ASGIApp` handlers)."""
+    return Reply(body.encode(), status, HTML, encoded=ENCODED_HEADERS)
+
+
+def message_page(title: str, text: str, status: int) -> Reply:
+    """A plain page saying one thing (not found, forbidden…)."""
+    return html(render("message.html", title=title, text=text), status)

@@ -64,7 +64,7 @@ def percentile(samples: list[float], q: float) -> float:
 def time_requests(url: str, n: int) -> dict[str, float]:
     """Sequential GETs over one keep-alive socket (a raw client: httpx alone adds ~0.9 ms here)."""
     parsed = httpx.URL(url)
-    request = f"GET {parsed.raw_path.decode()} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+    request = f"GET {parsed.raw_path.decode()} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
     samples = []
     with socket.create_connection((parsed.host, parsed.port or 80), timeout=10) as sock:
         for i in range(n + 50):

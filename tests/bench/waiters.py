@@ -24,7 +24,7 @@ BODY = {"agentId": "bench", "userId": "waiter-bench", "action": "deploy", "conte
 
 async def open_waiter(host: str, port: int, path: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: */*\r\n\r\n".encode())
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n".encode())
     await writer.drain()
     return reader, writer
 

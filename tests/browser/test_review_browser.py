@@ -8,8 +8,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.api.test_review_page import XSS
 from tests.processes import ServeProcess
+from tests.web.test_review_page import XSS
 
 BODY = {"agentId": "payer-bot", "userId": "alice", "action": "Pay invoice INV-7", "context": {"amount": 120}}
 

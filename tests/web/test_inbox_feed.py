@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.api.inbox_feed import HREF_SLOT, PREPARE_BATCH, _templates, changes, line, prepare
 from service.domain.models import Interrupt, NewInterrupt
+from service.web.inbox_feed import HREF_SLOT, PREPARE_BATCH, _templates, changes, line, prepare
 
 NEW = NewInterrupt(agent_id="a", user_id="u", action="pay", context="{}", urgency="low", expires_in_ms=3_600_000)
 

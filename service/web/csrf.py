@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from litestar import Request
 
-from service.api.io import raw_header
+from service.asgi.replies import raw_header
 
 
 def is_cross_site(request: Request[Any, Any, Any]) -> bool:

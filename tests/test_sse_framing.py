@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from litestar.response import ServerSentEventMessage
 
-from service.api.sse import EventStream, frame
+from service.asgi.sse import EventStream, frame
 
 texts = st.none() | st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
 

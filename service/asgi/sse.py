@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Mapping
 from litestar.types import Receive, Scope, Send
 
 SEP = "\r\n"
+RETRY_MS = 3000  # the reconnect delay suggested to SSE clients (travels with a stream's first event)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BASE_HEADERS = (
     (b"connection", b"keep-alive"),

@@ -5,7 +5,6 @@ from typing import Any
 
 from litestar import Request
 
-from service.api.inbox_feed import FeedCache
 from service.clock import Clock
 from service.domain import addresses
 from service.domain.errors import InvalidField
@@ -19,6 +18,7 @@ from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.waiting.hub import WaiterHub
 from service.waiting.inboxes import InboxSources
+from service.web.inbox_feed import FeedCache
 
 
 @dataclass(slots=True)

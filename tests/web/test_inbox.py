@@ -8,13 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.api.inbox import feed_messages
-from service.api.inbox_feed import Kept
 from service.clock import FrozenClock
 from service.domain.models import Interrupt
 from service.waiting.streams import Frame
-from tests.api.test_review_page import XSS, structure
+from service.web.inbox import feed_messages
+from service.web.inbox_feed import Kept
 from tests.conftest import API_KEY
+from tests.web.test_review_page import XSS, structure
 
 Client = AsyncTestClient[Litestar]
 KEY = {"X-API-Key": API_KEY}

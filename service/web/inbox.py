@@ -1,68 +1,36 @@
-"""The reviewer's inbox: `POST /inbox-links` signs an expiring link; `/inbox/{userId}` lists and live-updates.
+"""The reviewer's inbox: `/inbox/{userId}` lists the pending interrupts and `/inbox-events/{userId}` updates it.
 
 With auth on, the page and its event stream need the link's token (an HMAC of the user and the
-expiry with the secret every API process shares); with auth off they are open, like the API.
+expiry with the secret every API process shares, minted by `POST /inbox-links`,
+service/api/inbox_links.py); with auth off they are open, like the API.
 """
 
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get
 from litestar.params import FromPath
 from litestar.types import ASGIApp
-from msgspec import UNSET, Meta, UnsetType
 
-from service.api import inbox_feed, schemas
-from service.api.deps import Services, services
-from service.api.io import json_body, json_response
-from service.api.openapi import documented
-from service.api.review import html, message_page
-from service.api.schemas import USER_ID_RULE, decode_body
-from service.api.sse import EventStream, frame
-from service.api.streams import RETRY_MS
-from service.clock import Clock, iso_ms
+from service.asgi.sse import RETRY_MS, EventStream, frame
+from service.clock import Clock
 from service.domain.models import Interrupt
 from service.domain.tokens import is_number
+from service.services import Services, services
 from service.waiting.streams import Frame
 from service.waiting.watched import MAX_LISTED, PendingList
-from service.web import pages
+from service.web import inbox_feed, pages
+from service.web.pages import html, message_page
 
 Req = Request[Any, Any, Any]
-DEFAULT_LINK_S = 7 * 86_400
-MAX_LINK_S = 30 * 86_400
+DEFAULT_LINK_S = 7 * 86_400  # an inbox link works a week unless asked otherwise
 _encoder = msgspec.json.Encoder()
 
 
-class InboxLinkRequest(msgspec.Struct, kw_only=True):
-    """POST /inbox-links: whose inbox, and for how long the link works."""
-
-    userId: Annotated[str, Meta(min_length=1, max_length=256, description="The reviewer whose inbox to open.")]
-    expiresIn: (
-        Annotated[int, Meta(ge=60, le=MAX_LINK_S, description=f"Seconds the link works (default {DEFAULT_LINK_S}).")]
-        | UnsetType
-    ) = UNSET
-
-
-class InboxLink(msgspec.Struct, kw_only=True):
-    """A signed link to a reviewer's inbox."""
-
-    inboxUrl: str
-    expiresAt: str
-
-
-RULES = {
-    "userId": USER_ID_RULE,
-    "expiresIn": f"expiresIn must be a whole number of seconds from 60 to {MAX_LINK_S}",
-}
-
-
-_link_decoder = msgspec.json.Decoder(InboxLinkRequest)
-
-
-def _scope(user_id: str, expires: int | str) -> str:
+def inbox_scope(user_id: str, expires: int | str) -> str:
     """What an inbox token signs: the user and the link's expiry (ms)."""
     return f"inbox:{expires}:{user_id}"
 
@@ -74,7 +42,7 @@ async def link_access(svc: Services, user_id: str, token: str | None) -> tuple[s
     if not token:
         return "This inbox needs the signed link it was shared with.", None
     expires, _, mac = token.partition(".")
-    if not is_number(expires) or not await svc.signer.is_valid(_scope(user_id, expires), mac):
+    if not is_number(expires) or not await svc.signer.is_valid(inbox_scope(user_id, expires), mac):
         return "This inbox link is not valid. Ask for a new one.", None
     if int(expires) <= svc.clock.now_ms():
         return "This inbox link has expired. Ask for a new one.", None
@@ -112,25 +80,6 @@ class InboxView:
     def head(self, count: int) -> str:
         """The sentence above the list (how many are waiting, or that nothing is)."""
         return inbox_feed.head(count, MAX_LISTED)
-
-
-class InboxLinkController(Controller):
-    """/inbox-links: signed links to reviewers' inboxes (API key)."""
-
-    path = "/inbox-links"
-    tags = ["pages"]
-
-    @post("/", status_code=201, opt=documented(InboxLinkRequest, InboxLink, 201))
-    async def create(self, request: Req) -> ASGIApp:
-        """A link to the user's inbox page that works until `expiresAt`."""
-        svc = services(request)
-        wanted: InboxLinkRequest = decode_body(_link_decoder, await json_body(request), RULES)
-        schemas.user_id(wanted.userId)
-        seconds = DEFAULT_LINK_S if isinstance(wanted.expiresIn, UnsetType) else wanted.expiresIn
-        expires_ms = svc.clock.now_ms() + seconds * 1000
-        token = f"{expires_ms}.{await svc.signer.token(_scope(wanted.userId, expires_ms))}"
-        url = f"{svc.settings.base_url}{inbox_path(wanted.userId)}?{urlencode({'token': token})}"
-        return json_response(InboxLink(inboxUrl=url, expiresAt=iso_ms(expires_ms)), 201)
 
 
 def _user_of(user_path: str) -> str:

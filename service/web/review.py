@@ -1,4 +1,8 @@
-"""The reviewer's pages: GET /review/{id} and its form POST /review/{id}/decide (CSRF-protected, no API key)."""
+"""The reviewer's pages: GET /review/{id} and its form POST /review/{id}/decide (CSRF-protected, no API key).
+
+The page's live feed, `/review/{id}/events`, is the API's interrupt stream without a key
+(service/api/interrupts.py).
+"""
 
 import contextlib
 import json
@@ -11,31 +15,21 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.types import ASGIApp
 
-from service.api.csrf import is_cross_site
-from service.api.deps import Services, services
-from service.api.interrupts import interrupt_stream
-from service.api.io import HTML, Reply, read_body
+from service.asgi.replies import HTML, Reply, read_body
 from service.clock import iso_ms, utc_text
 from service.domain import jsontext, machine
 from service.domain.errors import AlreadyDecided, InterruptNotFound, InvalidField, MalformedJson
 from service.domain.models import Actor, Decision, Interrupt
+from service.services import Services, services
 from service.web import pages
+from service.web.csrf import is_cross_site
+from service.web.pages import html, message_page
 
 Req = Request[Any, Any, Any]
 MAX_FORM_BYTES = 64 * 1024
 _encoder = msgspec.json.Encoder()
 VIEW_ONLY = "This page shows the request to the agent. Reviewers decide through their own signed link."
 STATUS_TEXT = {"approved": "Approved", "rejected": "Rejected", "expired": "Expired", "cancelled": "Cancelled"}
-
-
-def html(body: str, status: int = 200) -> Reply:
-    """An HTML page with the security headers every page carries (a finished reply for `-> ASGIApp` handlers)."""
-    return Reply(body.encode(), status, HTML, encoded=pages.ENCODED_HEADERS)
-
-
-def message_page(title: str, text: str, status: int) -> Reply:
-    """A plain page saying one thing (not found, forbidden…)."""
-    return html(pages.render("message.html", title=title, text=text), status)
 
 
 def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
@@ -146,11 +140,6 @@ class ReviewController(Controller):
         if problem:
             return _refused_link_page(problem)
         return await _review_page(svc, record, link, actor is not None)
-
-    @get("/{interrupt_id:str}/events", media_type="text/event-stream")
-    async def events(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
-        """The page's own live feed (no API key): the interrupt's states, as `/interrupts/{id}/events`."""
-        return await interrupt_stream(request, interrupt_id)
 
     @post("/{interrupt_id:str}/decide", status_code=303)
     async def decide(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
