@@ -4,12 +4,14 @@ Compat messages come verbatim from the spec; every other rejection names the fie
 """
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Raw, UnsetType
 
-from service.domain import emails, machine
+from service.domain import emails
 from service.domain.errors import InvalidField, MalformedJson
 from service.domain.links import MAX_REVIEWER
 from service.domain.models import Decision, NewInterrupt
@@ -21,8 +23,7 @@ MAX_EXPIRES_IN = 2_592_000
 DEFAULT_EXPIRES_IN = 3600
 MAX_REVIEWERS = 20
 
-# What each field must be, for messages when msgspec rejects a type or a constraint.
-FIELD_RULES = {
+CREATE_MESSAGES = {
     "agentId": "agentId must be a non-empty string",
     "userId": "userId must be a non-empty string",
     "action": "action must be a non-empty string",
@@ -30,6 +31,9 @@ FIELD_RULES = {
     "urgency": BAD_URGENCY,
     "expiresIn": f"expiresIn must be a number of seconds greater than 0 and at most {MAX_EXPIRES_IN}",
     "callbackUrl": "callbackUrl must be an absolute http or https URL",
+    "reviewers": f"reviewers must be an array of 0 to {MAX_REVIEWERS} distinct email addresses",
+}
+DECIDE_MESSAGES = {
     "decision": BAD_DECISION,
     "reason": "reason must be a string",
     "modifiedParams": "modifiedParams must be a JSON object",
@@ -41,79 +45,72 @@ JsonObject = Annotated[
     Raw, Meta(extra_json_schema={"type": "object", "description": "A JSON object, as the agent sent it."})
 ]
 _PATH = re.compile(r"at `\$\.(\w+)|missing required field `(\w+)`")
-ABSOLUTE_URL = re.compile(r"^https?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
+# an absolute http(s) URL with a host and no credentials; written without flags, so JSON Schema reads it too
+ABSOLUTE_URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$"
+ABSOLUTE_URL = re.compile(ABSOLUTE_URL_PATTERN)
 
 
-class CreateInterruptRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Ask a person to approve or reject one action before the agent performs it."""
+# one address (the pattern is emails.is_address's; the decoder leaves it to emails.distinct_addresses,
+# whose refusal names the address)
+EmailAddress = Annotated[
+    str, Meta(extra_json_schema={"pattern": emails.ADDRESS_PATTERN, "maxLength": emails.MAX_LENGTH})
+]
+
+
+class CreateInterruptRequest(msgspec.Struct, kw_only=True):
+    """Ask a person to approve or reject one action before the agent performs it.
+
+    This Struct is the decoder, the validation and the schema of the body; `null` for an optional
+    field means its default. What a refusal says comes from CREATE_RULES.
+    """
 
     agentId: Annotated[str, Meta(min_length=1, description="Who is asking: the agent's id or name.")]
-    userId: Annotated[str, Meta(min_length=1, description="The person who must decide (their user id).")]
+    userId: Annotated[
+        str,
+        Meta(
+            min_length=1, max_length=MAX_USER_ID, description="The person who must decide (their user id; printable)."
+        ),
+    ]
     action: Annotated[
         str,
         Meta(min_length=1, description="What the agent wants to do, as a short imperative, e.g. 'pay invoice 4411'."),
     ]
     context: Annotated[
-        dict[str, Any],
-        Meta(description="Everything the person needs to decide: the parameters, amounts, targets, why."),
+        Raw,
+        Meta(
+            description="Everything the person needs to decide: the parameters, amounts, targets, why.",
+            extra_json_schema={"type": "object"},
+        ),
     ]
     urgency: Annotated[
-        Literal["low", "medium", "high"], Meta(description="How soon a decision is needed (default medium).")
-    ] = "medium"
-    expiresIn: (
-        Annotated[
-            float,
-            Meta(
-                gt=0,
-                le=MAX_EXPIRES_IN,
-                description=f"Seconds until the request expires undecided (default {DEFAULT_EXPIRES_IN}).",
-            ),
-        ]
-        | UnsetType
-    ) = UNSET
-    callbackUrl: (
-        Annotated[str, Meta(max_length=2048, description="An http(s) URL to receive one signed webhook when decided.")]
-        | UnsetType
-    ) = UNSET
-    reviewers: (
-        Annotated[
-            list[str],
-            Meta(max_length=MAX_REVIEWERS, description="Email addresses mailed their own signed link to decide."),
-        ]
-        | UnsetType
-    ) = UNSET
+        Literal["low", "medium", "high"] | None, Meta(description="How soon a decision is needed (default medium).")
+    ] = None
+    expiresIn: Annotated[
+        Annotated[float, Meta(gt=0, le=MAX_EXPIRES_IN)] | None,
+        Meta(description=f"Seconds until the request expires undecided (default {DEFAULT_EXPIRES_IN})."),
+    ] = None
+    callbackUrl: Annotated[
+        Annotated[str, Meta(max_length=2048, pattern=ABSOLUTE_URL_PATTERN)] | None,
+        Meta(description="An http(s) URL to receive one signed webhook when decided."),
+    ] = None
+    reviewers: Annotated[
+        Annotated[list[EmailAddress], Meta(max_length=MAX_REVIEWERS, extra_json_schema={"uniqueItems": True})] | None,
+        Meta(description="Distinct email addresses (case-insensitively), each mailed its own signed link to decide."),
+    ] = None
 
 
-class DecideRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Record a person's decision on a pending interrupt."""
+class DecideRequest(msgspec.Struct, kw_only=True):
+    """Record a person's decision on a pending interrupt (the decoder, validation and schema of the body)."""
 
     decision: Annotated[Literal["approved", "rejected"], Meta(description="The decision.")]
-    reason: Annotated[str, Meta(description="Why, in the decider's words (optional).")] | UnsetType = UNSET
-    modifiedParams: (
-        Annotated[dict[str, Any], Meta(description="Approve with these parameters instead of the proposed ones.")]
-        | UnsetType
-    ) = UNSET
-
-
-class CreateInterruptBody(msgspec.Struct, kw_only=True):
-    """How POST /interrupts reads CreateInterruptRequest: lenient, so compat messages stay exact; extras ignored."""
-
-    agentId: str | None = None
-    userId: str | None = None
-    action: str | None = None
-    context: Raw = msgspec.field(default_factory=lambda: Raw(b"null"))
-    urgency: str | None = None
-    expiresIn: Annotated[float, Meta(gt=0, le=MAX_EXPIRES_IN)] | None = None
-    callbackUrl: Annotated[str, Meta(max_length=2048)] | None = None
-    reviewers: Any = None
-
-
-class DecideBody(msgspec.Struct, kw_only=True):
-    """How POST /interrupts/{id}/decide reads DecideRequest (lenient, for compat messages)."""
-
-    decision: Any = None
-    reason: str | None = None
-    modifiedParams: Raw = msgspec.field(default_factory=lambda: Raw(b"null"))
+    reason: Annotated[str | None, Meta(description="Why, in the decider's words (optional).")] = None
+    modifiedParams: Annotated[
+        Raw,
+        Meta(
+            description="Approve with these parameters instead of the proposed ones.",
+            extra_json_schema={"type": ["object", "null"], "default": None},
+        ),
+    ] = msgspec.field(default_factory=lambda: Raw(b"null"))
 
 
 class ReviewLinkRequest(msgspec.Struct, kw_only=True):
@@ -248,20 +245,52 @@ class HealthResponse(msgspec.Struct, kw_only=True):
     service: str
 
 
-_create_decoder = msgspec.json.Decoder(CreateInterruptBody)
-_decide_decoder = msgspec.json.Decoder(DecideBody)
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What a refused body is told: the broken field's rule, or (compat) one message when a required one is absent.
+
+    msgspec stops at the first field that breaks its Struct; the message is that field's rule.
+    A body missing any of `required` (absent, null or "") gets `missing` instead, whatever else is
+    wrong with it, as LoopIn checks those first.
+    """
+
+    messages: Mapping[str, str]
+    required: tuple[str, ...] = ()
+    missing: str = ""
+
+    def refusal(self, body: bytes, error: str) -> InvalidField:
+        """The refusal for a body msgspec rejected with `error`."""
+        if self.required and _lacks(body, self.required):
+            return InvalidField(self.missing)
+        match = _PATH.search(error)
+        field = (match.group(1) or match.group(2)) if match else None
+        if field is None:
+            return InvalidField("request body must be a JSON object")
+        return InvalidField(self.messages.get(field, f"{field}: {error}"), field=field)
 
 
-def decode_body(decoder: msgspec.json.Decoder[Any], body: bytes, rules: dict[str, str] = FIELD_RULES) -> Any:
-    """Decode a JSON body; a rejection names the field and its rule from `rules`."""
+CREATE_RULES = Rules(CREATE_MESSAGES, required=("agentId", "userId", "action", "context"), missing=REQUIRED)
+DECIDE_RULES = Rules(DECIDE_MESSAGES)
+_create_decoder = msgspec.json.Decoder(CreateInterruptRequest)
+_decide_decoder = msgspec.json.Decoder(DecideRequest)
+_any_decoder = msgspec.json.Decoder()
+
+
+def _lacks(body: bytes, names: tuple[str, ...]) -> bool:
+    """True when `body` is an object in which one of `names` is absent, null or the empty string."""
+    try:
+        data = _any_decoder.decode(body)
+    except msgspec.DecodeError:
+        return False
+    return isinstance(data, dict) and any(data.get(name) is None or data.get(name) == "" for name in names)
+
+
+def decode_body(decoder: msgspec.json.Decoder[Any], body: bytes, rules: Rules | Mapping[str, str]) -> Any:
+    """Decode a JSON body with its Struct's decoder; a refusal says what `rules` say of the field that broke."""
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as exc:
-        match = _PATH.search(str(exc))
-        field = (match.group(1) or match.group(2)) if match else None
-        if field is None:
-            raise InvalidField("request body must be a JSON object") from None
-        raise InvalidField(rules.get(field, f"{field}: {exc}"), field=field) from None
+        raise (rules if isinstance(rules, Rules) else Rules(rules)).refusal(body, str(exc)) from None
     except msgspec.DecodeError as exc:
         raise MalformedJson(f"request body is not valid JSON: {exc}") from None
 
@@ -283,16 +312,12 @@ def user_id(value: str) -> str:
 
 def decode_create(body: bytes) -> NewInterrupt:
     """Validate a create body into a NewInterrupt, raising InvalidField with the compat message."""
-    data: CreateInterruptBody = decode_body(_create_decoder, body)
+    data: CreateInterruptRequest = decode_body(_create_decoder, body, CREATE_RULES)
     context = bytes(data.context)
-    if not data.agentId or not data.userId or not data.action or _is_null(context):
+    if _is_null(context):
         raise InvalidField(REQUIRED)
     if not _is_object(context):
-        raise InvalidField(FIELD_RULES["context"], field="context")
-    if data.urgency is not None and data.urgency not in machine.URGENCIES:
-        raise InvalidField(BAD_URGENCY, field="urgency")
-    if data.callbackUrl is not None and not ABSOLUTE_URL.match(data.callbackUrl):
-        raise InvalidField(FIELD_RULES["callbackUrl"], field="callbackUrl")
+        raise InvalidField(CREATE_MESSAGES["context"], field="context")
     seconds = DEFAULT_EXPIRES_IN if data.expiresIn is None else data.expiresIn
     reviewers = (
         ()
@@ -324,11 +349,9 @@ def decode_review_link(body: bytes) -> ReviewLinkRequest:
 
 def decode_decision(body: bytes) -> Decision:
     """Validate a decide body into a Decision."""
-    data: DecideBody = decode_body(_decide_decoder, body)
-    if data.decision not in machine.DECISIONS:
-        raise InvalidField(BAD_DECISION, field="decision")
+    data: DecideRequest = decode_body(_decide_decoder, body, DECIDE_RULES)
     raw_params = bytes(data.modifiedParams)
     params = None if raw_params.strip() == b"null" else raw_params.decode()
     if params is not None and not _is_object(raw_params):
-        raise InvalidField(FIELD_RULES["modifiedParams"], field="modifiedParams")
+        raise InvalidField(DECIDE_MESSAGES["modifiedParams"], field="modifiedParams")
     return Decision(decision=data.decision, reason=data.reason, modified_params=params)

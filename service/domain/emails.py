@@ -5,7 +5,8 @@ import re
 from service.domain.errors import InvalidField
 
 _ATOM = r"[^@\s.,;<>()\[\]\\\":]+"
-_ADDRESS = re.compile(rf"^[^@\s,;<>()\[\]\\\":]{{1,64}}@{_ATOM}(\.{_ATOM})+$")
+ADDRESS_PATTERN = rf"^[^@\s,;<>()\[\]\\\":]{{1,64}}@{_ATOM}(\.{_ATOM})+$"  # also the schemas' pattern
+_ADDRESS = re.compile(ADDRESS_PATTERN)
 MAX_LENGTH = 254
 
 

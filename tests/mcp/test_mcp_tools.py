@@ -51,7 +51,8 @@ async def test_tools_list_has_the_original_names_and_required_arrays(connect: Co
             assert tool.output_schema is not None and tool.output_schema["type"] == "object", tool.name
         wait = listed["wait_for_decision"].input_schema["properties"]
         assert wait["timeoutSeconds"]["maximum"] == 55
-        assert listed["create_interrupt"].input_schema["properties"]["urgency"]["enum"] == ["high", "low", "medium"]
+        urgency = listed["create_interrupt"].input_schema["properties"]["urgency"]  # optional: the levels, or null
+        assert urgency["anyOf"] == [{"enum": ["high", "low", "medium"]}, {"type": "null"}]
 
 
 async def test_wait_for_decision_returns_the_decision_as_it_is_made(connect: Connect, api: ServeProcess) -> None:

@@ -13,11 +13,6 @@ def fields(struct: type[msgspec.Struct]) -> tuple[str, ...]:
     return struct.__struct_fields__
 
 
-def test_the_lenient_decoders_read_exactly_the_documented_fields() -> None:
-    assert fields(schemas.CreateInterruptBody) == fields(schemas.CreateInterruptRequest)
-    assert fields(schemas.DecideBody) == fields(schemas.DecideRequest)
-
-
 def test_a_schema_valid_loop_request_is_what_decode_loop_accepts() -> None:
     request = ls.CreateLoopRequest(
         participants=["a@example.com", "b@example.com"],
@@ -34,7 +29,7 @@ def test_a_schema_valid_loop_request_is_what_decode_loop_accepts() -> None:
 
 def test_a_schema_valid_interrupt_request_is_what_decode_create_accepts() -> None:
     request = schemas.CreateInterruptRequest(
-        agentId="a", userId="u", action="pay", context={"n": 1}, urgency="high", expiresIn=60
+        agentId="a", userId="u", action="pay", context=msgspec.Raw(b'{"n": 1}'), urgency="high", expiresIn=60
     )
     new = schemas.decode_create(msgspec.json.encode(request))
     assert (new.agent_id, new.user_id, new.action, new.urgency, new.expires_in_ms) == ("a", "u", "pay", "high", 60_000)
