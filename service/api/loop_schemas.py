@@ -1,34 +1,44 @@
-"""Wire Structs of the loop API (intheloop.run field names) and the validation of its request bodies."""
+"""Wire Structs of the loop API (intheloop.run field names); the create body's Struct is its decoder and schema."""
 
 from typing import Annotated, Any, Literal
 
 import msgspec
-from msgspec import UNSET, Meta, UnsetType
+from msgspec import Meta
 
-from service.api.schemas import ABSOLUTE_URL
+from service.api.schemas import ABSOLUTE_URL_PATTERN, EmailAddress, Rules, decode_body
 from service.domain import emails
 from service.domain.errors import InvalidField, MalformedJson
 from service.domain.loops import NewLoop
 
 MAX_PARTICIPANTS = 100
 MAX_TIMEOUT_MS = 2_592_000_000  # 30 days, as for interrupts
-_any_decoder = msgspec.json.Decoder()
 
 
-class Quorum(msgspec.Struct, kw_only=True):
+class Quorum(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Decided once k participants accept (or once k can no longer accept)."""
 
     quorum: Annotated[int, Meta(ge=1, le=MAX_PARTICIPANTS, description="How many acceptances decide the loop.")]
 
 
-class CreateLoopRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Ask several people at once; each gets accept/reject links and the loop resolves to one outcome."""
+class CreateLoopRequest(msgspec.Struct, kw_only=True):
+    """Ask several people at once; each gets accept/reject links and the loop resolves to one outcome.
+
+    This Struct is the decoder, the validation and the schema of the body, but for one rule a schema
+    cannot state: a quorum's k is at most the number of participants. Refusals say LOOP_RULES.
+    """
 
     participants: Annotated[
-        list[Annotated[str, Meta(max_length=254)]],
-        Meta(min_length=1, max_length=MAX_PARTICIPANTS, description="The deciders' email addresses, distinct."),
+        list[EmailAddress],
+        Meta(
+            min_length=1,
+            max_length=MAX_PARTICIPANTS,
+            extra_json_schema={"uniqueItems": True},
+            description="The deciders' email addresses, distinct (case-insensitively).",
+        ),
     ]
-    loop_name: Annotated[str, Meta(min_length=1, max_length=200, description="A short title of what is asked.")]
+    loop_name: Annotated[
+        str, Meta(min_length=1, max_length=200, pattern=r"\S", description="A short title of what is asked.")
+    ]
     loop_description: Annotated[
         str, Meta(max_length=10_000, description="What the participants are deciding, with the details they need.")
     ]
@@ -39,10 +49,27 @@ class CreateLoopRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
         Literal["all", "any"] | Quorum,
         Meta(description='"all" must accept (default), "any" one accept suffices, or {"quorum": k}.'),
     ] = "all"
-    callback_url: (
-        Annotated[str, Meta(max_length=2048, description="An http(s) URL to receive one signed webhook when decided.")]
-        | UnsetType
-    ) = UNSET
+    callback_url: Annotated[
+        Annotated[str, Meta(max_length=2048, pattern=ABSOLUTE_URL_PATTERN)] | None,
+        Meta(description="An http(s) URL to receive one signed webhook when decided."),
+    ] = None
+
+
+POLICY_RULE = 'policy must be "all", "any" or {{"quorum": k}} with k between 1 and {n}'
+LOOP_RULES = Rules(
+    {
+        "participants": f"participants must be an array of 1 to {MAX_PARTICIPANTS} distinct email addresses",
+        "loop_name": "loop_name must be a non-empty string of at most 200 characters",
+        "loop_description": "loop_description must be a string of at most 10000 characters",
+        "participant_timeout": (
+            f"participant_timeout must be a positive integer of milliseconds, at most {MAX_TIMEOUT_MS}"
+        ),
+        "policy": POLICY_RULE.format(n="the number of participants"),
+        "callback_url": "callback_url must be an absolute http or https URL",
+    }
+)
+_loop_decoder = msgspec.json.Decoder(CreateLoopRequest)
+_any_decoder = msgspec.json.Decoder()
 
 
 class ParticipantLinks(msgspec.Struct, kw_only=True):
@@ -126,7 +153,7 @@ class Envelope(msgspec.Struct, kw_only=True):
 
 
 def json_object(body: bytes) -> dict[str, Any]:
-    """The body (checked strict by whoever read it) as a JSON object; MalformedJson or InvalidField otherwise."""
+    """A resolve body (checked strict by whoever read it) as a JSON object; MalformedJson or InvalidField otherwise."""
     try:
         data = _any_decoder.decode(body)
     except msgspec.DecodeError as exc:
@@ -136,57 +163,19 @@ def json_object(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _text(data: dict[str, Any], name: str, *, limit: int, empty_ok: bool) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or (not empty_ok and not value.strip()) or len(value) > limit:
-        rule = "a string" if empty_ok else "a non-empty string"
-        raise InvalidField(f"{name} must be {rule} of at most {limit} characters", field=name)
-    return value
-
-
-def _participants(data: dict[str, Any]) -> tuple[str, ...]:
-    return emails.distinct_addresses(data.get("participants"), "participants", least=1, most=MAX_PARTICIPANTS)
-
-
-def _timeout(data: dict[str, Any]) -> int:
-    value = data.get("participant_timeout")
-    if type(value) is not int or not 0 < value <= MAX_TIMEOUT_MS:
-        raise InvalidField(
-            f"participant_timeout must be a positive integer of milliseconds, at most {MAX_TIMEOUT_MS}",
-            field="participant_timeout",
-        )
-    return value
-
-
-def _policy(data: dict[str, Any], n: int) -> str:
-    value = data.get("policy", "all")
-    if value in ("all", "any"):
-        return str(value)
-    k = value.get("quorum") if isinstance(value, dict) and len(value) == 1 else None
-    if type(k) is not int or not 1 <= k <= n:
-        raise InvalidField(
-            f'policy must be "all", "any" or {{"quorum": k}} with k between 1 and {n} (the participants)',
-            field="policy",
-        )
-    return f"quorum:{k}"
-
-
 def decode_loop(body: bytes) -> NewLoop:
     """Validate a create body into a NewLoop; InvalidField names the field and its rule."""
-    data = json_object(body)
-    participants = _participants(data)
-    callback = data.get("callback_url")
-    if callback is not None and (
-        not isinstance(callback, str) or len(callback) > 2048 or not ABSOLUTE_URL.match(callback)
-    ):
-        raise InvalidField("callback_url must be an absolute http or https URL", field="callback_url")
+    data: CreateLoopRequest = decode_body(_loop_decoder, body, LOOP_RULES)
+    participants = emails.distinct_addresses(data.participants, "participants", least=1, most=MAX_PARTICIPANTS)
+    if isinstance(data.policy, Quorum) and data.policy.quorum > len(participants):
+        raise InvalidField(f"{POLICY_RULE.format(n=len(participants))} (the participants)", field="policy")
     return NewLoop(
-        name=_text(data, "loop_name", limit=200, empty_ok=False),
-        description=_text(data, "loop_description", limit=10_000, empty_ok=True),
+        name=data.loop_name,
+        description=data.loop_description,
         participants=participants,
-        timeout_ms=_timeout(data),
-        policy=_policy(data, len(participants)),
-        callback_url=callback,
+        timeout_ms=data.participant_timeout,
+        policy=data.policy if isinstance(data.policy, str) else f"quorum:{data.policy.quorum}",
+        callback_url=data.callback_url,
     )
 
 
