@@ -6,7 +6,7 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.types import ASGIApp
 
-from service.api import schemas
+from service.api import responses
 from service.api.access import caller
 from service.api.io import json_response
 from service.api.openapi import documented
@@ -34,10 +34,10 @@ class HealthController(Controller):
 
     tags = ["health"]
 
-    @get("/health", opt=documented(None, schemas.HealthResponse))
+    @get("/health", opt=documented(None, responses.HealthResponse))
     async def health(self) -> ASGIApp:
         """The process is up (compat body)."""
-        return json_response(schemas.HealthResponse(status="ok", service="loopin-api"))
+        return json_response(responses.HealthResponse(status="ok", service="loopin-api"))
 
     @get("/whoami", opt=documented(None, WhoAmI))
     async def whoami(self, request: Request[Any, Any, Any]) -> ASGIApp:

@@ -8,7 +8,7 @@ from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp
 
-from service.api import schemas, streams, views
+from service.api import responses, schemas, streams, views
 from service.api.access import actor, idempotency
 from service.api.io import json_body, json_response
 from service.api.openapi import documented
@@ -32,7 +32,7 @@ class InterruptController(Controller):
     path = "/interrupts"
     tags = ["interrupts"]
 
-    @post("/", status_code=201, opt=documented(schemas.CreateInterruptRequest, schemas.CreatedResponse, 201))
+    @post("/", status_code=201, opt=documented(schemas.CreateInterruptRequest, responses.CreatedResponse, 201))
     async def create(self, request: Req) -> ASGIApp:
         """Ask a human about an action; answers with the review URL."""
         svc = services(request)
@@ -42,7 +42,7 @@ class InterruptController(Controller):
         headers = {"Idempotent-Replayed": "true"} if result.replayed else None
         return json_response(views.created(result, svc.settings.base_url), 201, headers)
 
-    @get("/{interrupt_id:str}", opt=documented(None, schemas.InterruptResponse))
+    @get("/{interrupt_id:str}", opt=documented(None, responses.InterruptResponse))
     async def read(
         self, request: Req, interrupt_id: FromPath[str], wait: Annotated[float | None, QueryParameter(gt=0)] = None
     ) -> ASGIApp:
@@ -62,7 +62,9 @@ class InterruptController(Controller):
             return Reply(b"", 304, headers={"ETag": tag})
         return json_response(views.interrupt(record, svc.settings.base_url, now), 200, {"ETag": tag})
 
-    @post("/{interrupt_id:str}/decide", status_code=200, opt=documented(schemas.DecideRequest, schemas.DecidedResponse))
+    @post(
+        "/{interrupt_id:str}/decide", status_code=200, opt=documented(schemas.DecideRequest, responses.DecidedResponse)
+    )
     async def decide(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """Approve or reject; exactly one decision ever wins."""
         svc = services(request)
@@ -80,13 +82,13 @@ class InterruptController(Controller):
         """Server-sent events: the current state, then each change; ends after the terminal one."""
         return await interrupt_stream(request, interrupt_id)
 
-    @delete("/{interrupt_id:str}", status_code=200, opt=documented(None, schemas.CancelledResponse))
+    @delete("/{interrupt_id:str}", status_code=200, opt=documented(None, responses.CancelledResponse))
     async def cancel(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """Withdraw a pending interrupt (the agent no longer needs the decision)."""
         result = await services(request).interrupts.cancel(interrupt_id, actor(request))
-        return json_response(schemas.CancelledResponse(interruptId=result.id, status=result.status))
+        return json_response(responses.CancelledResponse(interruptId=result.id, status=result.status))
 
-    @get("/{interrupt_id:str}/history", opt=documented(None, schemas.HistoryResponse))
+    @get("/{interrupt_id:str}/history", opt=documented(None, responses.HistoryResponse))
     async def history(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """Every event of the interrupt in time order: created, review links, the outcome, webhook attempts."""
         events = await services(request).history.read(interrupt_id)
@@ -95,7 +97,7 @@ class InterruptController(Controller):
     @post(
         "/{interrupt_id:str}/review-links",
         status_code=201,
-        opt=documented(schemas.ReviewLinkRequest, schemas.ReviewLinkResponse, 201),
+        opt=documented(schemas.ReviewLinkRequest, responses.ReviewLinkResponse, 201),
     )
     async def review_link(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """A signed link through which one named reviewer sees the form and decides (until `expiresAt`)."""
@@ -109,10 +111,10 @@ class InterruptController(Controller):
         detail = {"reviewer": wanted.reviewer, "expiresAt": iso_ms(expires)}
         await svc.history.add(interrupt_id, HistoryEvent(at=now, event="review-link", channel=who.via,
                                                          actor=who.by, detail=detail))  # fmt: skip
-        return json_response(schemas.ReviewLinkResponse(url=url, reviewer=wanted.reviewer, expiresAt=iso_ms(expires)),
+        return json_response(responses.ReviewLinkResponse(url=url, reviewer=wanted.reviewer, expiresAt=iso_ms(expires)),
                              201)  # fmt: skip
 
-    @get("/pending/{user_id:str}", opt=documented(None, list[schemas.PendingItem]))
+    @get("/pending/{user_id:str}", opt=documented(None, list[responses.PendingItem]))
     async def pending(
         self,
         request: Req,
@@ -134,7 +136,7 @@ class AnalyticsController(Controller):
     path = "/analytics"
     tags = ["interrupts"]
 
-    @get("/{user_id:str}", opt=documented(None, schemas.AnalyticsResponse))
+    @get("/{user_id:str}", opt=documented(None, responses.AnalyticsResponse))
     async def analytics(self, request: Req, user_id: FromPath[str]) -> ASGIApp:
         """Counts, approval rate, response time and top actions of a user's interrupts."""
         stats = await services(request).interrupts.analytics(schemas.user_id(user_id))
@@ -154,7 +156,7 @@ async def interrupt_stream(request: Req, interrupt_id: str) -> ASGIApp:
     watched = WatchedInterrupt(svc.interrupts, interrupt_id)
     frames = state_frames(svc.hub, watched, svc.clock, last_id, svc.settings.sse_ping_s)
 
-    def render(record: Interrupt) -> tuple[str, schemas.InterruptResponse]:
+    def render(record: Interrupt) -> tuple[str, responses.InterruptResponse]:
         view = views.interrupt(record, svc.settings.base_url, svc.clock.now_ms())
         return view.status, view
 

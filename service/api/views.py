@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import msgspec
 from msgspec import UNSET, Raw
 
-from service.api import schemas
+from service.api import responses
 from service.clock import iso_ms
 from service.domain.models import Analytics, HistoryEvent, Interrupt
 from service.store.interrupts import Created, Transitioned
@@ -18,9 +18,9 @@ def review_url(base_url: str, interrupt_id: str) -> str:
     return f"{base_url}/review/{interrupt_id}"
 
 
-def created(result: Created, base_url: str) -> schemas.CreatedResponse:
+def created(result: Created, base_url: str) -> responses.CreatedResponse:
     """The 201 body of a create."""
-    return schemas.CreatedResponse(
+    return responses.CreatedResponse(
         interruptId=result.id,
         status="pending",
         expiresAt=iso_ms(result.expires_at),
@@ -28,9 +28,9 @@ def created(result: Created, base_url: str) -> schemas.CreatedResponse:
     )
 
 
-def interrupt(record: Interrupt, base_url: str, now_ms: int) -> schemas.InterruptResponse:
+def interrupt(record: Interrupt, base_url: str, now_ms: int) -> responses.InterruptResponse:
     """GET /interrupts/{id}: the record as a reader sees it at `now_ms`."""
-    return schemas.InterruptResponse(
+    return responses.InterruptResponse(
         interruptId=record.id,
         status=record.status_at(now_ms),
         action=record.action,
@@ -67,9 +67,9 @@ def current(record: Interrupt, now_ms: int) -> dict[str, Any]:
     return {k: view[k] for k in keep if k in view}
 
 
-def pending_item(record: Interrupt, base_url: str) -> schemas.PendingItem:
+def pending_item(record: Interrupt, base_url: str) -> responses.PendingItem:
     """One element of a user's pending list."""
-    return schemas.PendingItem(
+    return responses.PendingItem(
         id=record.id,
         interruptId=record.id,
         agentId=record.agent_id,
@@ -92,32 +92,32 @@ def next_page(base_url: str, path: str, query: dict[str, Any], cursor: str | Non
     return {"Link": f'<{url}>; rel="next"', "X-Next-Cursor": cursor}
 
 
-def decided(result: Transitioned) -> schemas.DecidedResponse:
+def decided(result: Transitioned) -> responses.DecidedResponse:
     """The 200 body of a decide (compat: status is the literal `resolved`)."""
     assert result.decided_at is not None
-    return schemas.DecidedResponse(
+    return responses.DecidedResponse(
         interruptId=result.id, status="resolved", decision=result.status, decidedAt=iso_ms(result.decided_at)
     )
 
 
-def history(interrupt_id: str, events: list[HistoryEvent]) -> schemas.HistoryResponse:
+def history(interrupt_id: str, events: list[HistoryEvent]) -> responses.HistoryResponse:
     """GET /interrupts/{id}/history."""
-    items = [schemas.HistoryItem(at=iso_ms(e.at), event=e.event, channel=e.channel, actor=e.actor, detail=e.detail)
+    items = [responses.HistoryItem(at=iso_ms(e.at), event=e.event, channel=e.channel, actor=e.actor, detail=e.detail)
              for e in events]  # fmt: skip
-    return schemas.HistoryResponse(interruptId=interrupt_id, events=items)
+    return responses.HistoryResponse(interruptId=interrupt_id, events=items)
 
 
-def analytics(user_id: str, stats: Analytics) -> schemas.AnalyticsResponse:
+def analytics(user_id: str, stats: Analytics) -> responses.AnalyticsResponse:
     """GET /analytics/{userId} from the user's counters (rounding half up, like JavaScript)."""
     approved = stats.by_status.get("approved", 0)
-    return schemas.AnalyticsResponse(
+    return responses.AnalyticsResponse(
         userId=user_id,
         totalInterrupts=stats.total,
         approvalRate=_js_number(approved / stats.decided_count) if stats.decided_count else None,
         avgResponseTimeMs=math.floor(stats.decided_ms_sum / stats.decided_count + 0.5) if stats.decided_count else None,
         byStatus=stats.by_status,
         byUrgency=stats.by_urgency,
-        topActionTypes=[schemas.ActionCount(action=a, count=c) for a, c in stats.top_actions],
+        topActionTypes=[responses.ActionCount(action=a, count=c) for a, c in stats.top_actions],
     )
 
 

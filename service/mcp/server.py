@@ -14,7 +14,7 @@ from mcp.server.lowlevel import Server
 from mcp.shared.jsonrpc_dispatcher import progress_token_from_params
 
 from service import VERSION
-from service.api import schemas
+from service.api import responses
 from service.domain.roles import Role
 from service.mcp import tools
 from service.mcp.client import ApiError, InterlockApi
@@ -179,7 +179,7 @@ async def wait_for_decision(
                      headers=headers, seconds=seconds + 15),
             report, seconds, f"Waiting for a human decision on interrupt {query.interruptId}",
         )  # fmt: skip
-        view = msgspec.json.decode(answer.content, type=schemas.InterruptResponse)
+        view = msgspec.json.decode(answer.content, type=responses.InterruptResponse)
         outcome = tools.WaitOutcome(
             finished=view.status != "pending", status=view.status, interruptId=view.interruptId, interrupt=view
         )

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from service.api import access, schemas
+from service.api import access, responses, schemas
 from service.api import loop_schemas as ls
 from service.domain.roles import Role
 from service.settings import WAIT_CAP_S
@@ -29,7 +29,7 @@ class PendingQuery(msgspec.Struct, kw_only=True, omit_defaults=True):
 class PendingPage(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A page of a user's pending interrupts, newest first."""
 
-    interrupts: list[schemas.PendingItem]
+    interrupts: list[responses.PendingItem]
     nextCursor: str | UnsetType = UNSET
 
 
@@ -62,7 +62,7 @@ class WaitOutcome(msgspec.Struct, kw_only=True, omit_defaults=True):
     status: str
     interruptId: str | UnsetType = UNSET
     loopId: str | UnsetType = UNSET
-    interrupt: schemas.InterruptResponse | UnsetType = UNSET
+    interrupt: responses.InterruptResponse | UnsetType = UNSET
     loop: ls.LoopStatus | UnsetType = UNSET
     instruction: str | UnsetType = UNSET
 
@@ -108,7 +108,7 @@ CATALOGUE: tuple[Tool, ...] = (
         method="POST",
         path="/interrupts",
         body=schemas.CreateInterruptRequest,
-        output=schemas.CreatedResponse,
+        output=responses.CreatedResponse,
     ),
     Tool(
         name="get_interrupt_status",
@@ -119,7 +119,7 @@ CATALOGUE: tuple[Tool, ...] = (
         method="GET",
         path="/interrupts/{interruptId}",
         ids=(_INTERRUPT_ID,),
-        output=schemas.InterruptResponse,
+        output=responses.InterruptResponse,
     ),
     Tool(
         name="list_pending_interrupts",
@@ -141,7 +141,7 @@ CATALOGUE: tuple[Tool, ...] = (
         path="/interrupts/{interruptId}/decide",
         ids=(_INTERRUPT_ID,),
         body=schemas.DecideRequest,
-        output=schemas.DecidedResponse,
+        output=responses.DecidedResponse,
     ),
     Tool(
         name="cancel_interrupt",
@@ -149,7 +149,7 @@ CATALOGUE: tuple[Tool, ...] = (
         method="DELETE",
         path="/interrupts/{interruptId}",
         ids=(_INTERRUPT_ID,),
-        output=schemas.CancelledResponse,
+        output=responses.CancelledResponse,
     ),
     Tool(
         name="get_interrupt_analytics",
@@ -157,7 +157,7 @@ CATALOGUE: tuple[Tool, ...] = (
         method="GET",
         path="/analytics/{userId}",
         ids=(_USER_ID,),
-        output=schemas.AnalyticsResponse,
+        output=responses.AnalyticsResponse,
     ),
     Tool(
         name="create_loop",

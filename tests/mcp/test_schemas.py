@@ -3,7 +3,7 @@
 import msgspec
 
 from service.api import loop_schemas as ls
-from service.api import schemas
+from service.api import responses, schemas
 from service.mcp import tools
 from service.mcp.server import _listing
 
@@ -43,7 +43,7 @@ def test_tool_inputs_are_the_rest_bodies_plus_the_path_ids() -> None:
     assert list(decide["properties"]) == ["interruptId", *fields(schemas.DecideRequest)]
     loop = listed["create_loop"].input_schema
     assert loop["properties"] == tools.struct_schema(ls.CreateLoopRequest)["properties"]
-    assert listed["get_interrupt_status"].output_schema == tools.struct_schema(schemas.InterruptResponse)
+    assert listed["get_interrupt_status"].output_schema == tools.struct_schema(responses.InterruptResponse)
 
 
 def test_output_schemas_describe_json_objects_as_objects() -> None:
