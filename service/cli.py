@@ -85,13 +85,8 @@ def worker_command(settings: Settings) -> int:
     return 0
 
 
-def serve_command(
-    settings: Settings, *, host: str | None, port: int | None, workers: int | None, worker: bool = True
-) -> int:
-    """Start the embedded Redis if needed, and a worker unless told not to, then serve until a signal arrives."""
-    from service import servers
-    from service.embedded import EmbeddedRedis, EmbeddedRedisError
-
+def _apply_flags(*, host: str | None, port: int | None, workers: int | None) -> None:
+    """The command line's flags win over the environment (the HTTP workers read it)."""
     overrides = {
         "HOST": host,
         "PORT": str(port) if port else None,
@@ -102,6 +97,16 @@ def serve_command(
             os.environ[name] = value
     if port and not os.environ.get("LOOPIN_BASE_URL"):
         os.environ["LOOPIN_BASE_URL"] = f"http://localhost:{port}"
+
+
+def serve_command(
+    settings: Settings, *, host: str | None, port: int | None, workers: int | None, worker: bool = True
+) -> int:
+    """Start the embedded Redis if needed, and a worker unless told not to, then serve until a signal arrives."""
+    from service import servers
+    from service.embedded import EmbeddedRedis, EmbeddedRedisError
+
+    _apply_flags(host=host, port=port, workers=workers)
     bind = Settings.from_env(os.environ)
     if servers.port_in_use(bind.host, bind.port):
         print(f"interlock: cannot serve on {bind.host}:{bind.port}: address already in use", file=sys.stderr)

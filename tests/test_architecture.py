@@ -106,3 +106,19 @@ def test_web_imports_nothing_from_api(path: Path) -> None:
 def test_the_http_plumbing_knows_no_routes(path: Path) -> None:
     found = {m for m in imports(path) if m.startswith(("service.api", "service.web", "service.mcp", "service.waiting"))}
     assert not found, f"{path.name} imports {found}"
+
+
+def test_modules_and_functions_stay_small() -> None:
+    too_long = []
+    for path in sources():
+        text = path.read_text()
+        relative = str(path.relative_to(ROOT))
+        if text.count("\n") > 300:
+            too_long.append(f"{relative}: {text.count(chr(10))} lines (at most 300)")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None:
+                length = node.end_lineno - node.lineno + 1
+                wiring = relative == "service/app.py" and node.name == "create_app"  # the one wiring point
+                if length > 50 and not wiring:
+                    too_long.append(f"{relative}: {node.name} is {length} lines (at most 50)")
+    assert too_long == []
