@@ -41,3 +41,13 @@ class Batcher(Generic[T, R]):
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+
+def committing(write_many: Callable[[list[T]], Awaitable[None]]) -> Batcher[T, None]:
+    """A Batcher for writes that answer nothing: each caller learns only that its batch committed (or why not)."""
+
+    async def answered(items: list[T]) -> list[None]:
+        await write_many(items)
+        return [None] * len(items)
+
+    return Batcher(answered)

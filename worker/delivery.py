@@ -19,7 +19,7 @@ from service.domain.models import Attempt, Interrupt
 from service.jobs import JobQueue
 from service.store.deliveries import DeliveryStore
 from worker import webhooks
-from worker.batching import Batcher
+from worker.batching import Batcher, committing
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Deliverer:
     def __post_init__(self) -> None:
         # concurrent deliveries share round trips: one pipeline of loads, one transaction of logs + acks
         self._loads = Batcher(self.deliveries.load_many)
-        self._writes = Batcher(self.deliveries.record_many)
+        self._writes = committing(self.deliveries.record_many)
 
     async def attempt(
         self,

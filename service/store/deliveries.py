@@ -144,7 +144,7 @@ class DeliveryStore:
         return found
 
     @translated
-    async def record_many(self, items: list[tuple[str, Attempt, str | None]]) -> list[None]:
+    async def record_many(self, items: list[tuple[str, Attempt, str | None]]) -> None:
         """`record` for many attempts in one transaction (group commit)."""
         acks = [ack for _, _, ack in items if ack is not None]
         delivered = [interrupt_id for interrupt_id, attempt, _ in items if attempt.state == "delivered"]
@@ -163,7 +163,6 @@ class DeliveryStore:
             for state, count in Counter(attempt.state for _, attempt, _ in items).items():
                 pipe.hincrby(keys.metrics(), f"webhook:{state}", count)
             await pipe.execute()
-        return [None] * len(items)
 
     @translated
     async def attempts(self, interrupt_id: str) -> list[Attempt]:
