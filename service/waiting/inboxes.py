@@ -13,7 +13,7 @@ from service.domain.models import Interrupt
 from service.store.interrupts import InterruptStore
 from service.waiting.hub import Signal, WaiterHub, wait_signal
 from service.waiting.streams import Frame, list_frames
-from service.waiting.watched import PendingList
+from service.waiting.watched import FETCH_BATCH, PendingList
 
 MIN_GAP_S = 0.25  # a list is re-read at most four times a second: a burst of changes costs one read
 WAKE_BATCH, WAKE_PAUSE_S = 8, 0.002  # feeds woken back to back, then a pause: 100 feeds take ~25 ms
@@ -91,7 +91,7 @@ class InboxSources:
         self._sources: dict[str, InboxSource] = {}
 
     def _start(self, user_id: str) -> InboxSource:
-        pending = PendingList(self._store, self._clock, user_id)
+        pending = PendingList(self._store, self._clock, user_id, fetch_batch=FETCH_BATCH)
         frames = list_frames(self._hub, pending, self._clock, self._ping_s, min_gap_s=self._min_gap_s)
         return InboxSource(frames, self._prepare)
 

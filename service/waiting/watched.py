@@ -17,7 +17,7 @@ from service.store.loops import LoopStore
 
 T = TypeVar("T")
 MAX_LISTED = 200  # an inbox lists the newest this many pending interrupts
-FETCH_BATCH = 16  # records fetched (and decoded) per round trip: a long list never blocks the loop in one piece
+FETCH_BATCH = 16  # a watcher's records per round trip: a long list never blocks its process's loop in one piece
 URGENCY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
@@ -124,10 +124,11 @@ class PendingList:
     only the user's index of ids is read again, plus the records new to it.
     """
 
-    def __init__(self, store: InterruptStore, clock: Clock, user_id: str) -> None:
+    def __init__(self, store: InterruptStore, clock: Clock, user_id: str, *, fetch_batch: int | None = None) -> None:
         self._store = store
         self._clock = clock
         self._user_id = user_id
+        self._batch = fetch_batch  # None: every missing record in one round trip (a page answering one request)
         self._records: dict[str, Interrupt] = {}
 
     async def read(self) -> list[Interrupt]:
@@ -135,8 +136,9 @@ class PendingList:
         ids = await self._store.newest_pending_ids(self._user_id, MAX_LISTED)
         missing = [i for i in ids if i not in self._records]
         fetched: dict[str, Interrupt] = {}
-        for start in range(0, len(missing), FETCH_BATCH):
-            fetched.update((r.id, r) for r in await self._store.get_many(missing[start : start + FETCH_BATCH]))
+        step = self._batch or len(missing) or 1
+        for start in range(0, len(missing), step):
+            fetched.update((r.id, r) for r in await self._store.get_many(missing[start : start + step]))
         records = {i: r for i in ids if (r := self._records.get(i) or fetched.get(i)) is not None}
         self._records = records
         now = self._clock.now_ms()

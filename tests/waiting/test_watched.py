@@ -29,8 +29,10 @@ async def test_a_long_list_is_fetched_a_batch_per_round_trip(redis: Redis, user_
     store = CountingStore(redis, FrozenClock(), retention_ms=60_000)
     count = 2 * FETCH_BATCH + 3
     ids = {(await store.create(msgspec.structs.replace(NEW, user_id=user_id))).id for _ in range(count)}
-    listed = await PendingList(store, FrozenClock(), user_id).read()
+    listed = await PendingList(store, FrozenClock(), user_id, fetch_batch=FETCH_BATCH).read()  # a watcher's
     assert {r.id for r in listed} == ids and (store.fetched, store.round_trips) == (count, 3)
+    paged = await PendingList(store, FrozenClock(), user_id).read()  # a page answering one request: one trip
+    assert {r.id for r in paged} == ids and store.round_trips == 4
 
 
 @pytest.mark.timeout(30)
