@@ -7,7 +7,7 @@ from msgspec import Meta
 
 from service.api.schemas import ABSOLUTE_URL_PATTERN, EmailAddress, Rules, decode_body
 from service.domain import emails
-from service.domain.errors import InvalidField, MalformedJson
+from service.domain.errors import InvalidField
 from service.domain.loops import NewLoop
 
 MAX_PARTICIPANTS = 100
@@ -154,10 +154,7 @@ class Envelope(msgspec.Struct, kw_only=True):
 
 def json_object(body: bytes) -> dict[str, Any]:
     """A resolve body (checked strict by whoever read it) as a JSON object; MalformedJson or InvalidField otherwise."""
-    try:
-        data = _any_decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise MalformedJson(f"request body is not valid JSON: {exc}") from None
+    data = decode_body(_any_decoder, body, LOOP_RULES)
     if not isinstance(data, dict):
         raise InvalidField("request body must be a JSON object")
     return data
