@@ -53,7 +53,7 @@ async def test_a_disconnect_stops_the_stream_and_closes_its_source() -> None:
         if message.get("body") == b"first":
             left.set()  # the client goes away after the first chunk
 
-    app = EventStream(chunks(closed, asyncio.Event()), headers={"Cache-Control": "no-store"})
+    app = EventStream(chunks(closed, asyncio.Event()))
     await app({"type": "http"}, receive, send)  # type: ignore[arg-type]
     assert sent[0]["status"] == 200 and (b"cache-control", b"no-store") in sent[0]["headers"]
     assert (b"content-type", b"text/event-stream; charset=utf-8") in sent[0]["headers"]

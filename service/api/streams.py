@@ -42,7 +42,7 @@ async def messages(
 
 def stream(frames: AsyncIterator[Frame[T]], render: Callable[[T], tuple[str, Any]], hub: WaiterHub) -> ASGIApp:
     """The streaming response (never cached)."""
-    return EventStream(messages(frames, render, hub), headers={"Cache-Control": "no-store"})
+    return EventStream(messages(frames, render, hub))
 
 
 def ended(last_id: int | None, final_version: int | None) -> bool:
@@ -50,4 +50,4 @@ def ended(last_id: int | None, final_version: int | None) -> bool:
     return final_version is not None and last_id is not None and last_id >= final_version
 
 
-NO_CONTENT = Reply(b"", 204, headers={"Cache-Control": "no-store"})
+NO_CONTENT = Reply(b"", 204)

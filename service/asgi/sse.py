@@ -8,18 +8,19 @@ request's own task, and a second task waiting on `receive()` stops it when the c
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 
 from litestar.types import Receive, Scope, Send
 
 SEP = "\r\n"
 RETRY_MS = 3000  # the reconnect delay suggested to SSE clients (travels with a stream's first event)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_BASE_HEADERS = (
+_HEADERS = [
+    (b"cache-control", b"no-store"),  # a stream is never cached
     (b"connection", b"keep-alive"),
     (b"x-accel-buffering", b"no"),  # nginx: pass each event on at once
     (b"content-type", b"text/event-stream; charset=utf-8"),
-)
+]
 
 
 def frame(
@@ -42,19 +43,14 @@ def frame(
 class EventStream:
     """A `text/event-stream` response (200) sending each chunk as it comes, until it ends or the client leaves."""
 
-    __slots__ = ("_chunks", "_headers")
+    __slots__ = ("_chunks",)
 
-    def __init__(self, chunks: AsyncIterator[bytes], headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
         self._chunks = chunks
-        extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-        named = {k for k, _ in extra}
-        self._headers = [*extra, *((k, v) for k, v in _BASE_HEADERS if k not in named)]
-        if b"cache-control" not in named:
-            self._headers.insert(0, (b"cache-control", b"no-cache"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Send the head, then each chunk; a disconnect cancels the sending (only that cancel is swallowed)."""
-        await send({"type": "http.response.start", "status": 200, "headers": self._headers})
+        await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
         sender = asyncio.current_task()
         assert sender is not None  # an ASGI app always runs in a task
         gone = False

@@ -126,7 +126,7 @@ class InboxController(Controller):
         view = InboxView.of(svc, user_id, ends_at)
         since = request.query_params.get("since")
         messages = feed_messages(svc.inboxes.frames(user_id), view, svc.clock, since, svc.inbox_cache.events)
-        return EventStream(messages, headers={"Cache-Control": "no-store"})
+        return EventStream(messages)
 
 
 class Renders(Protocol):
