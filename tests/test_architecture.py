@@ -108,6 +108,28 @@ def test_the_http_plumbing_knows_no_routes(path: Path) -> None:
     assert not found, f"{path.name} imports {found}"
 
 
+# What each layer may import of `service` (besides itself): the layers below it, never those above.
+LAYERS = {
+    "service/domain": set(),
+    "service/store": {"domain", "clock", "settings"},
+    "service/waiting": {"domain", "clock", "store"},
+    "service/asgi": {"domain"},
+    "service/web": {"asgi", "clock", "domain", "services", "settings", "store", "waiting"},
+    "service/api": {"asgi", "clock", "domain", "services", "settings", "store", "waiting", "web", "jobs", "logs"},
+    "service/mcp": {"api", "clock", "domain", "settings"},
+    "worker": {"clock", "domain", "jobs", "logs", "settings", "store"},
+}
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_each_layer_imports_only_the_layers_below_it(layer: str) -> None:
+    own = layer.removeprefix("service/")
+    for path in sorted((ROOT / layer).rglob("*.py")):
+        used = {m.split(".")[1] for m in imports(path) if m.startswith("service.")}
+        above = used - LAYERS[layer] - {own}
+        assert not above, f"{path.relative_to(ROOT)} imports {sorted(above)}"
+
+
 def test_modules_and_functions_stay_small() -> None:
     too_long = []
     for path in sources():
