@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
-from service import VERSION
+from service import VERSION, servers
 from service.api import access
 from service.api.deliveries import DeliveryController, FailedDeliveryController
 from service.api.health import HealthController
@@ -165,4 +165,5 @@ def app_from_env() -> Litestar:
     """Factory for multi-process servers: each worker process reads the environment once, here."""
     import os
 
+    servers.die_with_server(os.environ)
     return create_app(Settings.from_env(os.environ), handle_signals=True)

@@ -1,13 +1,38 @@
 """Runs the ASGI app under the chosen HTTP server (granian or uvicorn), with one or more worker processes."""
 
 import logging
+import os
 import socket
+from collections.abc import Mapping, MutableMapping
 
 from service import logs
+from service.embedded import die_with_parent
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
 APP_FACTORY = "service.app:app_from_env"
+SERVER_PID = "INTERLOCK_SERVER_PID"  # the process that started the HTTP workers (set by `run`, read in each worker)
+
+
+def mark_server(env: MutableMapping[str, str]) -> None:
+    """Tell the HTTP worker processes about to start which process they belong to."""
+    env[SERVER_PID] = str(os.getpid())
+
+
+def die_with_server(env: Mapping[str, str]) -> None:
+    """In an HTTP worker process: stop when the process that started it dies, even by kill -9.
+
+    Otherwise a killed `serve` leaves its workers answering on the port without their Redis or
+    worker, and a restarted `serve` cannot bind it. Nothing happens in the server's own process
+    (uvicorn with one worker serves there). Servers start their workers from their main thread,
+    whose end is what Linux watches.
+    """
+    server = env.get(SERVER_PID, "")
+    if not server.isdigit() or int(server) == os.getpid():
+        return
+    die_with_parent()
+    if os.getppid() != int(server):  # it died before the request took effect
+        os._exit(0)
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -29,6 +54,7 @@ def port_in_use(host: str, port: int) -> bool:
 def run(settings: Settings, target: str = APP_FACTORY) -> None:
     """Serve `target` (an app factory) until SIGINT/SIGTERM; each worker process builds its own app."""
     log.info("serving on http://%s:%d with %s x%d", settings.host, settings.port, settings.server, settings.workers)
+    mark_server(os.environ)
     if settings.server == "uvicorn":
         import uvicorn
 

@@ -37,6 +37,7 @@ KNOWN_PREFIXED = frozenset(
         "INTERLOCK_SSE_PING",
         "INTERLOCK_MAX_CONCURRENCY",
         "INTERLOCK_RETRY_SCALE",
+        "INTERLOCK_SERVER_PID",  # set by `serve` for its HTTP workers (service/servers.py), not by operators
     }
 )
 

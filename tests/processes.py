@@ -35,8 +35,10 @@ def wait_healthy(url: str, proc: "subprocess.Popen[bytes]", timeout: float = 30.
 class ServeProcess:
     """One `python -m service serve` child process on a free port."""
 
-    def __init__(self, env: Mapping[str, str], *, args: tuple[str, ...] = ("--no-worker",), log: Path) -> None:
-        self.port = free_port()
+    def __init__(
+        self, env: Mapping[str, str], *, args: tuple[str, ...] = ("--no-worker",), log: Path, port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("INTERLOCK_", "REDIS_URL", "API_KEY"))}
         full_env.update({"INTERLOCK_WORKERS": "1"} | dict(env))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from litestar.response import ServerSentEventMessage
 
 from service.asgi.sse import EventStream, frame
+from service.domain.errors import StoreUnavailable
 
 texts = st.none() | st.text(alphabet=st.characters(codec="utf-8"), max_size=30)
 
@@ -80,3 +81,25 @@ async def test_a_cancel_from_the_server_is_not_mistaken_for_a_disconnect() -> No
     with pytest.raises(asyncio.CancelledError):
         await task
     assert closed == [True]
+
+
+@pytest.mark.timeout(10)
+async def test_a_stream_whose_store_goes_away_ends_with_a_reconnect_hint(caplog: pytest.LogCaptureFixture) -> None:
+    async def failing() -> AsyncGenerator[bytes, None]:
+        yield b"first"
+        raise StoreUnavailable()
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()  # the client stays
+        raise AssertionError("unreachable")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await EventStream(failing())({"type": "http"}, receive, send)  # type: ignore[arg-type]
+    bodies = [m.get("body") for m in sent[1:]]
+    assert bodies == [b"first", frame(comment="the state store is unavailable", retry=3000), b""]
+    assert sent[-1]["more_body"] is False  # ended as a response, not torn down as an error
+    assert "event stream ended: Service temporarily unavailable: the state store cannot be reached" in caplog.text

@@ -131,6 +131,30 @@ def test_serve_restarts_its_killed_redis_and_worker(tmp_path: Path) -> None:
         assert serve.stop() == 0
 
 
+@pytest.mark.timeout(90)
+def test_a_serve_killed_9_takes_its_http_workers_with_it(tmp_path: Path) -> None:
+    serve = ServeProcess({"INTERLOCK_DATA_DIR": str(tmp_path / "data")}, args=(), log=tmp_path / "serve.log")
+    serve.wait_ready()
+    children = child_pids(serve.proc.pid)
+    assert children, "serve runs its HTTP worker, Redis and worker as children"
+    serve.proc.kill()
+    serve.stop()
+
+    def all_gone() -> bool:
+        return not any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in children)
+
+    poll_until(all_gone, "every child of the killed serve to exit", timeout=30)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", serve.port))  # nobody is left answering on its port
+
+
+def _alive(pid: int) -> bool:
+    """True unless the process has exited (a zombie waiting for init counts as gone)."""
+    with contextlib.suppress(FileNotFoundError):
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    return False
+
+
 @pytest.mark.timeout(60)
 def test_serve_on_a_taken_port_exits_saying_so(tmp_path: Path) -> None:
     with socket.socket() as taken:

@@ -7,10 +7,15 @@ request's own task, and a second task waiting on `receive()` stops it when the c
 """
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 
 from litestar.types import Receive, Scope, Send
+
+from service.domain.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 SEP = "\r\n"
 RETRY_MS = 3000  # the reconnect delay suggested to SSE clients (travels with a stream's first event)
@@ -49,7 +54,10 @@ class EventStream:
         self._chunks = chunks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Send the head, then each chunk; a disconnect cancels the sending (only that cancel is swallowed)."""
+        """Send the head, then each chunk; a disconnect cancels the sending (only that cancel is swallowed).
+
+        A stream whose store becomes unreachable ends with a reconnect hint instead of an error.
+        """
         await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
         sender = asyncio.current_task()
         assert sender is not None  # an ASGI app always runs in a task
@@ -64,8 +72,13 @@ class EventStream:
 
         listener = asyncio.create_task(until_disconnect())
         try:
-            async for chunk in self._chunks:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            try:
+                async for chunk in self._chunks:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except StoreUnavailable as error:  # Redis went away mid-stream: end it, the client comes back later
+                log.warning("event stream ended: %s", error.detail)
+                hint = frame(comment="the state store is unavailable", retry=RETRY_MS)
+                await send({"type": "http.response.body", "body": hint, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if not gone:

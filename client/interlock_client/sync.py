@@ -1,0 +1,229 @@
+"""`Interlock`: the blocking client (for agents that are plain Python functions)."""
+
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from interlock_client import protocol
+from interlock_client.errors import ApiError
+from interlock_client.models import Decision, Interrupt, Loop, LoopOutcome, Pending
+from interlock_client.protocol import Backoff, Call, SseParser, StreamEnded, Waiting
+
+T = TypeVar("T")
+
+
+class Interlock:
+    """Ask humans through an Interlock API; every call retries through restarts and dropped connections.
+
+    `base_url` and `api_key` default to `LOOPIN_API_URL` and `LOOPIN_API_KEY`. `timeout` bounds one
+    plain request; `retry_for` how long failures in a row are retried before `Unavailable`;
+    `stream=False` waits by long-poll instead of the event stream (for proxies that buffer streams).
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retry_for: float = 60.0,
+        stream: bool = True,
+        http: httpx.Client | None = None,
+    ) -> None:
+        base, headers = protocol.connection(base_url, api_key)
+        self._http = http or httpx.Client(base_url=base, headers=headers, timeout=timeout)
+        self._retry_for = retry_for
+        self._stream = stream
+
+    def __enter__(self) -> "Interlock":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connections."""
+        self._http.close()
+
+    def ask(
+        self,
+        action: str,
+        *,
+        context: Mapping[str, Any],
+        user_id: str,
+        agent_id: str,
+        urgency: str = "medium",
+        expires_in: float = 3600,
+        callback_url: str | None = None,
+        reviewers: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Decision:
+        """Create an interrupt and block until it is decided, expired or cancelled."""
+        pending = self.create(
+            action,
+            context=context,
+            user_id=user_id,
+            agent_id=agent_id,
+            urgency=urgency,
+            expires_in=expires_in,
+            callback_url=callback_url,
+            reviewers=reviewers,
+            idempotency_key=idempotency_key,
+        )
+        return self.wait(pending.id)
+
+    def create(
+        self,
+        action: str,
+        *,
+        context: Mapping[str, Any],
+        user_id: str,
+        agent_id: str,
+        urgency: str = "medium",
+        expires_in: float = 3600,
+        callback_url: str | None = None,
+        reviewers: list[str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Pending:
+        """Create an interrupt and return at once (wait for it later, from here or from another process)."""
+        call = protocol.create(
+            action,
+            context=context,
+            user_id=user_id,
+            agent_id=agent_id,
+            urgency=urgency,
+            expires_in=expires_in,
+            callback_url=callback_url,
+            reviewers=reviewers,
+            idempotency_key=idempotency_key,
+        )
+        return Pending.from_api(self._send(call))
+
+    def wait(self, interrupt_id: str, timeout: float | None = None) -> Decision:
+        """Block until the interrupt is no longer pending (WaitTimeout after `timeout` seconds, if given)."""
+        return self._wait(protocol.interrupt_wait(interrupt_id, timeout, self._backoff()))
+
+    def get(self, interrupt_id: str) -> Interrupt:
+        """The interrupt as it is now."""
+        return Interrupt.from_api(self._send(protocol.read(interrupt_id)))
+
+    def cancel(self, interrupt_id: str) -> None:
+        """Withdraw a pending interrupt (Conflict when it has already ended otherwise)."""
+        self._send(protocol.cancel(interrupt_id))
+
+    def ask_loop(
+        self,
+        name: str,
+        description: str,
+        *,
+        participants: list[str],
+        policy: str = "all",
+        quorum: int | None = None,
+        participant_timeout: float = 3600,
+        callback_url: str | None = None,
+        idempotency_key: str | None = None,
+        on_created: Callable[[Loop], None] | None = None,
+    ) -> LoopOutcome:
+        """Create a loop and block until its outcome; `on_created` gets the participants' links first."""
+        loop = self.create_loop(
+            name,
+            description,
+            participants=participants,
+            policy=policy,
+            quorum=quorum,
+            participant_timeout=participant_timeout,
+            callback_url=callback_url,
+            idempotency_key=idempotency_key,
+        )
+        if on_created is not None:
+            on_created(loop)
+        return self.wait_loop(loop.loop_id)
+
+    def create_loop(
+        self,
+        name: str,
+        description: str,
+        *,
+        participants: list[str],
+        policy: str = "all",
+        quorum: int | None = None,
+        participant_timeout: float = 3600,
+        callback_url: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Loop:
+        """Create a loop (N participants, one outcome; `participant_timeout` in seconds) and return at once."""
+        call = protocol.create_loop(
+            name,
+            description,
+            participants=participants,
+            policy=policy,
+            quorum=quorum,
+            participant_timeout=participant_timeout,
+            callback_url=callback_url,
+            idempotency_key=idempotency_key,
+        )
+        return Loop.from_api(self._send(call)["data"]["loop_data"])
+
+    def wait_loop(self, loop_id: str, timeout: float | None = None) -> LoopOutcome:
+        """Block until the loop is decided (WaitTimeout after `timeout` seconds, if given)."""
+        return self._wait(protocol.loop_wait(loop_id, timeout, self._backoff()))
+
+    def _backoff(self) -> Backoff:
+        return Backoff(self._retry_for)
+
+    def _send(self, call: Call) -> dict[str, Any]:
+        """The answer's JSON; retried (same idempotency key) on network errors and 429/5xx until the budget is spent."""
+        backoff, attempt = self._backoff(), 0
+        while True:
+            attempt += 1
+            try:
+                response = self._http.request(call.method, call.path, json=call.body, headers=dict(call.headers))
+                if response.status_code < 400:
+                    return response.json() if response.content else {}
+                error: Exception = protocol.refusal(
+                    response.status_code, response.content, response.headers.get("retry-after")
+                )
+            except httpx.TransportError as exc:
+                error = exc
+            if isinstance(error, ApiError) and attempt > 1 and call.done_if is not None and call.done_if(error):
+                return {}
+            if isinstance(error, ApiError) and not protocol.is_retryable(error):
+                raise error
+            time.sleep(backoff.delay(error, protocol.retry_after(error)))
+
+    def _wait(self, waiting: Waiting[T]) -> T:
+        while True:
+            try:
+                outcome = self._stream_once(waiting) if self._stream else self._poll_once(waiting)
+                if outcome is not None:
+                    return outcome
+            except (httpx.TransportError, ApiError, StreamEnded) as error:
+                if isinstance(error, ApiError) and not protocol.is_retryable(error):
+                    raise
+                time.sleep(waiting.failed(error))
+
+    def _stream_once(self, waiting: Waiting[T]) -> T | None:
+        timeout = httpx.Timeout(protocol.CONNECT_S, read=waiting.read_timeout())
+        with self._http.stream("GET", waiting.stream_path, headers=waiting.stream_headers(), timeout=timeout) as reply:
+            if reply.status_code == 204:  # the final event was already ours: read the outcome once
+                return waiting.finish(self._send(Call("GET", waiting.poll_path)))
+            if reply.status_code >= 400:
+                raise protocol.refusal(reply.status_code, reply.read(), reply.headers.get("retry-after"))
+            waiting.backoff.reset()
+            parser = SseParser()
+            for line in reply.iter_lines():
+                if (event := parser.feed(line)) is not None and (outcome := waiting.on_event(event)) is not None:
+                    return outcome
+        raise StreamEnded()
+
+    def _poll_once(self, waiting: Waiting[T]) -> T | None:
+        seconds = waiting.poll_seconds()
+        timeout = httpx.Timeout(protocol.CONNECT_S, read=seconds + 15)
+        reply = self._http.get(waiting.poll_path, params={"wait": f"{seconds:.3f}"}, timeout=timeout)
+        if reply.status_code >= 400:
+            raise protocol.refusal(reply.status_code, reply.content, reply.headers.get("retry-after"))
+        waiting.backoff.reset()
+        return waiting.finish(reply.json())

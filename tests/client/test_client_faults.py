@@ -1,0 +1,122 @@
+"""The client through what networks and operators do: a restart mid-wait, a lost create response, webhooks."""
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from interlock_client import AsyncInterlock, Interlock, InvalidWebhook, verify_webhook
+from service.embedded import free_port
+from tests.client.conftest import Reviewer, agent_args
+from tests.conftest import AGENT_KEY, KEY_ENV
+from tests.processes import ServeProcess, poll_until
+from tests.receivers import SECRET, Receiver, running
+
+
+@pytest.mark.timeout(120)
+def test_a_wait_outlives_the_server_being_killed_and_restarted(tmp_path: Path) -> None:
+    port = free_port()
+    env = KEY_ENV | {"INTERLOCK_DATA_DIR": str(tmp_path / "data"), "INTERLOCK_FSYNC": "always",
+                     "LOOPIN_BASE_URL": f"http://127.0.0.1:{port}"}  # fmt: skip
+    server = ServeProcess(env, args=(), port=port, log=tmp_path / "serve.log").wait_ready()
+    try:
+        with Interlock(server.url, AGENT_KEY) as il:
+            pending = il.create("Migrate the database", context={}, user_id="ops", agent_id="dba")
+            outcome: list[object] = []
+            waiting = threading.Thread(target=lambda: outcome.append(il.wait(pending.id, timeout=90)), daemon=True)
+            waiting.start()
+            poll_until(lambda: waiters_open(server) == 1, "the wait's stream to be open", timeout=30)
+            server.proc.kill()  # kill -9: the embedded store goes with it (and keeps what it acknowledged)
+            server.stop()
+            server = ServeProcess(env, args=(), port=port, log=tmp_path / "serve.log").wait_ready()
+            poll_until(lambda: httpx.get(f"{server.url}/readyz").status_code == 200, "its store to be back", 30)
+            with Reviewer(server.url) as reviewer:
+                reviewer.decide(pending.id, "approved")
+            waiting.join(60)
+        assert [getattr(d, "status", d) for d in outcome] == ["approved"]
+    finally:
+        server.stop()
+
+
+def waiters_open(server: ServeProcess) -> float:
+    """The server's count of open long-polls and streams (its metrics)."""
+    text = httpx.get(f"{server.url}/metrics", headers={"X-API-Key": KEY_ENV["API_KEY_SECRET"]}).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith("interlock_waiters_open"))
+
+
+class DroppingProxy:
+    """A loopback HTTP relay that forwards the first create but loses its response (closes instead)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.creates = 0
+        self.port = 0
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator["DroppingProxy"]:
+        """Serve on a free loopback port while the block runs."""
+        async with httpx.AsyncClient(base_url=self.upstream, timeout=30) as self._http:
+            server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+            self.port = server.sockets[0].getsockname()[1]
+            async with server:
+                yield self
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+                headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[1:] if line)
+                size = int(next((v for k, v in headers.items() if k.lower() == "content-length"), "0"))
+                body = await reader.readexactly(size)
+                sent = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length")}
+                answer = await self._http.request(method, target, headers=sent, content=body)
+                if method == "POST" and target == "/interrupts":
+                    self.creates += 1
+                    if self.creates == 1:  # made upstream; its 201 never reaches the client
+                        break
+                status = f"HTTP/1.1 {answer.status_code} {answer.reason_phrase}\r\n"
+                lines = "".join(f"{k}: {v}\r\n" for k, v in answer.headers.items()
+                                if k.lower() not in ("content-length", "transfer-encoding", "connection"))  # fmt: skip
+                writer.write(f"{status}{lines}content-length: {len(answer.content)}\r\n\r\n".encode() + answer.content)
+                await writer.drain()
+        writer.close()
+
+
+@pytest.mark.timeout(60)
+async def test_a_create_whose_response_is_lost_makes_exactly_one_interrupt(api: ServeProcess, user: str) -> None:
+    async with DroppingProxy(api.url).running() as proxy, AsyncInterlock(f"http://127.0.0.1:{proxy.port}",
+                                                                         AGENT_KEY) as il:  # fmt: skip
+        pending = await il.create("Charge card", context={"cents": 999}, user_id=user, agent_id="billing")
+    assert proxy.creates == 2  # the first attempt's answer was lost, the retry was answered
+    async with httpx.AsyncClient(base_url=api.url, headers={"X-API-Key": KEY_ENV["API_KEY_SECRET"]}) as http:
+        listed = (await http.get(f"/interrupts/pending/{user}")).json()
+    assert [item["interruptId"] for item in listed] == [pending.id]
+
+
+@pytest.mark.timeout(60)
+async def test_verify_webhook_accepts_the_workers_deliveries_and_refuses_forgeries(
+    api: ServeProcess, user: str
+) -> None:
+    receiver = Receiver()
+    async with running(receiver):
+        async with AsyncInterlock(**agent_args(api)) as il:
+            hook = receiver.url("/h")
+            pending = await il.create("Deploy", context={}, user_id=user, agent_id="ci", callback_url=hook)
+            await il.cancel(pending.id)
+        delivered = await asyncio.wait_for(receiver.wait_for("/h", 1), 30)
+    body, headers = delivered[0].body, delivered[0].headers
+    assert verify_webhook(body, headers, SECRET) == {"interruptId": pending.id, "status": "cancelled"}
+    for forged_body, forged_headers, secret in [
+        (body.replace(b"cancelled", b"approved"), headers, SECRET),
+        (body, headers, "whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB"),
+        (body, {k: v for k, v in headers.items() if k != "webhook-signature"}, SECRET),
+        (body, headers | {"webhook-timestamp": "1000000000"}, SECRET),
+        (body, headers | {"webhook-signature": "v1,???"}, SECRET),
+    ]:
+        with pytest.raises(InvalidWebhook):
+            verify_webhook(forged_body, forged_headers, secret)
