@@ -3,11 +3,11 @@
 import contextlib
 import functools
 import inspect
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, ParamSpec, TypeVar, cast
 
 from interlock_client.aio import AsyncInterlock
+from interlock_client.calls import call_text, edits, jsonable
 from interlock_client.errors import Cancelled, Expired, InterlockError, Rejected
 from interlock_client.models import Decision
 from interlock_client.sync import Interlock
@@ -15,7 +15,6 @@ from interlock_client.sync import Interlock
 P = ParamSpec("P")
 R = TypeVar("R")
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-MAX_ACTION = 500  # characters of the summary a reviewer reads as the action
 Context = dict[str, Any]
 _OUTCOMES = {"rejected": Rejected, "expired": Expired, "cancelled": Cancelled}
 
@@ -50,8 +49,8 @@ def require_approval(
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             context = _context(bound)
-            text = action(*args, **kwargs) if callable(action) else action or _summary(function, context)
-            return bound, context, text[:MAX_ACTION]
+            text = action(*args, **kwargs) if callable(action) else action or call_text(function.__name__, context)
+            return bound, context, text
 
         if asynchronous:
 
@@ -98,9 +97,7 @@ def approved(decision: Decision, bound: inspect.BoundArguments, sent: dict[str, 
         raise _OUTCOMES.get(decision.status, Rejected)(decision)
     parameters = bound.signature.parameters
     extra = next((n for n, p in parameters.items() if p.kind is inspect.Parameter.VAR_KEYWORD), None)
-    for name, value in (decision.modified_params or {}).items():
-        if name in sent and sent[name] == value:
-            continue
+    for name, value in edits(decision, sent).items():
         if name in parameters and parameters[name].kind not in (
             inspect.Parameter.VAR_POSITIONAL,
             inspect.Parameter.VAR_KEYWORD,
@@ -117,20 +114,7 @@ def _context(bound: inspect.BoundArguments) -> dict[str, Any]:
     """The call's arguments as JSON (`self`/`cls` left out; a value JSON cannot hold as its repr)."""
     names = list(bound.signature.parameters)
     skip = names[0] if names and names[0] in ("self", "cls") else None
-    return {name: _jsonable(value) for name, value in bound.arguments.items() if name != skip}
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        return json.loads(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError):
-        return repr(value)
-
-
-def _summary(function: Callable[..., Any], context: dict[str, Any]) -> str:
-    """The call written out, as the reviewer reads it: `pay_invoice(invoice='INV-7', amount=120)`."""
-    arguments = ", ".join(f"{name}={value!r}" for name, value in context.items())
-    return f"{function.__name__}({arguments})"
+    return {name: jsonable(value) for name, value in bound.arguments.items() if name != skip}
 
 
 @contextlib.contextmanager

@@ -13,17 +13,28 @@ from tests.processes import ROOT
 
 CLIENT = ROOT / "client"
 ALLOWED = {"httpx", "standardwebhooks", "interlock_client"}
+BRIDGES = {"langgraph": {"langgraph", "langchain_core"}, "pydantic_ai": {"pydantic_ai"}, "openai_agents": {"agents"}}
+
+
+def imported(path: Path) -> set[str]:
+    """The top-level packages a module imports."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found - set(sys.stdlib_module_names)
 
 
 @pytest.mark.parametrize("path", sorted((CLIENT / "interlock_client").glob("*.py")), ids=lambda p: p.name)
 def test_the_client_imports_only_httpx_standardwebhooks_and_the_standard_library(path: Path) -> None:
-    for node in ast.walk(ast.parse(path.read_text())):
-        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        for name in names:
-            top = name.split(".")[0]
-            assert top in ALLOWED or top in sys.stdlib_module_names, f"{path.name} imports {name}"
+    assert imported(path) <= ALLOWED, path.name
+
+
+@pytest.mark.parametrize("bridge", sorted(BRIDGES))
+def test_each_bridge_imports_only_its_own_framework(bridge: str) -> None:
+    assert imported(CLIENT / "interlock_client" / "bridges" / f"{bridge}.py") <= ALLOWED | BRIDGES[bridge]
 
 
 def test_its_package_metadata_names_only_those_dependencies_and_ships_py_typed() -> None:
@@ -31,6 +42,7 @@ def test_its_package_metadata_names_only_those_dependencies_and_ships_py_typed()
     assert project["name"] == "interlock-client"
     assert sorted(d.split(">")[0] for d in project["dependencies"]) == ["httpx", "standardwebhooks"]
     assert (CLIENT / "interlock_client" / "py.typed").exists()
+    assert sorted(project["optional-dependencies"]) == ["langgraph", "openai-agents", "pydantic-ai"]
 
 
 @pytest.mark.timeout(180)
