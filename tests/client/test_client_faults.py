@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from interlock_client import AsyncInterlock, Interlock, InvalidWebhook, verify_webhook
-from service.embedded import free_port
+from service.embedded import EmbeddedRedis, free_port
 from tests.client.conftest import Reviewer, agent_args
 from tests.conftest import AGENT_KEY, KEY_ENV
 from tests.processes import ServeProcess, poll_until
@@ -40,6 +40,31 @@ def test_a_wait_outlives_the_server_being_killed_and_restarted(tmp_path: Path) -
         assert [getattr(d, "status", d) for d in outcome] == ["approved"]
     finally:
         server.stop()
+
+
+@pytest.mark.timeout(120)
+def test_a_wait_outlives_redis_going_away_and_coming_back(tmp_path: Path) -> None:
+    redis = EmbeddedRedis(tmp_path / "redis").start()
+    server = ServeProcess(KEY_ENV | {"REDIS_URL": redis.url}, log=tmp_path / "serve.log").wait_ready()
+    try:
+        with Interlock(server.url, AGENT_KEY) as il:
+            pending = il.create("Rotate the keys", context={}, user_id="sec", agent_id="vault")
+            outcome: list[object] = []
+            waiting = threading.Thread(target=lambda: outcome.append(il.wait(pending.id, timeout=90)), daemon=True)
+            waiting.start()
+            poll_until(lambda: waiters_open(server) == 1, "the wait's stream to be open", timeout=30)
+            redis.stop()  # the API answers 503 and ends the stream; the client keeps trying
+            log = tmp_path / "serve.log"
+            poll_until(lambda: "event stream ended" in log.read_text(), "the stream to end on the outage", 30)
+            redis.start()  # same port and data: the interrupt is still pending
+            with Reviewer(server.url) as reviewer:
+                poll_until(lambda: httpx.get(f"{server.url}/readyz").status_code == 200, "the store to be back", 30)
+                reviewer.decide(pending.id, "approved")
+            waiting.join(60)
+        assert [getattr(d, "status", d) for d in outcome] == ["approved"]
+    finally:
+        server.stop()
+        redis.stop()
 
 
 def waiters_open(server: ServeProcess) -> float:
