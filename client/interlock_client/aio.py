@@ -29,6 +29,7 @@ class AsyncInterlock:
         http: httpx.AsyncClient | None = None,
     ) -> None:
         base, headers = protocol.connection(base_url, api_key)
+        self._owned = http is None  # a client passed in is the caller's to close
         self._http = http or httpx.AsyncClient(base_url=base, headers=headers, timeout=timeout)
         self._retry_for = retry_for
         self._stream = stream
@@ -42,8 +43,9 @@ class AsyncInterlock:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connections."""
-        await self._http.aclose()
+        """Close the connections (a client passed as `http` is left to its owner)."""
+        if self._owned:
+            await self._http.aclose()
 
     async def ask(
         self,

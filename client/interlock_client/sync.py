@@ -21,6 +21,7 @@ class Interlock:
     `base_url` and `api_key` default to `LOOPIN_API_URL` and `LOOPIN_API_KEY`. `timeout` bounds one
     plain request; `retry_for` how long failures in a row are retried before `Unavailable`;
     `stream=False` waits by long-poll instead of the event stream (for proxies that buffer streams).
+    `http` is an `httpx.Client` of your own (its base URL, headers and transport as you set them).
     """
 
     def __init__(
@@ -34,6 +35,7 @@ class Interlock:
         http: httpx.Client | None = None,
     ) -> None:
         base, headers = protocol.connection(base_url, api_key)
+        self._owned = http is None  # a client passed in is the caller's to close
         self._http = http or httpx.Client(base_url=base, headers=headers, timeout=timeout)
         self._retry_for = retry_for
         self._stream = stream
@@ -45,8 +47,9 @@ class Interlock:
         self.close()
 
     def close(self) -> None:
-        """Close the connections."""
-        self._http.close()
+        """Close the connections (a client passed as `http` is left to its owner)."""
+        if self._owned:
+            self._http.close()
 
     def ask(
         self,

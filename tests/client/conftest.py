@@ -1,7 +1,8 @@
 """A real `interlock serve` (API and worker, role keys) for the client, and a reviewer that decides through it."""
 
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -80,3 +81,28 @@ def reviewer(api: ServeProcess) -> Iterator[Reviewer]:
 def agent_args(api: ServeProcess) -> dict[str, Any]:
     """How an agent's client reaches `api`."""
     return {"base_url": api.url, "api_key": AGENT_KEY}
+
+
+class Background(threading.Thread):
+    """A blocking call run on a thread, its result or error kept for the test."""
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        super().__init__(daemon=True)
+        self._call = call
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self.result = self._call()
+        except BaseException as error:  # the test inspects it
+            self.error = error
+
+    def outcome(self, timeout: float = 30) -> Any:
+        """The call's result (its error raised here)."""
+        self.join(timeout)
+        assert not self.is_alive(), "the call did not return"
+        if self.error is not None:
+            raise self.error
+        return self.result

@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from interlock_client import AsyncInterlock, Interlock, InvalidWebhook, verify_webhook
 from service.embedded import EmbeddedRedis, free_port
-from tests.client.conftest import Reviewer, agent_args
+from tests.client.conftest import Background, Reviewer, agent_args
 from tests.conftest import AGENT_KEY, KEY_ENV
 from tests.processes import ServeProcess, poll_until
 from tests.receivers import SECRET, Receiver, running
@@ -26,18 +25,14 @@ def test_a_wait_outlives_the_server_being_killed_and_restarted(tmp_path: Path) -
     try:
         with Interlock(server.url, AGENT_KEY) as il:
             pending = il.create("Migrate the database", context={}, user_id="ops", agent_id="dba")
-            outcome: list[object] = []
-            waiting = threading.Thread(target=lambda: outcome.append(il.wait(pending.id, timeout=90)), daemon=True)
-            waiting.start()
-            poll_until(lambda: waiters_open(server) == 1, "the wait's stream to be open", timeout=30)
+            waiting = attached_wait(il, server, pending.id)
             server.proc.kill()  # kill -9: the embedded store goes with it (and keeps what it acknowledged)
             server.stop()
             server = ServeProcess(env, args=(), port=port, log=tmp_path / "serve.log").wait_ready()
-            poll_until(lambda: httpx.get(f"{server.url}/readyz").status_code == 200, "its store to be back", 30)
             with Reviewer(server.url) as reviewer:
+                poll_until(lambda: ready(server), "its store to be back", 30)
                 reviewer.decide(pending.id, "approved")
-            waiting.join(60)
-        assert [getattr(d, "status", d) for d in outcome] == ["approved"]
+            assert waiting.outcome().status == "approved"
     finally:
         server.stop()
 
@@ -49,22 +44,30 @@ def test_a_wait_outlives_redis_going_away_and_coming_back(tmp_path: Path) -> Non
     try:
         with Interlock(server.url, AGENT_KEY) as il:
             pending = il.create("Rotate the keys", context={}, user_id="sec", agent_id="vault")
-            outcome: list[object] = []
-            waiting = threading.Thread(target=lambda: outcome.append(il.wait(pending.id, timeout=90)), daemon=True)
-            waiting.start()
-            poll_until(lambda: waiters_open(server) == 1, "the wait's stream to be open", timeout=30)
+            waiting = attached_wait(il, server, pending.id)
             redis.stop()  # the API answers 503 and ends the stream; the client keeps trying
             log = tmp_path / "serve.log"
             poll_until(lambda: "event stream ended" in log.read_text(), "the stream to end on the outage", 30)
             redis.start()  # same port and data: the interrupt is still pending
             with Reviewer(server.url) as reviewer:
-                poll_until(lambda: httpx.get(f"{server.url}/readyz").status_code == 200, "the store to be back", 30)
+                poll_until(lambda: ready(server), "the store to be back", 30)
                 reviewer.decide(pending.id, "approved")
-            waiting.join(60)
-        assert [getattr(d, "status", d) for d in outcome] == ["approved"]
+            assert waiting.outcome().status == "approved"
     finally:
         server.stop()
         redis.stop()
+
+
+def attached_wait(il: Interlock, server: ServeProcess, interrupt_id: str) -> Background:
+    """`il.wait(interrupt_id)` on a thread, once the server holds its stream open."""
+    waiting = Background(lambda: il.wait(interrupt_id, timeout=90))
+    poll_until(lambda: waiters_open(server) == 1, "the wait's stream to be open", timeout=30)
+    return waiting
+
+
+def ready(server: ServeProcess) -> bool:
+    """True once the server's store answers (`/readyz`)."""
+    return httpx.get(f"{server.url}/readyz").status_code == 200
 
 
 def waiters_open(server: ServeProcess) -> float:

@@ -3,9 +3,6 @@
 import asyncio
 import subprocess
 import sys
-import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -27,37 +24,11 @@ from interlock_client import (
     require_approval,
 )
 from service.embedded import free_port
-from tests.client.conftest import Reviewer, agent_args
+from tests.client.conftest import Background, Reviewer, agent_args
 from tests.conftest import AGENT_KEY
 from tests.processes import ROOT, ServeProcess
 
-T = TypeVar("T")
 pytestmark = pytest.mark.timeout(60)
-
-
-class Background(threading.Thread):
-    """A blocking call run on a thread, its result or error kept for the test."""
-
-    def __init__(self, call: Callable[[], Any]) -> None:
-        super().__init__(daemon=True)
-        self._call = call
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.start()
-
-    def run(self) -> None:
-        try:
-            self.result = self._call()
-        except BaseException as error:  # the test inspects it
-            self.error = error
-
-    def outcome(self, timeout: float = 30) -> Any:
-        """The call's result (its error raised here)."""
-        self.join(timeout)
-        assert not self.is_alive(), "the call did not return"
-        if self.error is not None:
-            raise self.error
-        return self.result
 
 
 def test_ask_returns_the_decision_made_through_the_api(api: ServeProcess, reviewer: Reviewer, user: str) -> None:
