@@ -28,7 +28,7 @@ def die_with_server(env: Mapping[str, str]) -> None:
     whose end is what Linux watches.
     """
     server = env.get(SERVER_PID, "")
-    if not server.isdigit() or int(server) == os.getpid():
+    if not (server.isascii() and server.isdigit()) or int(server) == os.getpid():
         return
     die_with_parent()
     if os.getppid() != int(server):  # it died before the request took effect
