@@ -59,8 +59,13 @@ class AsyncInterlock:
         callback_url: str | None = None,
         reviewers: list[str] | None = None,
         idempotency_key: str | None = None,
+        on_timeout: str | None = None,
     ) -> Decision:
-        """Create an interrupt and block until it is decided, expired or cancelled."""
+        """Create an interrupt and block until it is decided, expired or cancelled.
+
+        `on_timeout` ("approved" or "rejected") decides it at the deadline if nobody has (`decided_by`
+        "timeout"); without it, an undecided interrupt expires.
+        """
         pending = await self.create(
             action,
             context=context,
@@ -71,6 +76,7 @@ class AsyncInterlock:
             callback_url=callback_url,
             reviewers=reviewers,
             idempotency_key=idempotency_key,
+            on_timeout=on_timeout,
         )
         return await self.wait(pending.id)
 
@@ -86,6 +92,7 @@ class AsyncInterlock:
         callback_url: str | None = None,
         reviewers: list[str] | None = None,
         idempotency_key: str | None = None,
+        on_timeout: str | None = None,
     ) -> Pending:
         """Create an interrupt and return at once (wait for it later, from here or from another process)."""
         call = protocol.create(
@@ -98,6 +105,7 @@ class AsyncInterlock:
             callback_url=callback_url,
             reviewers=reviewers,
             idempotency_key=idempotency_key,
+            on_timeout=on_timeout,
         )
         return Pending.from_api(await self._send(call))
 

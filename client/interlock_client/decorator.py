@@ -26,6 +26,7 @@ def require_approval(
     action: str | Callable[..., str] | None = None,
     urgency: str = "medium",
     expires_in: float = 3600,
+    on_timeout: str | None = None,
     client: Interlock | AsyncInterlock | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Guard a sync or async function: each call asks `user_id` first and runs only when approved.
@@ -34,7 +35,9 @@ def require_approval(
     string, or a function of the same arguments returning one; default: the call written out).
     Approved: the function runs with the reviewer's edits (`modifiedParams`) applied over its
     arguments. Otherwise it raises `Rejected`, `Expired` or `Cancelled` and does not run.
-    `client` defaults to one made from `LOOPIN_API_URL`/`LOOPIN_API_KEY` for each call.
+    `on_timeout="approved"` runs it at the deadline if nobody decided (an explicit choice: without
+    it an undecided call raises `Expired`). `client` defaults to one made from `LOOPIN_API_URL`/`LOOPIN_API_KEY`
+    for each call.
     """
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
@@ -65,6 +68,7 @@ def require_approval(
                         agent_id=agent_id,
                         urgency=urgency,
                         expires_in=expires_in,
+                        on_timeout=on_timeout,
                     )
                 edited = approved(decision, bound, context)
                 return await cast(Callable[..., Awaitable[Any]], function)(*edited.args, **edited.kwargs)
@@ -76,7 +80,13 @@ def require_approval(
             bound, context, text = question(args, kwargs)
             with _sync_client(client) as il:
                 decision = il.ask(
-                    text, context=context, user_id=user_id, agent_id=agent_id, urgency=urgency, expires_in=expires_in
+                    text,
+                    context=context,
+                    user_id=user_id,
+                    agent_id=agent_id,
+                    urgency=urgency,
+                    expires_in=expires_in,
+                    on_timeout=on_timeout,
                 )
             edited = approved(decision, bound, context)
             return function(*edited.args, **edited.kwargs)

@@ -64,6 +64,7 @@ def create(
     callback_url: str | None,
     reviewers: list[str] | None,
     idempotency_key: str | None,
+    on_timeout: str | None = None,
 ) -> Call:
     """`POST /interrupts`, with an `Idempotency-Key` of its own so a retried create never makes two."""
     body: dict[str, Any] = {
@@ -78,6 +79,8 @@ def create(
         body["callbackUrl"] = callback_url
     if reviewers:
         body["reviewers"] = list(reviewers)
+    if on_timeout is not None:
+        body["onTimeout"] = on_timeout
     return Call("POST", "/interrupts", body, {"Idempotency-Key": idempotency_key or str(uuid.uuid4())})
 
 

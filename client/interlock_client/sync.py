@@ -63,8 +63,13 @@ class Interlock:
         callback_url: str | None = None,
         reviewers: list[str] | None = None,
         idempotency_key: str | None = None,
+        on_timeout: str | None = None,
     ) -> Decision:
-        """Create an interrupt and block until it is decided, expired or cancelled."""
+        """Create an interrupt and block until it is decided, expired or cancelled.
+
+        `on_timeout` ("approved" or "rejected") decides it at the deadline if nobody has (`decided_by`
+        "timeout"); without it, an undecided interrupt expires.
+        """
         pending = self.create(
             action,
             context=context,
@@ -75,6 +80,7 @@ class Interlock:
             callback_url=callback_url,
             reviewers=reviewers,
             idempotency_key=idempotency_key,
+            on_timeout=on_timeout,
         )
         return self.wait(pending.id)
 
@@ -90,6 +96,7 @@ class Interlock:
         callback_url: str | None = None,
         reviewers: list[str] | None = None,
         idempotency_key: str | None = None,
+        on_timeout: str | None = None,
     ) -> Pending:
         """Create an interrupt and return at once (wait for it later, from here or from another process)."""
         call = protocol.create(
@@ -102,6 +109,7 @@ class Interlock:
             callback_url=callback_url,
             reviewers=reviewers,
             idempotency_key=idempotency_key,
+            on_timeout=on_timeout,
         )
         return Pending.from_api(self._send(call))
 

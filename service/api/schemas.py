@@ -32,6 +32,7 @@ CREATE_MESSAGES = {
     "expiresIn": f"expiresIn must be a number of seconds greater than 0 and at most {MAX_EXPIRES_IN}",
     "callbackUrl": "callbackUrl must be an absolute http or https URL",
     "reviewers": f"reviewers must be an array of 0 to {MAX_REVIEWERS} distinct email addresses",
+    "onTimeout": "onTimeout must be approved or rejected",
 }
 DECIDE_MESSAGES = {
     "decision": BAD_DECISION,
@@ -97,6 +98,11 @@ class CreateInterruptRequest(msgspec.Struct, kw_only=True):
         Annotated[list[EmailAddress], Meta(max_length=MAX_REVIEWERS, extra_json_schema={"uniqueItems": True})] | None,
         Meta(description="Distinct email addresses (case-insensitively), each mailed its own signed link to decide."),
     ] = None
+    onTimeout: Annotated[
+        Literal["approved", "rejected"] | None,
+        Meta(description="The decision made at the deadline if nobody decides (decidedBy `timeout`); default: none, "
+             "the interrupt expires."),
+    ] = None  # fmt: skip
 
 
 class DecideRequest(msgspec.Struct, kw_only=True):
@@ -223,6 +229,7 @@ def decode_create(body: bytes) -> NewInterrupt:
         expires_in_ms=max(1, round(seconds * 1000)),
         callback_url=data.callbackUrl,
         reviewers=reviewers,
+        on_timeout=data.onTimeout,
     )
 
 

@@ -30,6 +30,7 @@ def created(result: Created, base_url: str) -> responses.CreatedResponse:
 
 def interrupt(record: Interrupt, base_url: str, now_ms: int) -> responses.InterruptResponse:
     """GET /interrupts/{id}: the record as a reader sees it at `now_ms`."""
+    record = record.at(now_ms)
     return responses.InterruptResponse(
         interruptId=record.id,
         status=record.status_at(now_ms),

@@ -28,6 +28,8 @@ TERMINAL: Final = (APPROVED, REJECTED, EXPIRED, CANCELLED)  # every status but p
 # time from create to a decision, counted per bucket (ms) by the transition scripts for /metrics
 TTD_BUCKETS_MS: Final = (1000, 5000, 15000, 60000, 300000, 900000, 3600000, 14400000, 86400000)
 URGENCIES: Final = ("low", "medium", "high")
+TIMEOUT_BY: Final = "timeout"  # who decided an `onTimeout` outcome (`decidedBy`, and the channel)
+TIMEOUT_REASON: Final = "no decision before the deadline"  # its reason
 
 
 class Action(enum.StrEnum):
@@ -52,23 +54,25 @@ def is_terminal(status: str) -> bool:
     return status in TERMINAL
 
 
-def effective_status(status: str, expires_at_ms: int, now_ms: int) -> str:
-    """The status a reader must see: a pending interrupt reads expired from its deadline on."""
+def effective_status(status: str, expires_at_ms: int, now_ms: int, on_timeout: str | None = None) -> str:
+    """The status a reader must see: from its deadline on, a pending interrupt reads expired (or `on_timeout`)."""
     if status == PENDING and now_ms >= expires_at_ms:
-        return EXPIRED
+        return on_timeout or EXPIRED
     return status
 
 
-def transition(status: str, action: Action, expires_at_ms: int, now_ms: int) -> tuple[Verdict, str]:
+def transition(
+    status: str, action: Action, expires_at_ms: int, now_ms: int, on_timeout: str | None = None
+) -> tuple[Verdict, str]:
     """Apply `action` at `now_ms`; return the verdict and the stored status afterwards.
 
-    A pending interrupt past its deadline is expired first, whatever the action, so a late
-    decide or cancel conflicts with `expired` and the expiry itself is recorded.
+    A pending interrupt past its deadline ends first, whatever the action — expired, or decided as
+    its `on_timeout` says — so a late decide or cancel conflicts with that outcome, which is recorded.
     """
-    current = effective_status(status, expires_at_ms, now_ms)
+    current = effective_status(status, expires_at_ms, now_ms, on_timeout)
     if action is Action.EXPIRE:
-        if status == PENDING and current == EXPIRED:
-            return Verdict.APPLIED, EXPIRED
+        if status == PENDING and current != PENDING:
+            return Verdict.APPLIED, current
         return (Verdict.NOT_DUE if status == PENDING else Verdict.CONFLICT), status
     if current != PENDING:
         return Verdict.CONFLICT, current

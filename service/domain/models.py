@@ -4,7 +4,7 @@ from typing import Any
 
 import msgspec
 
-from service.domain.machine import PENDING, effective_status
+from service.domain.machine import PENDING, TIMEOUT_BY, TIMEOUT_REASON, effective_status
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
@@ -15,6 +15,7 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
 
 
 API_ANONYMOUS = Actor(by="anonymous", via="api")  # who acts when auth is off and nobody says otherwise
+TIMED_OUT = Actor(by=TIMEOUT_BY, via=TIMEOUT_BY)  # who made an `onTimeout` decision
 
 
 class NewInterrupt(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,6 +29,7 @@ class NewInterrupt(msgspec.Struct, frozen=True, kw_only=True):
     expires_in_ms: int
     callback_url: str | None = None
     reviewers: tuple[str, ...] = ()  # emails mailed their own signed review link
+    on_timeout: str | None = None  # the decision made at the deadline when nobody decided (None: it expires)
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,6 +62,7 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
     created_by: Actor | None = None
     ended_by: Actor | None = None  # who decided or cancelled (None for an expiry)
     reviewers: tuple[str, ...] = ()
+    on_timeout: str | None = None
 
     @property
     def decided_by(self) -> str | None:
@@ -67,8 +70,20 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
         return self.ended_by.by if self.decision is not None and self.ended_by is not None else None
 
     def status_at(self, now_ms: int) -> str:
-        """The status a reader sees at `now_ms` (pending past the deadline reads expired)."""
-        return effective_status(self.status, self.expires_at, now_ms)
+        """The status a reader sees at `now_ms` (pending past the deadline reads expired, or its `on_timeout`)."""
+        return effective_status(self.status, self.expires_at, now_ms, self.on_timeout)
+
+    def at(self, now_ms: int) -> "Interrupt":
+        """The record as a reader sees it at `now_ms`: an `on_timeout` decision due but not yet recorded is filled in.
+
+        It reads as the timeout transition will store it: decided at the deadline, by `timeout`.
+        """
+        if self.status != PENDING or self.on_timeout is None or now_ms < self.expires_at:
+            return self
+        return msgspec.structs.replace(
+            self, status=self.on_timeout, decision=self.on_timeout, decided_at=self.expires_at,
+            reason=TIMEOUT_REASON, ended_by=TIMED_OUT,
+        )  # fmt: skip
 
     def version_seen_at(self, now_ms: int) -> int:
         """The version a reader sees: an expiry not yet recorded is the next version, as it will be once recorded."""

@@ -94,6 +94,7 @@ class InterruptStore:
                 actor.by or "",
                 actor.via,
                 msgspec.json.encode(new.reviewers).decode() if new.reviewers else "",
+                new.on_timeout or "",
             ],
         )
         if reply[0] == "replay":
@@ -267,6 +268,7 @@ def from_hash(interrupt_id: str, fields: dict[str, str]) -> Interrupt:
         created_by=Actor(by=fields["createdBy"] or None, via=fields["createdVia"]) if "createdVia" in fields else None,
         ended_by=Actor(by=fields["by"] or None, via=fields["via"]) if "via" in fields else None,
         reviewers=tuple(msgspec.json.decode(fields["reviewers"])) if "reviewers" in fields else (),
+        on_timeout=fields.get("onTimeout"),
     )
 
 

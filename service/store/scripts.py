@@ -1,5 +1,6 @@
 """Loads the Lua transition scripts shipped as package data and registers them with a client."""
 
+import json
 from dataclasses import dataclass
 from importlib import resources
 
@@ -24,7 +25,10 @@ _PRELUDES: dict[str, tuple[str, ...]] = {
 
 
 # constants the Lua shares with Python, stated once (in Python) and prepended to the scripts that use them
-_CONSTANTS = {"_lib.lua": f"local TTD_BUCKETS = {{{', '.join(map(str, machine.TTD_BUCKETS_MS))}}}"}
+_CONSTANTS = {
+    "_lib.lua": f"local TTD_BUCKETS = {{{', '.join(map(str, machine.TTD_BUCKETS_MS))}}}\n"
+    f"local TIMEOUT_BY, TIMEOUT_REASON = {json.dumps(machine.TIMEOUT_BY)}, {json.dumps(machine.TIMEOUT_REASON)}"
+}
 
 
 def source(name: str) -> str:

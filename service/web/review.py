@@ -34,6 +34,7 @@ STATUS_TEXT = {"approved": "Approved", "rejected": "Rejected", "expired": "Expir
 
 def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
     """What the review template shows of an interrupt as it reads at `now_ms` (its top-level variables)."""
+    record = record.at(now_ms)
     status = record.status_at(now_ms)
     return {
         "id": record.id,

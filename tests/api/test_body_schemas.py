@@ -40,6 +40,7 @@ CREATE_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     | st.sampled_from([None, "60", True, 0, 2_592_000, 2_592_001]),
     "callbackUrl": st.sampled_from([*URLS, None, 5]),
     "reviewers": st.lists(st.sampled_from(ADDRESSES), max_size=22) | st.sampled_from([None, "user0@example.com", 3]),
+    "onTimeout": st.sampled_from(["approved", "rejected", None, "expired", "", "APPROVED", 1]),
     "extra": JSON_VALUE,  # unknown fields are ignored by both
 }
 LOOP_FIELDS: dict[str, st.SearchStrategy[Any]] = {

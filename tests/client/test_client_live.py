@@ -102,6 +102,26 @@ def test_an_expiry_raises_expired(api: ServeProcess, user: str) -> None:
     assert expired.value.decision.status == "expired" and expired.value.decision.decided_by is None
 
 
+def test_on_timeout_decides_at_the_deadline_when_nobody_does(api: ServeProcess, user: str) -> None:
+    ran: list[int] = []
+
+    @require_approval(user_id=user, agent_id="ops", expires_in=0.3, on_timeout="approved",
+                      client=Interlock(**agent_args(api)))  # fmt: skip
+    def scale(replicas: int) -> None:
+        ran.append(replicas)
+
+    scale(3)
+    assert ran == [3]
+    with Interlock(**agent_args(api)) as il:
+        decision = il.ask("Keep the old cache", context={}, user_id=user, agent_id="ops", expires_in=0.3,
+                          on_timeout="rejected")  # fmt: skip
+    assert (decision.status, decision.decided_by, decision.reason) == (
+        "rejected",
+        "timeout",
+        "no decision before the deadline",
+    )
+
+
 def test_a_cancel_raises_cancelled(api: ServeProcess, reviewer: Reviewer, user: str) -> None:
     il = Interlock(**agent_args(api))
 

@@ -14,8 +14,11 @@ EXPIRES_MS = 10_000
 STATES = ["pending", "pending-past-deadline", "approved", "rejected", "expired", "cancelled"]
 
 
-async def arrange(store: InterruptStore, clock: FrozenClock, state: str, user_id: str) -> str:
-    new = NewInterrupt(agent_id="a", user_id=user_id, action="x", context="{}", urgency="low", expires_in_ms=EXPIRES_MS)
+async def arrange(
+    store: InterruptStore, clock: FrozenClock, state: str, user_id: str, on_timeout: str | None = None
+) -> str:
+    new = NewInterrupt(agent_id="a", user_id=user_id, action="x", context="{}", urgency="low", expires_in_ms=EXPIRES_MS,
+                       on_timeout=on_timeout)  # fmt: skip
     interrupt_id = (await store.create(new)).id
     if state in ("approved", "rejected"):
         await store.decide(interrupt_id, Decision(decision=state))
@@ -43,13 +46,16 @@ async def act(store: InterruptStore, interrupt_id: str, action: Action) -> Verdi
     return Verdict.APPLIED
 
 
+@pytest.mark.parametrize("on_timeout", [None, "approved", "rejected"])
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("action", list(Action))
-async def test_lua_matches_machine(redis: Redis, clock: FrozenClock, user_id: str, state: str, action: Action) -> None:
+async def test_lua_matches_machine(
+    redis: Redis, clock: FrozenClock, user_id: str, state: str, action: Action, on_timeout: str | None
+) -> None:
     store = InterruptStore(redis, clock, retention_ms=60_000)
-    interrupt_id = await arrange(store, clock, state, user_id)
+    interrupt_id = await arrange(store, clock, state, user_id, on_timeout)
     before = await store.get(interrupt_id)
-    expected = machine.transition(before.status, action, before.expires_at, clock.now_ms())
+    expected = machine.transition(before.status, action, before.expires_at, clock.now_ms(), before.on_timeout)
     verdict = await act(store, interrupt_id, action)
     after = await store.get(interrupt_id)
     assert (verdict, after.status) == expected

@@ -86,6 +86,20 @@ async def test_cancel_and_expiry_send_their_compat_bodies(api: Client, receiver:
 
 @pytest.mark.timeout(30)
 @pytest.mark.usefixtures("worker")
+async def test_an_on_timeout_decision_made_by_the_worker_sends_the_decided_body(api: Client, receiver: Receiver) -> None:
+    interrupt_id = await create(api, receiver, "/timeout", expiresIn=0.5, onTimeout="rejected")
+    [got] = await receiver.wait_for("/timeout", 1)
+    assert got.verified is not None
+    assert {k: got.verified[k] for k in ("interruptId", "status", "decision", "reason", "decidedBy")} == {
+        "interruptId": interrupt_id, "status": "rejected", "decision": "rejected",
+        "reason": "no decision before the deadline", "decidedBy": "timeout",
+    }  # fmt: skip
+    record = (await api.get(f"/interrupts/{interrupt_id}")).json()
+    assert got.verified["decidedAt"] == record["decidedAt"] == record["expiresAt"]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.usefixtures("worker")
 async def test_receiver_failing_twice_then_succeeding_gets_three_attempts(api: Client, receiver: Receiver) -> None:
     receiver.respond = lambda _path, n: (503, {}) if n == 1 else (500, {}) if n == 2 else (200, {})
     interrupt_id = await create(api, receiver, "/flaky")

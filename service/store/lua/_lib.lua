@@ -1,7 +1,8 @@
 -- Shared helpers, prepended (after _ttl.lua and _notify.lua) to every interrupt transition script.
 -- KEYS/ARGV are the calling script's; these functions only touch the keys handed to them.
 
--- TTD_BUCKETS (time-to-decision histogram buckets, ms) is prepended by scripts.py from machine.TTD_BUCKETS_MS.
+-- TTD_BUCKETS (time-to-decision histogram buckets, ms), TIMEOUT_BY and TIMEOUT_REASON are prepended by
+-- scripts.py from service/domain/machine.py.
 
 -- Move a pending interrupt to a terminal status: hash, indexes, counters, event, outbox, publish.
 -- k = {hash, events, pending, stats, deadlines, deadline ttl key, outbox stream, service metrics, watched marker};
@@ -51,14 +52,18 @@ local function current(hash)
   return {'conflict', f[1], f[2], f[3] or false, f[4] or false, f[5] or false, f[6] or false, f[7] or false}
 end
 
--- Expire `hash` if it is pending and due. Returns true when this call expired it.
+-- End `hash` if it is pending and due: expired, or decided as its onTimeout says (at the deadline, by
+-- TIMEOUT_BY). Returns the status it ended with, or nil when it was not due.
 local function expire_if_due(k, id, now, retention, user_ttl, channel)
-  local f = redis.call('HMGET', k[1], 'status', 'expiresAt')
-  if f[1] == 'pending' and now >= tonumber(f[2]) then
+  local f = redis.call('HMGET', k[1], 'status', 'expiresAt', 'onTimeout')
+  if f[1] ~= 'pending' or now < tonumber(f[2]) then return nil end
+  if not f[3] then
     finish(k, id, 'expired', now, retention, user_ttl, channel, {})
-    return true
+    return 'expired'
   end
-  return false
+  local extra = {'decision', f[3], 'decidedAt', f[2], 'by', TIMEOUT_BY, 'via', TIMEOUT_BY, 'reason', TIMEOUT_REASON}
+  finish(k, id, f[3], tonumber(f[2]), retention, user_ttl, channel, extra)
+  return f[3]
 end
 
 -- The keys of a transition (the k list above): the interrupt's own from KEYS (1 hash, 2 event list,
