@@ -137,9 +137,20 @@ async def test_final_states_show_a_banner_and_no_buttons(client: Client, clock: 
     clock.advance(61_000)
     page = (await client.get(f"/review/{expired}")).text
     assert "Expired" in page and 'name="decision"' not in page
+    assert "Approval request, expired" in page and "Approval requested" not in page  # not asking any more
     cancelled = await create(client)
     await client.delete(f"/interrupts/{cancelled}")
     assert "Cancelled" in (await client.get(f"/review/{cancelled}")).text
+    pending = (await client.get(f"/review/{await create(client)}")).text
+    assert "Approval requested" in pending
+
+
+async def test_an_on_timeout_decision_shows_who_decided_it(client: Client, clock: FrozenClock) -> None:
+    timed_out = await create(client, expiresIn=60, onTimeout="approved")
+    clock.advance(60_000)
+    page = (await client.get(f"/review/{timed_out}")).text
+    assert "Approval request, approved" in page and " by timeout" in page and 'name="decision"' not in page
+    assert "no decision before the deadline" in page
 
 
 async def test_unknown_interrupt_is_a_404_page(client: Client) -> None:

@@ -86,7 +86,7 @@ async def test_cancel_and_expiry_send_their_compat_bodies(api: Client, receiver:
 
 @pytest.mark.timeout(30)
 @pytest.mark.usefixtures("worker")
-async def test_an_on_timeout_decision_made_by_the_worker_sends_the_decided_body(api: Client, receiver: Receiver) -> None:
+async def test_an_on_timeout_decision_by_the_worker_sends_the_decided_body(api: Client, receiver: Receiver) -> None:
     interrupt_id = await create(api, receiver, "/timeout", expiresIn=0.5, onTimeout="rejected")
     [got] = await receiver.wait_for("/timeout", 1)
     assert got.verified is not None
