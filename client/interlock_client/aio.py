@@ -221,10 +221,9 @@ class AsyncInterlock:
             "GET", waiting.stream_path, headers=waiting.stream_headers(), timeout=timeout
         ) as reply:
             if reply.status_code == 204:  # the final event was already ours: read the outcome once
-                return waiting.finish(await self._send(Call("GET", waiting.poll_path)))
+                return waiting.on_answer(await self._send(Call("GET", waiting.poll_path)))
             if reply.status_code >= 400:
                 raise protocol.refusal(reply.status_code, await reply.aread(), reply.headers.get("retry-after"))
-            waiting.backoff.reset()
             parser = SseParser()
             async for line in reply.aiter_lines():
                 if (event := parser.feed(line)) is not None and (outcome := waiting.on_event(event)) is not None:
@@ -237,5 +236,4 @@ class AsyncInterlock:
         reply = await self._http.get(waiting.poll_path, params={"wait": f"{seconds:.3f}"}, timeout=timeout)
         if reply.status_code >= 400:
             raise protocol.refusal(reply.status_code, reply.content, reply.headers.get("retry-after"))
-        waiting.backoff.reset()
-        return waiting.finish(reply.json())
+        return waiting.on_answer(reply.json())

@@ -267,10 +267,16 @@ class Waiting(Generic[T]):
         return LONG_POLL_S if left is None else max(min(LONG_POLL_S, left), 0.001)
 
     def on_event(self, event: Event) -> T | None:
-        """The outcome, when this event carries it."""
+        """The outcome, when this event carries it (an event is what proves the stream works: the backoff resets)."""
+        self.backoff.reset()
         if event.id is not None:
             self.last_event_id = event.id
         return self.finish(json.loads(event.data))
+
+    def on_answer(self, data: dict[str, Any]) -> T | None:
+        """The outcome, when a read or long-poll answer carries it."""
+        self.backoff.reset()
+        return self.finish(data)
 
     def failed(self, error: BaseException) -> float:
         """The pause before trying again after `error`; raises when the wait is over (timeout or budget)."""

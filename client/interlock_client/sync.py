@@ -220,10 +220,9 @@ class Interlock:
         timeout = httpx.Timeout(protocol.CONNECT_S, read=waiting.read_timeout())
         with self._http.stream("GET", waiting.stream_path, headers=waiting.stream_headers(), timeout=timeout) as reply:
             if reply.status_code == 204:  # the final event was already ours: read the outcome once
-                return waiting.finish(self._send(Call("GET", waiting.poll_path)))
+                return waiting.on_answer(self._send(Call("GET", waiting.poll_path)))
             if reply.status_code >= 400:
                 raise protocol.refusal(reply.status_code, reply.read(), reply.headers.get("retry-after"))
-            waiting.backoff.reset()
             parser = SseParser()
             for line in reply.iter_lines():
                 if (event := parser.feed(line)) is not None and (outcome := waiting.on_event(event)) is not None:
@@ -236,5 +235,4 @@ class Interlock:
         reply = self._http.get(waiting.poll_path, params={"wait": f"{seconds:.3f}"}, timeout=timeout)
         if reply.status_code >= 400:
             raise protocol.refusal(reply.status_code, reply.content, reply.headers.get("retry-after"))
-        waiting.backoff.reset()
-        return waiting.finish(reply.json())
+        return waiting.on_answer(reply.json())

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from interlock_client import AsyncInterlock, Interlock, InvalidWebhook, verify_webhook
+from interlock_client import AsyncInterlock, Interlock, InvalidWebhook, Unavailable, verify_webhook
 from service.embedded import EmbeddedRedis, free_port
 from tests.client.conftest import Background, Reviewer, agent_args
 from tests.conftest import AGENT_KEY, KEY_ENV
@@ -148,3 +148,27 @@ async def test_verify_webhook_accepts_the_workers_deliveries_and_refuses_forgeri
     ]:
         with pytest.raises(InvalidWebhook):
             verify_webhook(forged_body, forged_headers, secret)
+
+
+@pytest.mark.timeout(30)
+async def test_a_proxy_answering_200_without_events_does_not_hold_a_wait_forever() -> None:
+    handlers: list[asyncio.Task[None]] = []
+
+    async def not_a_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handlers.append(asyncio.current_task())  # type: ignore[arg-type]
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 5\r\n\r\nhello")
+                await writer.drain()
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+    server = await asyncio.start_server(not_a_stream, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        async with AsyncInterlock(f"http://127.0.0.1:{port}", "k", retry_for=0.5) as il:
+            with pytest.raises(Unavailable):
+                await il.wait("00000000-0000-4000-8000-000000000000")
+        await asyncio.wait_for(asyncio.gather(*handlers), 10)  # each connection the client closed has ended
