@@ -62,18 +62,7 @@ class InterruptStore:
         fingerprint = hashlib.sha256(msgspec.json.encode(new)).hexdigest() if idempotency else ""
         idem_key = keys.idempotency(*idempotency) if idempotency else NO_IDEMPOTENCY_KEY
         reply = await self._scripts.create(
-            keys=[
-                keys.interrupt(interrupt_id),
-                keys.user_pending(new.user_id),
-                keys.user_stats(new.user_id),
-                keys.user_actions(new.user_id),
-                keys.deadlines(),
-                idem_key,
-                keys.deadline_ttl(interrupt_id),
-                keys.metrics(),
-                keys.user_watched(new.user_id),
-                keys.outbox(),
-            ],
+            keys=_create_keys(interrupt_id, new.user_id, idem_key),
             args=[
                 interrupt_id,
                 new.agent_id,
@@ -244,6 +233,22 @@ class InterruptStore:
             decided_ms_sum=stats.get("dms", 0),
             top_actions=top[:5],
         )
+
+
+def _create_keys(interrupt_id: str, user_id: str, idempotency_key: str) -> list[str]:
+    """The keys create.lua touches, in its KEYS order."""
+    return [
+        keys.interrupt(interrupt_id),
+        keys.user_pending(user_id),
+        keys.user_stats(user_id),
+        keys.user_actions(user_id),
+        keys.deadlines(),
+        idempotency_key,
+        keys.deadline_ttl(interrupt_id),
+        keys.metrics(),
+        keys.user_watched(user_id),
+        keys.outbox(),
+    ]
 
 
 def from_hash(interrupt_id: str, fields: dict[str, str]) -> Interrupt:
