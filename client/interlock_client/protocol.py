@@ -179,7 +179,8 @@ class Backoff:
             raise Unavailable(f"the API did not answer for {self._budget:g} s: {error}") from error
         wait = self._rng() * min(self._cap, self._first * float(2**self._tries))
         self._tries += 1
-        return max(wait, hint_s or 0.0)
+        left = self._budget - (now - self._failing_since)  # a long Retry-After waits out the budget, no more
+        return min(max(wait, hint_s or 0.0), left)
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,7 @@ def test_backoff_doubles_with_jitter_up_to_its_cap_then_gives_up_after_its_budge
     backoff = Backoff(10, clock=lambda: now[0], rng=lambda: 1.0)
     assert [backoff.delay(OSError()) for _ in range(9)] == [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
     assert backoff.delay(OSError(), 7.0) == 7.0  # a Retry-After longer than the step wins
+    assert backoff.delay(OSError(), 3600.0) == 10.0  # but never beyond the budget
     now[0] = 10.0
     with pytest.raises(Unavailable, match="did not answer for 10 s"):
         backoff.delay(OSError("refused"))
