@@ -1,16 +1,16 @@
 """`AsyncInterlock`: the asyncio client, with the same methods as `Interlock` (each awaited)."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 
 from interlock_client import protocol
 from interlock_client.errors import ApiError
 from interlock_client.models import Decision, Interrupt, Loop, LoopOutcome, Pending
-from interlock_client.protocol import Backoff, Call, SseParser, StreamEnded, Waiting
+from interlock_client.protocol import Backoff, Call, InterruptOptions, LoopOptions, SseParser, StreamEnded, Waiting
 
 T = TypeVar("T")
 
@@ -47,67 +47,18 @@ class AsyncInterlock:
         if self._owned:
             await self._http.aclose()
 
-    async def ask(
-        self,
-        action: str,
-        *,
-        context: Mapping[str, Any],
-        user_id: str,
-        agent_id: str,
-        urgency: str = "medium",
-        expires_in: float = 3600,
-        callback_url: str | None = None,
-        reviewers: list[str] | None = None,
-        idempotency_key: str | None = None,
-        on_timeout: str | None = None,
-    ) -> Decision:
+    async def ask(self, action: str, **options: Unpack[InterruptOptions]) -> Decision:
         """Create an interrupt and block until it is decided, expired or cancelled.
 
-        `on_timeout` ("approved" or "rejected") decides it at the deadline if nobody has (`decided_by`
-        "timeout"); without it, an undecided interrupt expires.
+        Options: `context`, `user_id`, `agent_id` (required), `urgency` ("medium"), `expires_in` (3600 s),
+        `callback_url`, `reviewers`, `idempotency_key`, and `on_timeout` ("approved" or "rejected":
+        decided so at the deadline if nobody has, `decided_by` "timeout"; without it, it expires).
         """
-        pending = await self.create(
-            action,
-            context=context,
-            user_id=user_id,
-            agent_id=agent_id,
-            urgency=urgency,
-            expires_in=expires_in,
-            callback_url=callback_url,
-            reviewers=reviewers,
-            idempotency_key=idempotency_key,
-            on_timeout=on_timeout,
-        )
-        return await self.wait(pending.id)
+        return await self.wait((await self.create(action, **options)).id)
 
-    async def create(
-        self,
-        action: str,
-        *,
-        context: Mapping[str, Any],
-        user_id: str,
-        agent_id: str,
-        urgency: str = "medium",
-        expires_in: float = 3600,
-        callback_url: str | None = None,
-        reviewers: list[str] | None = None,
-        idempotency_key: str | None = None,
-        on_timeout: str | None = None,
-    ) -> Pending:
+    async def create(self, action: str, **options: Unpack[InterruptOptions]) -> Pending:
         """Create an interrupt and return at once (wait for it later, from here or from another process)."""
-        call = protocol.create(
-            action,
-            context=context,
-            user_id=user_id,
-            agent_id=agent_id,
-            urgency=urgency,
-            expires_in=expires_in,
-            callback_url=callback_url,
-            reviewers=reviewers,
-            idempotency_key=idempotency_key,
-            on_timeout=on_timeout,
-        )
-        return Pending.from_api(await self._send(call))
+        return Pending.from_api(await self._send(protocol.create(action, **options)))
 
     async def wait(self, interrupt_id: str, timeout: float | None = None) -> Decision:  # noqa: ASYNC109 (as Interlock.wait)
         """Block until the interrupt is no longer pending (WaitTimeout after `timeout` seconds, if given)."""
@@ -126,53 +77,23 @@ class AsyncInterlock:
         name: str,
         description: str,
         *,
-        participants: list[str],
-        policy: str = "all",
-        quorum: int | None = None,
-        participant_timeout: float = 3600,
-        callback_url: str | None = None,
-        idempotency_key: str | None = None,
         on_created: Callable[[Loop], Awaitable[None] | None] | None = None,
+        **options: Unpack[LoopOptions],
     ) -> LoopOutcome:
         """Create a loop and block until its outcome; `on_created` gets the participants' links first."""
-        loop = await self.create_loop(
-            name,
-            description,
-            participants=participants,
-            policy=policy,
-            quorum=quorum,
-            participant_timeout=participant_timeout,
-            callback_url=callback_url,
-            idempotency_key=idempotency_key,
-        )
+        loop = await self.create_loop(name, description, **options)
         if on_created is not None and (pending := on_created(loop)) is not None:
             await pending
         return await self.wait_loop(loop.loop_id)
 
-    async def create_loop(
-        self,
-        name: str,
-        description: str,
-        *,
-        participants: list[str],
-        policy: str = "all",
-        quorum: int | None = None,
-        participant_timeout: float = 3600,
-        callback_url: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Loop:
-        """Create a loop (N participants, one outcome; `participant_timeout` in seconds) and return at once."""
-        call = protocol.create_loop(
-            name,
-            description,
-            participants=participants,
-            policy=policy,
-            quorum=quorum,
-            participant_timeout=participant_timeout,
-            callback_url=callback_url,
-            idempotency_key=idempotency_key,
-        )
-        return Loop.from_api((await self._send(call))["data"]["loop_data"])
+    async def create_loop(self, name: str, description: str, **options: Unpack[LoopOptions]) -> Loop:
+        """Create a loop (N participants, one outcome) and return at once.
+
+        Options: `participants` (required), `policy` ("all", "any" or "quorum" with `quorum`),
+        `participant_timeout` (seconds, default 3600), `callback_url`, `idempotency_key`.
+        """
+        created = await self._send(protocol.create_loop(name, description, **options))
+        return Loop.from_api(created["data"]["loop_data"])
 
     async def wait_loop(self, loop_id: str, timeout: float | None = None) -> LoopOutcome:  # noqa: ASYNC109
         """Block until the loop is decided (WaitTimeout after `timeout` seconds, if given)."""

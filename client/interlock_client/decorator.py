@@ -3,19 +3,19 @@
 import contextlib
 import functools
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any, ParamSpec, TypeVar, cast
 
 from interlock_client.aio import AsyncInterlock
 from interlock_client.calls import call_text, edits, jsonable
 from interlock_client.errors import Cancelled, Expired, InterlockError, Rejected
 from interlock_client.models import Decision
+from interlock_client.protocol import DEFAULT_EXPIRES_IN, DEFAULT_URGENCY, InterruptOptions
 from interlock_client.sync import Interlock
 
 P = ParamSpec("P")
 R = TypeVar("R")
 _VARIADIC = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-Context = dict[str, Any]
 _OUTCOMES = {"rejected": Rejected, "expired": Expired, "cancelled": Cancelled}
 
 
@@ -24,8 +24,8 @@ def require_approval(
     user_id: str,
     agent_id: str,
     action: str | Callable[..., str] | None = None,
-    urgency: str = "medium",
-    expires_in: float = 3600,
+    urgency: str = DEFAULT_URGENCY,
+    expires_in: float = DEFAULT_EXPIRES_IN,
     on_timeout: str | None = None,
     client: Interlock | AsyncInterlock | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -48,47 +48,34 @@ def require_approval(
 
         def question(
             args: tuple[Any, ...], kwargs: dict[str, Any]
-        ) -> tuple[inspect.BoundArguments, dict[str, Any], str]:
+        ) -> tuple[inspect.BoundArguments, str, InterruptOptions]:
+            """The call's bound arguments, the action text and what to ask with it."""
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             context = _context(bound)
             text = action(*args, **kwargs) if callable(action) else action or call_text(function.__name__, context)
-            return bound, context, text
+            asked: InterruptOptions = {"context": context, "user_id": user_id, "agent_id": agent_id, "urgency": urgency,
+                            "expires_in": expires_in, "on_timeout": on_timeout}  # fmt: skip
+            return bound, text, asked
 
         if asynchronous:
 
             @functools.wraps(function)
             async def guarded_async(*args: Any, **kwargs: Any) -> Any:
-                bound, context, text = question(args, kwargs)
+                bound, text, asked = question(args, kwargs)
                 async with _async_client(client) as il:
-                    decision = await il.ask(
-                        text,
-                        context=context,
-                        user_id=user_id,
-                        agent_id=agent_id,
-                        urgency=urgency,
-                        expires_in=expires_in,
-                        on_timeout=on_timeout,
-                    )
-                edited = approved(decision, bound, context)
+                    decision = await il.ask(text, **asked)
+                edited = approved(decision, bound, asked["context"])
                 return await cast(Callable[..., Awaitable[Any]], function)(*edited.args, **edited.kwargs)
 
             return cast(Callable[P, R], guarded_async)
 
         @functools.wraps(function)
         def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
-            bound, context, text = question(args, kwargs)
+            bound, text, asked = question(args, kwargs)
             with _sync_client(client) as il:
-                decision = il.ask(
-                    text,
-                    context=context,
-                    user_id=user_id,
-                    agent_id=agent_id,
-                    urgency=urgency,
-                    expires_in=expires_in,
-                    on_timeout=on_timeout,
-                )
-            edited = approved(decision, bound, context)
+                decision = il.ask(text, **asked)
+            edited = approved(decision, bound, asked["context"])
             return function(*edited.args, **edited.kwargs)
 
         return guarded
@@ -96,7 +83,7 @@ def require_approval(
     return decorate
 
 
-def approved(decision: Decision, bound: inspect.BoundArguments, sent: dict[str, Any]) -> inspect.BoundArguments:
+def approved(decision: Decision, bound: inspect.BoundArguments, sent: Mapping[str, Any]) -> inspect.BoundArguments:
     """The arguments to run with once approved (the reviewer's edits applied); raises unless approved.
 
     Only values the reviewer changed are applied, so an argument sent as its `repr` (it is not JSON)

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Required, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
 from interlock_client.errors import STATUS_ERRORS, ApiError, Conflict, Unavailable, WaitTimeout
@@ -25,6 +25,8 @@ STREAM_IDLE_S = 50.0  # the API pings a stream every 15 s: this long without a b
 CONNECT_S = 10.0
 RETRYABLE = frozenset({429, 502, 503, 504})  # the API or its proxy is restarting, or asks us to come back
 POLICIES = ("all", "any", "quorum")
+DEFAULT_URGENCY = "medium"
+DEFAULT_EXPIRES_IN = 3600.0  # seconds: an interrupt's lifetime, and a loop participant's, unless given
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,35 +55,39 @@ def _id(value: str) -> str:
     return quote(value, safe="")
 
 
-def create(
-    action: str,
-    *,
-    context: Mapping[str, Any],
-    user_id: str,
-    agent_id: str,
-    urgency: str,
-    expires_in: float,
-    callback_url: str | None,
-    reviewers: list[str] | None,
-    idempotency_key: str | None,
-    on_timeout: str | None = None,
-) -> Call:
+class InterruptOptions(TypedDict, total=False):
+    """What an interrupt asks besides its action (`ask`, `create`); the defaults are `create`'s."""
+
+    context: Required[Mapping[str, Any]]  # what the reviewer needs to decide (a JSON object)
+    user_id: Required[str]  # whose queue it lands in
+    agent_id: Required[str]  # who asks
+    urgency: str  # low | medium | high
+    expires_in: float  # seconds until it expires undecided
+    callback_url: str | None  # a signed webhook when it ends
+    reviewers: list[str] | None  # addresses mailed their own signed link
+    idempotency_key: str | None  # your own key (default: a fresh one per call, reused by its retries)
+    on_timeout: str | None  # "approved" or "rejected": the decision made at the deadline if nobody decides
+
+
+def create(action: str, **options: Unpack[InterruptOptions]) -> Call:
     """`POST /interrupts`, with an `Idempotency-Key` of its own so a retried create never makes two."""
     body: dict[str, Any] = {
-        "agentId": agent_id,
-        "userId": user_id,
+        "agentId": options["agent_id"],
+        "userId": options["user_id"],
         "action": action,
-        "context": dict(context),
-        "urgency": urgency,
-        "expiresIn": expires_in,
+        "context": dict(options["context"]),
+        "urgency": options.get("urgency", DEFAULT_URGENCY),
+        "expiresIn": options.get("expires_in", DEFAULT_EXPIRES_IN),
     }
-    if callback_url is not None:
-        body["callbackUrl"] = callback_url
-    if reviewers:
-        body["reviewers"] = list(reviewers)
-    if on_timeout is not None:
-        body["onTimeout"] = on_timeout
-    return Call("POST", "/interrupts", body, {"Idempotency-Key": idempotency_key or str(uuid.uuid4())})
+    optional = {"callbackUrl": options.get("callback_url"), "reviewers": options.get("reviewers") or None,
+                "onTimeout": options.get("on_timeout")}  # fmt: skip
+    body |= {name: value for name, value in optional.items() if value is not None}
+    return Call("POST", "/interrupts", body, _idempotency(options.get("idempotency_key")))
+
+
+def _idempotency(key: str | None) -> dict[str, str]:
+    """The header that makes a create safe to retry: the caller's key, or a fresh one for this call."""
+    return {"Idempotency-Key": key or str(uuid.uuid4())}
 
 
 def read(interrupt_id: str) -> Call:
@@ -98,30 +104,34 @@ def _cancelled(error: ApiError) -> bool:
     return isinstance(error, Conflict) and str(error.problem.get("error", "")).endswith(": cancelled")
 
 
-def create_loop(
-    name: str,
-    description: str,
-    *,
-    participants: list[str],
-    policy: str,
-    quorum: int | None,
-    participant_timeout: float,
-    callback_url: str | None,
-    idempotency_key: str | None,
-) -> Call:
+class LoopOptions(TypedDict, total=False):
+    """What a loop asks besides its name and description (`ask_loop`, `create_loop`)."""
+
+    participants: Required[list[str]]  # one bare email address each
+    policy: str  # all | any | quorum (with `quorum`)
+    quorum: int | None  # k accepts decide it, with policy "quorum"
+    participant_timeout: float  # seconds (sent as the API's milliseconds)
+    callback_url: str | None
+    idempotency_key: str | None
+
+
+def create_loop(name: str, description: str, **options: Unpack[LoopOptions]) -> Call:
     """`POST /v1/loop/create` (`participant_timeout` in seconds, sent as the API's milliseconds)."""
+    policy, quorum = options.get("policy", "all"), options.get("quorum")
     if policy not in POLICIES or (policy == "quorum") != (quorum is not None):
         raise ValueError('policy is "all", "any", or "quorum" with quorum=k (and quorum only with it)')
     body: dict[str, Any] = {
         "loop_name": name,
         "loop_description": description,
-        "participants": list(participants),
-        "participant_timeout": round(participant_timeout * 1000),
+        "participants": list(options["participants"]),
+        "participant_timeout": round(options.get("participant_timeout", DEFAULT_EXPIRES_IN) * 1000),
         "policy": {"quorum": quorum} if quorum else policy,
     }
-    if callback_url is not None:
+    if (callback_url := options.get("callback_url")) is not None:
         body["callback_url"] = callback_url
-    return Call("POST", "/v1/loop/create", body, {"Idempotency-Key": idempotency_key or str(uuid.uuid4())})
+    return Call(
+        "POST", "/v1/loop/create", body, {"Idempotency-Key": options.get("idempotency_key") or str(uuid.uuid4())}
+    )
 
 
 class StreamEnded(Exception):

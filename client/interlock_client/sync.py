@@ -1,16 +1,16 @@
 """`Interlock`: the blocking client (for agents that are plain Python functions)."""
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 
 from interlock_client import protocol
 from interlock_client.errors import ApiError
 from interlock_client.models import Decision, Interrupt, Loop, LoopOutcome, Pending
-from interlock_client.protocol import Backoff, Call, SseParser, StreamEnded, Waiting
+from interlock_client.protocol import Backoff, Call, InterruptOptions, LoopOptions, SseParser, StreamEnded, Waiting
 
 T = TypeVar("T")
 
@@ -51,67 +51,18 @@ class Interlock:
         if self._owned:
             self._http.close()
 
-    def ask(
-        self,
-        action: str,
-        *,
-        context: Mapping[str, Any],
-        user_id: str,
-        agent_id: str,
-        urgency: str = "medium",
-        expires_in: float = 3600,
-        callback_url: str | None = None,
-        reviewers: list[str] | None = None,
-        idempotency_key: str | None = None,
-        on_timeout: str | None = None,
-    ) -> Decision:
+    def ask(self, action: str, **options: Unpack[InterruptOptions]) -> Decision:
         """Create an interrupt and block until it is decided, expired or cancelled.
 
-        `on_timeout` ("approved" or "rejected") decides it at the deadline if nobody has (`decided_by`
-        "timeout"); without it, an undecided interrupt expires.
+        Options: `context`, `user_id`, `agent_id` (required), `urgency` ("medium"), `expires_in` (3600 s),
+        `callback_url`, `reviewers`, `idempotency_key`, and `on_timeout` ("approved" or "rejected":
+        decided so at the deadline if nobody has, `decided_by` "timeout"; without it, it expires).
         """
-        pending = self.create(
-            action,
-            context=context,
-            user_id=user_id,
-            agent_id=agent_id,
-            urgency=urgency,
-            expires_in=expires_in,
-            callback_url=callback_url,
-            reviewers=reviewers,
-            idempotency_key=idempotency_key,
-            on_timeout=on_timeout,
-        )
-        return self.wait(pending.id)
+        return self.wait(self.create(action, **options).id)
 
-    def create(
-        self,
-        action: str,
-        *,
-        context: Mapping[str, Any],
-        user_id: str,
-        agent_id: str,
-        urgency: str = "medium",
-        expires_in: float = 3600,
-        callback_url: str | None = None,
-        reviewers: list[str] | None = None,
-        idempotency_key: str | None = None,
-        on_timeout: str | None = None,
-    ) -> Pending:
+    def create(self, action: str, **options: Unpack[InterruptOptions]) -> Pending:
         """Create an interrupt and return at once (wait for it later, from here or from another process)."""
-        call = protocol.create(
-            action,
-            context=context,
-            user_id=user_id,
-            agent_id=agent_id,
-            urgency=urgency,
-            expires_in=expires_in,
-            callback_url=callback_url,
-            reviewers=reviewers,
-            idempotency_key=idempotency_key,
-            on_timeout=on_timeout,
-        )
-        return Pending.from_api(self._send(call))
+        return Pending.from_api(self._send(protocol.create(action, **options)))
 
     def wait(self, interrupt_id: str, timeout: float | None = None) -> Decision:
         """Block until the interrupt is no longer pending (WaitTimeout after `timeout` seconds, if given)."""
@@ -130,53 +81,23 @@ class Interlock:
         name: str,
         description: str,
         *,
-        participants: list[str],
-        policy: str = "all",
-        quorum: int | None = None,
-        participant_timeout: float = 3600,
-        callback_url: str | None = None,
-        idempotency_key: str | None = None,
         on_created: Callable[[Loop], None] | None = None,
+        **options: Unpack[LoopOptions],
     ) -> LoopOutcome:
         """Create a loop and block until its outcome; `on_created` gets the participants' links first."""
-        loop = self.create_loop(
-            name,
-            description,
-            participants=participants,
-            policy=policy,
-            quorum=quorum,
-            participant_timeout=participant_timeout,
-            callback_url=callback_url,
-            idempotency_key=idempotency_key,
-        )
+        loop = self.create_loop(name, description, **options)
         if on_created is not None:
             on_created(loop)
         return self.wait_loop(loop.loop_id)
 
-    def create_loop(
-        self,
-        name: str,
-        description: str,
-        *,
-        participants: list[str],
-        policy: str = "all",
-        quorum: int | None = None,
-        participant_timeout: float = 3600,
-        callback_url: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Loop:
-        """Create a loop (N participants, one outcome; `participant_timeout` in seconds) and return at once."""
-        call = protocol.create_loop(
-            name,
-            description,
-            participants=participants,
-            policy=policy,
-            quorum=quorum,
-            participant_timeout=participant_timeout,
-            callback_url=callback_url,
-            idempotency_key=idempotency_key,
-        )
-        return Loop.from_api(self._send(call)["data"]["loop_data"])
+    def create_loop(self, name: str, description: str, **options: Unpack[LoopOptions]) -> Loop:
+        """Create a loop (N participants, one outcome) and return at once.
+
+        Options: `participants` (required), `policy` ("all", "any" or "quorum" with `quorum`),
+        `participant_timeout` (seconds, default 3600), `callback_url`, `idempotency_key`.
+        """
+        created = self._send(protocol.create_loop(name, description, **options))
+        return Loop.from_api(created["data"]["loop_data"])
 
     def wait_loop(self, loop_id: str, timeout: float | None = None) -> LoopOutcome:
         """Block until the loop is decided (WaitTimeout after `timeout` seconds, if given)."""

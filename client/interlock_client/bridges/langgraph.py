@@ -27,11 +27,12 @@ from langgraph.types import Command, Interrupt
 from interlock_client.aio import AsyncInterlock
 from interlock_client.calls import edits
 from interlock_client.models import Decision
+from interlock_client.protocol import DEFAULT_EXPIRES_IN, DEFAULT_URGENCY
 
 KIND = "interlock.approval"
 
 
-def approval_request(action: str, context: dict[str, Any], *, urgency: str = "medium") -> dict[str, Any]:
+def approval_request(action: str, context: dict[str, Any], *, urgency: str = DEFAULT_URGENCY) -> dict[str, Any]:
     """The value to pass to `interrupt()` for a human's approval of `action`."""
     return {"kind": KIND, "action": action, "context": context, "urgency": urgency}
 
@@ -47,7 +48,7 @@ def answer(decision: Decision, context: dict[str, Any]) -> dict[str, Any]:
 
 async def decisions(
     graph: Pregel[Any, Any], config: RunnableConfig, client: AsyncInterlock, *, user_id: str, agent_id: str,
-    expires_in: float = 3600,
+    expires_in: float = DEFAULT_EXPIRES_IN,
 ) -> Command[Any] | None:  # fmt: skip
     """The `Command` resuming every pending approval request of the thread with its decision (None: none pending)."""
     pending = [i for i in (await graph.aget_state(config)).interrupts if _is_request(i)]
@@ -69,7 +70,7 @@ async def decisions(
 
 async def run_with_approvals(
     graph: Pregel[Any, Any], graph_input: Any, config: RunnableConfig, client: AsyncInterlock, *, user_id: str,
-    agent_id: str, expires_in: float = 3600,
+    agent_id: str, expires_in: float = DEFAULT_EXPIRES_IN,
 ) -> Any:  # fmt: skip
     """Run the graph (it needs a checkpointer) until it ends, resuming after each round of approvals."""
     result = await graph.ainvoke(graph_input, config)

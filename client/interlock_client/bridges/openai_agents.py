@@ -19,13 +19,14 @@ from agents import Agent, Runner, RunResult, RunState, ToolApprovalItem
 from interlock_client.aio import AsyncInterlock
 from interlock_client.calls import call_text, denial, edits
 from interlock_client.models import Decision
+from interlock_client.protocol import DEFAULT_EXPIRES_IN
 
 Approved = dict[tuple[str, str], Decision]  # (tool, its arguments as canonical JSON) → the decision that approved them
 
 
 async def run_with_approvals(
     agent: Agent[Any], run_input: Any, client: AsyncInterlock, *, user_id: str, agent_id: str,
-    expires_in: float = 3600, max_rounds: int = 20, **run_options: Any,
+    expires_in: float = DEFAULT_EXPIRES_IN, max_rounds: int = 20, **run_options: Any,
 ) -> RunResult:  # fmt: skip
     """`Runner.run`, with every interruption asked of a human and the run resumed, until it ends."""
     approved: Approved = {}

@@ -17,13 +17,20 @@ from pydantic_ai.tools import DeferredToolRequests, DeferredToolResults, RunCont
 from interlock_client.aio import AsyncInterlock
 from interlock_client.calls import call_text, denial, edits
 from interlock_client.models import Decision
+from interlock_client.protocol import DEFAULT_EXPIRES_IN, DEFAULT_URGENCY
 
 
 class InterlockApprovals:
     """Asks Interlock about every tool call awaiting approval (all at once) and answers with the decisions."""
 
     def __init__(
-        self, client: AsyncInterlock, *, user_id: str, agent_id: str, urgency: str = "medium", expires_in: float = 3600
+        self,
+        client: AsyncInterlock,
+        *,
+        user_id: str,
+        agent_id: str,
+        urgency: str = DEFAULT_URGENCY,
+        expires_in: float = DEFAULT_EXPIRES_IN,
     ) -> None:
         self._client = client
         self._user_id, self._agent_id, self._urgency, self._expires_in = user_id, agent_id, urgency, expires_in
