@@ -12,7 +12,11 @@ the worst sample or two of one 0.6 s burst. `--open page` opens each feed the wa
 (with the page's `since` digest, so its first event carries no list); `raw` connects to the feed URL
 bare (the whole list first). `--rate` spaces the creates (per second; 0 = as fast as one client
 sends them). Reports each round's transfer and events, and /health's p50/p99 idle, busy, and busy
-split into the feeds connecting and the creates.
+split into the feeds connecting and the creates. Where the time goes: each round reports how long the
+server's threads waited for a core (runnable, not running; the kernel's schedstat) while the creates
+arrived, and each phase how much of its slowest 1 % of probes the prober itself spent waiting for a
+core. `--sched-idle` runs the load generator (the feeds' readers and the creates) under SCHED_IDLE,
+so it only gets a core nothing else wants, as if the browsers were on other machines.
 """
 
 import argparse
@@ -36,25 +40,50 @@ import httpx
 
 from service.embedded import free_port
 from tests.bench.core import start_server, tree_cpu_seconds, wait_http
+from tests.processes import child_pids
 
 URGENCIES = ("low", "medium", "high")
 REVIEW_ID = re.compile(rb"/review/([0-9a-f-]{36})")  # each line links to its review page
 ADDED_ID = re.compile(rb'\{"id":"([0-9a-f-]{36})","before"')  # each added line of a change
 
 
-def probe(port: int, phase: "Synchronized[int]", out: "Queue[list[tuple[int, float]]]") -> None:
-    """GET /health on a fresh connection every 5 ms until `phase` is -1; put (phase, latency ms) pairs on `out`."""
-    samples: list[tuple[int, float]] = []
+def core_wait_ns(task: Path) -> int:
+    """How long the thread `task` (a /proc/…/task/N folder) has been runnable without a core, in ns."""
+    return int((task / "schedstat").read_text().split()[1])
+
+
+def tree_core_wait_ms(pid: int) -> float:
+    """Summed core wait (ms) of every thread of `pid` and of every process below it that is still alive."""
+    total, pids, seen = 0, [pid], set()
+    while pids:
+        if (current := pids.pop()) in seen:
+            continue
+        seen.add(current)
+        try:
+            total += sum(core_wait_ns(task) for task in Path(f"/proc/{current}/task").iterdir())
+            pids.extend(child_pids(current))
+        except FileNotFoundError:  # it ended meanwhile
+            continue
+    return total / 1e6
+
+
+Sample = tuple[int, float, float]  # phase, latency ms, the prober's own core wait ms
+
+
+def probe(port: int, phase: "Synchronized[int]", out: "Queue[list[Sample]]") -> None:
+    """GET /health on a fresh connection every 5 ms until `phase` is -1; put Samples on `out`."""
+    samples: list[Sample] = []
     request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    me = Path("/proc/thread-self")
     while (now := phase.value) >= 0:
-        started = time.perf_counter()
+        started, waited = time.perf_counter(), core_wait_ns(me)
         with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
             conn.sendall(request)
             reply = b""
             while chunk := conn.recv(65536):
                 reply += chunk
         assert reply.startswith(b"HTTP/1.1 200"), reply[:100]
-        samples.append((now, (time.perf_counter() - started) * 1000))
+        samples.append((now, (time.perf_counter() - started) * 1000, (core_wait_ns(me) - waited) / 1e6))
         time.sleep(max(0.0, 0.005 - (time.perf_counter() - started)))
     out.put(samples)
 
@@ -72,24 +101,29 @@ class Prober:
     def __init__(self, port: int) -> None:
         context = multiprocessing.get_context("spawn")
         self.phase: Synchronized[int] = context.Value("i", self.WARMUP)
-        self._out: Queue[list[tuple[int, float]]] = context.Queue()
+        self._out: Queue[list[Sample]] = context.Queue()
         self._process = context.Process(target=probe, args=(port, self.phase, self._out))
         self._process.start()
 
     def finish(self) -> dict[str, dict[str, float]]:
-        """Stop probing; count, p50 and p99 (ms) of each phase."""
+        """Stop probing; count, p50 and p99 (ms) of each phase, and the prober's core wait in its slowest 1 %."""
         self.phase.value = -1
         samples = self._out.get(timeout=60)
         self._process.join(30)
         found: dict[str, dict[str, float]] = {}
         for name, phases in (("idle", {self.IDLE}), ("busy", {self.CONNECT, self.CREATES}),
                              ("connect", {self.CONNECT}), ("creates", {self.CREATES})):  # fmt: skip
-            taken = [ms for p, ms in samples if p in phases]
+            taken = sorted((ms, wait) for p, ms, wait in samples if p in phases)
             if len(taken) < 2:  # no feeds: nothing was sampled while they connected
                 found[name] = {"n": len(taken)}
                 continue
-            cuts = statistics.quantiles(taken, n=100, method="inclusive")
-            found[name] = {"n": len(taken), "p50": round(cuts[49], 1), "p99": round(cuts[98], 1)}
+            cuts = statistics.quantiles([ms for ms, _ in taken], n=100, method="inclusive")
+            slowest = taken[-max(1, len(taken) // 100) :]
+            found[name] = {
+                "n": len(taken), "p50": round(cuts[49], 1), "p99": round(cuts[98], 1),
+                "slowest_1pct_ms": round(sum(ms for ms, _ in slowest), 1),
+                "of_which_prober_waited_ms": round(sum(wait for _, wait in slowest), 1),
+            }  # fmt: skip
         return found
 
 
@@ -169,6 +203,7 @@ async def burst(
     await asyncio.wait_for(asyncio.gather(*(f.started.wait() for f in feeds)), 60)
     prober.phase.value = Prober.CREATES
     connected_server, connected_client = tree_cpu_seconds(server_pid), time.process_time()
+    connected_wait = tree_core_wait_ms(server_pid)
     for n in range(args.creates):
         reply = await http.post("/interrupts", json=ask(user, f"new {n}", URGENCIES[n % 3]))
         wanted.add(reply.json()["interruptId"])
@@ -181,6 +216,7 @@ async def burst(
     elapsed = time.perf_counter() - started
     prober.phase.value = Prober.SETTLE
     done_server, done_client = tree_cpu_seconds(server_pid), time.process_time()
+    done_wait = tree_core_wait_ms(server_pid)
     for reader in readers:
         reader.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
@@ -194,6 +230,8 @@ async def burst(
         # creates), while the feeds connected and then while the creates arrived until every feed had them
         "cpu_connect_s": [round(connected_server - cpu_server, 3), round(connected_client - cpu_client, 3)],
         "cpu_creates_s": [round(done_server - connected_server, 3), round(done_client - connected_client, 3)],
+        # how long the server's threads (API processes, their runtime threads, Valkey) waited for a core meanwhile
+        "server_core_wait_creates_ms": round(done_wait - connected_wait, 1),
         "transfer_mb": round(sum(f.bytes for f in feeds) / 1e6, 2),
         "events_per_feed": round(statistics.mean(f.events for f in feeds), 1) if feeds else 0,
         "full_lists": sum(f.full_lists for f in feeds),
@@ -205,6 +243,8 @@ async def scenario(base: str, port: int, args: argparse.Namespace, server_pid: i
     user = f"inbox-bench-{os.getpid()}"
     await seed(base, user, args.pending)
     prober = Prober(port)
+    if args.sched_idle:  # after the server and the prober started: they keep the normal policy
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     await asyncio.sleep(2)  # bench only: the prober's interpreter starts, then the idle baseline is sampled
     prober.phase.value = Prober.IDLE
     await asyncio.sleep(args.baseline_s)
@@ -215,7 +255,7 @@ async def scenario(base: str, port: int, args: argparse.Namespace, server_pid: i
     health = await asyncio.to_thread(prober.finish)
     return {
         "feeds": args.feeds, "pending": args.pending, "creates": args.creates, "open": args.open,
-        "rate": args.rate, "rounds": rounds, "health": health,
+        "rate": args.rate, "sched_idle": args.sched_idle, "rounds": rounds, "health": health,
         "p99_ratio": round(health["busy"]["p99"] / health["idle"]["p99"], 2),
     }  # fmt: skip
 
@@ -229,6 +269,7 @@ async def main() -> None:
     parser.add_argument("--open", choices=["page", "raw"], default="page")
     parser.add_argument("--baseline-s", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--sched-idle", action="store_true", help="the load generator only gets idle cores")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="interlock-inbox-bench-"))
     port = free_port()
