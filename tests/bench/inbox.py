@@ -53,18 +53,13 @@ def core_wait_ns(task: Path) -> int:
 
 
 def tree_core_wait_ms(pid: int) -> float:
-    """Summed core wait (ms) of every thread of `pid` and of every process below it that is still alive."""
-    total, pids, seen = 0, [pid], set()
-    while pids:
-        if (current := pids.pop()) in seen:
-            continue
-        seen.add(current)
-        try:
-            total += sum(core_wait_ns(task) for task in Path(f"/proc/{current}/task").iterdir())
-            pids.extend(child_pids(current))
-        except FileNotFoundError:  # it ended meanwhile
-            continue
-    return total / 1e6
+    """Summed core wait (ms) of every thread of the live process `pid` and of every live process below it."""
+    try:
+        own = sum(core_wait_ns(task) for task in Path(f"/proc/{pid}/task").iterdir())
+        children = child_pids(pid)
+    except FileNotFoundError:  # it ended meanwhile
+        return 0.0
+    return own / 1e6 + sum(tree_core_wait_ms(child) for child in children)
 
 
 Sample = tuple[int, float, float]  # phase, latency ms, the prober's own core wait ms
