@@ -32,6 +32,25 @@ async def pages(base: str) -> dict[str, str]:
             ("Rotate the production API keys", "low"),
         ):
             await http.post("/interrupts", json=body | {"action": action, "urgency": urgency, "agentId": "ops-agent"})
+        form = {
+            "type": "object",
+            "required": ["account", "payOn"],
+            "properties": {
+                "account": {"type": "string", "enum": ["Operating", "Payroll"], "title": "Pay from"},
+                "payOn": {"type": "string", "format": "date", "title": "Pay on", "description": "Before the due date"},
+                "split": {"type": "integer", "minimum": 1, "maximum": 4, "default": 1, "title": "Installments"},
+                "notify": {"type": "boolean", "title": "Email the vendor a remittance", "default": True},
+            },
+        }
+        answer = (await http.post("/interrupts", json=body | {"responseSchema": form})).json()["interruptId"]
+        answered = (await http.post("/interrupts", json=body | {"responseSchema": form})).json()["interruptId"]
+        await http.post(
+            f"/interrupts/{answered}/decide",
+            json={
+                "decision": "approved",
+                "response": {"account": "Payroll", "payOn": "2026-12-18", "split": 2, "notify": True},
+            },
+        )
         loop_body = {"loop_name": "Ship release 2.0", "loop_description": "All checks are green; ship to production?",
                      "participants": ["lead@example.com"], "participant_timeout": 3_600_000}  # fmt: skip
         loop = (await http.post("/v1/loop/create", json=loop_body)).json()["data"]["loop_data"]
@@ -39,6 +58,8 @@ async def pages(base: str) -> dict[str, str]:
     return {
         "review-pending": f"/review/{pending}",
         "review-approved": f"/review/{decided}",
+        "review-answer": f"/review/{answer}",
+        "review-answered": f"/review/{answered}",
         "loop-confirm": f"/v1/{link}",
         "inbox": "/inbox/alice@example.com",
     }

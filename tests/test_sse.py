@@ -55,6 +55,21 @@ async def test_stream_sends_snapshot_then_decision_then_closes(api: ServeProcess
 
 
 @pytest.mark.timeout(60)
+async def test_the_decided_event_carries_the_typed_answer(api: ServeProcess) -> None:
+    schema = {"type": "object", "properties": {"window": {"type": "string", "enum": ["now", "tonight"]}}}
+    async with httpx.AsyncClient(timeout=30) as http:
+        interrupt_id = await create(http, api.url, responseSchema=schema)
+        url = f"{api.url}/interrupts/{interrupt_id}/events"
+        async with aconnect_sse(http, "GET", url) as source:
+            events = (e async for e in source.aiter_sse() if e.event != "message")
+            assert (await anext(events)).json()["responseSchema"] == schema
+            decide = {"decision": "approved", "response": {"window": "tonight"}}
+            assert (await http.post(f"{api.url}/interrupts/{interrupt_id}/decide", json=decide)).status_code == 200
+            rest = [e async for e in events]
+        assert [e.event for e in rest] == ["approved"] and rest[0].json()["response"] == {"window": "tonight"}
+
+
+@pytest.mark.timeout(60)
 async def test_resume_with_last_event_id_gets_only_what_was_missed(api: ServeProcess) -> None:
     async with httpx.AsyncClient(timeout=30) as http:
         interrupt_id = await create(http, api.url)

@@ -38,6 +38,8 @@ def payload(record: Interrupt) -> bytes:
             body["modifiedParams"] = msgspec.Raw(record.modified_params.encode())
         if record.decided_by is not None:
             body["decidedBy"] = record.decided_by
+        if record.response is not None:
+            body["response"] = msgspec.Raw(record.response.encode())
     return _encoder.encode(body)
 
 

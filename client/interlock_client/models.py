@@ -36,6 +36,7 @@ class Decision:
     decided_by: str | None
     review_url: str
     decided_at: datetime | None
+    response: dict[str, Any] | None = None  # the typed answer, for an interrupt created with a response_schema
 
     @property
     def approved(self) -> bool:
@@ -60,6 +61,8 @@ class Interrupt:
     reason: str | None = None
     modified_params: dict[str, Any] | None = None
     decided_by: str | None = None
+    response_schema: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> "Interrupt":
@@ -78,6 +81,8 @@ class Interrupt:
             reason=data.get("reason"),
             modified_params=data.get("modifiedParams"),
             decided_by=data.get("decidedBy"),
+            response_schema=data.get("responseSchema"),
+            response=data.get("response"),
         )
 
     @property
@@ -90,7 +95,7 @@ class Interrupt:
         return Decision(
             id=self.id, status=self.status, decision=self.decision, reason=self.reason,
             modified_params=self.modified_params, decided_by=self.decided_by, review_url=self.review_url,
-            decided_at=self.decided_at,
+            decided_at=self.decided_at, response=self.response,
         )  # fmt: skip
 
 

@@ -67,6 +67,7 @@ class InterruptOptions(TypedDict, total=False):
     reviewers: list[str] | None  # addresses mailed their own signed link
     idempotency_key: str | None  # your own key (default: a fresh one per call, reused by its retries)
     on_timeout: str | None  # "approved" or "rejected": the decision made at the deadline if nobody decides
+    response_schema: Mapping[str, Any] | None  # a JSON Schema of the typed answer (`Decision.response`)
 
 
 def create(action: str, **options: Unpack[InterruptOptions]) -> Call:
@@ -79,8 +80,9 @@ def create(action: str, **options: Unpack[InterruptOptions]) -> Call:
         "urgency": options.get("urgency", DEFAULT_URGENCY),
         "expiresIn": options.get("expires_in", DEFAULT_EXPIRES_IN),
     }
+    schema = options.get("response_schema")
     optional = {"callbackUrl": options.get("callback_url"), "reviewers": options.get("reviewers") or None,
-                "onTimeout": options.get("on_timeout")}  # fmt: skip
+                "onTimeout": options.get("on_timeout"), "responseSchema": dict(schema) if schema else None}  # fmt: skip
     body |= {name: value for name, value in optional.items() if value is not None}
     return Call("POST", "/interrupts", body, _idempotency(options.get("idempotency_key")))
 

@@ -26,6 +26,7 @@ TABLE: dict[type[errors.InterlockError], tuple[int, str, str]] = {
     errors.InterlockError: (500, "internal", "Internal error"),
     errors.InputError: (400, "invalid-request", "Invalid request"),
     errors.InvalidField: (400, "invalid-field", "Invalid field"),
+    errors.InvalidResponse: (422, "invalid-response", "Response does not match the responseSchema"),
     errors.MalformedJson: (400, "malformed-json", "Malformed JSON"),
     refusals.BodyTooLarge: (413, "body-too-large", "Request body too large"),
     refusals.BodyTimeout: (408, "request-timeout", "Request timeout"),
@@ -82,6 +83,8 @@ def problem_body(error: errors.InterlockError, path: str) -> tuple[int, bytes]:
         body["field"] = error.field
     if error.current is not None:
         body["current"] = error.current
+    if isinstance(error, errors.InvalidResponse):
+        body["violations"] = error.violations
     return status, _encoder.encode(body)
 
 

@@ -58,6 +58,8 @@ class InterruptResponse(msgspec.Struct, kw_only=True):
     reason: str | UnsetType = UNSET
     modifiedParams: JsonObject | UnsetType = UNSET
     decidedBy: str | UnsetType = UNSET
+    responseSchema: JsonObject | UnsetType = UNSET  # ext: only on an interrupt created with one
+    response: JsonObject | UnsetType = UNSET  # ext: the typed answer, once decided with one
 
 
 class PendingItem(msgspec.Struct, kw_only=True):
@@ -74,6 +76,7 @@ class PendingItem(msgspec.Struct, kw_only=True):
     createdAt: str
     expiresAt: str
     reviewUrl: str
+    responseSchema: JsonObject | UnsetType = UNSET  # ext: only on an interrupt created with one
 
 
 class DecidedResponse(msgspec.Struct, kw_only=True):

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, Raw, UnsetType
 
+from service import answers
 from service.domain import emails
 from service.domain.errors import InvalidField, MalformedJson
 from service.domain.links import MAX_REVIEWER
@@ -33,11 +34,13 @@ CREATE_MESSAGES = {
     "callbackUrl": "callbackUrl must be an absolute http or https URL",
     "reviewers": f"reviewers must be an array of 0 to {MAX_REVIEWERS} distinct email addresses",
     "onTimeout": "onTimeout must be approved or rejected",
+    "responseSchema": "responseSchema must be a JSON Schema object (see the supported subset in docs/api.md)",
 }
 DECIDE_MESSAGES = {
     "decision": BAD_DECISION,
     "reason": "reason must be a string",
     "modifiedParams": "modifiedParams must be a JSON object",
+    "response": "response must be a JSON object",
 }
 USER_ID_RULE = "userId must be 1 to 256 printable characters (no line breaks or control characters)"
 MAX_USER_ID = 256
@@ -103,6 +106,12 @@ class CreateInterruptRequest(msgspec.Struct, kw_only=True):
         Meta(description="The decision made at the deadline if nobody decides (decidedBy `timeout`); default: none, "
              "the interrupt expires."),
     ] = None  # fmt: skip
+    responseSchema: Annotated[
+        Raw,
+        Meta(description="A JSON Schema (draft 2020-12) of the typed answer a decision gives (`response`): an "
+             "object of string, number, integer, boolean and enum-array properties; the review page shows it as "
+             "a form.", extra_json_schema={"type": ["object", "null"], "default": None}),
+    ] = msgspec.field(default_factory=lambda: Raw(b"null"))  # fmt: skip
 
 
 class DecideRequest(msgspec.Struct, kw_only=True):
@@ -114,6 +123,14 @@ class DecideRequest(msgspec.Struct, kw_only=True):
         Raw,
         Meta(
             description="Approve with these parameters instead of the proposed ones.",
+            extra_json_schema={"type": ["object", "null"], "default": None},
+        ),
+    ] = msgspec.field(default_factory=lambda: Raw(b"null"))
+    response: Annotated[
+        Raw,
+        Meta(
+            description="The typed answer, for an interrupt created with a responseSchema (validated against it; "
+            "an approval without one answers `{}`).",
             extra_json_schema={"type": ["object", "null"], "default": None},
         ),
     ] = msgspec.field(default_factory=lambda: Raw(b"null"))
@@ -215,6 +232,7 @@ def decode_create(body: bytes) -> NewInterrupt:
     if not _is_object(context):
         raise InvalidField(CREATE_MESSAGES["context"], field="context")
     seconds = DEFAULT_EXPIRES_IN if data.expiresIn is None else data.expiresIn
+    schema = _object_or_none(data.responseSchema, "responseSchema", CREATE_MESSAGES)
     reviewers = (
         ()
         if data.reviewers is None
@@ -230,6 +248,7 @@ def decode_create(body: bytes) -> NewInterrupt:
         callback_url=data.callbackUrl,
         reviewers=reviewers,
         on_timeout=data.onTimeout,
+        response_schema=None if schema is None else answers.checked_schema(schema),
     )
 
 
@@ -247,8 +266,21 @@ def decode_review_link(body: bytes) -> ReviewLinkRequest:
 def decode_decision(body: bytes) -> Decision:
     """Validate a decide body into a Decision."""
     data: DecideRequest = decode_body(_decide_decoder, body, DECIDE_RULES)
-    raw_params = bytes(data.modifiedParams)
-    params = None if raw_params.strip() == b"null" else raw_params.decode()
-    if params is not None and not _is_object(raw_params):
-        raise InvalidField(DECIDE_MESSAGES["modifiedParams"], field="modifiedParams")
-    return Decision(decision=data.decision, reason=data.reason, modified_params=params)
+    params = _object_or_none(data.modifiedParams, "modifiedParams", DECIDE_MESSAGES)
+    response = _object_or_none(data.response, "response", DECIDE_MESSAGES)
+    return Decision(
+        decision=data.decision,
+        reason=data.reason,
+        modified_params=None if params is None else params.decode(),
+        response=None if response is None else response.decode(),
+    )
+
+
+def _object_or_none(raw: Raw, field: str, messages: Mapping[str, str]) -> bytes | None:
+    """An optional JSON-object field's text: None for null, InvalidField (its rule) for anything but an object."""
+    text = bytes(raw)
+    if text.strip() == b"null":
+        return None
+    if not _is_object(text):
+        raise InvalidField(messages[field], field=field)
+    return text

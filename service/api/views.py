@@ -5,7 +5,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
-from msgspec import UNSET, Raw
+from msgspec import UNSET, Raw, UnsetType
 
 from service.api import responses
 from service.clock import iso_ms
@@ -45,7 +45,14 @@ def interrupt(record: Interrupt, base_url: str, now_ms: int) -> responses.Interr
         reason=record.reason if record.reason is not None else UNSET,
         modifiedParams=Raw(record.modified_params) if record.modified_params is not None else UNSET,
         decidedBy=record.decided_by or UNSET,
+        responseSchema=_raw(record.response_schema),
+        response=_raw(record.response),
     )
+
+
+def _raw(text: str | None) -> Raw | UnsetType:
+    """Stored JSON text as it is, or absent."""
+    return UNSET if text is None else Raw(text)
 
 
 def etag(record: Interrupt, now_ms: int) -> str:
@@ -64,7 +71,7 @@ def matches(if_none_match: str | None, tag: str) -> bool:
 def current(record: Interrupt, now_ms: int) -> dict[str, Any]:
     """The state a conflicting caller is shown: status and, once made, the decision."""
     view: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(interrupt(record, "", now_ms)))
-    keep = ("interruptId", "status", "decision", "decidedAt", "reason", "modifiedParams", "decidedBy")
+    keep = ("interruptId", "status", "decision", "decidedAt", "reason", "modifiedParams", "decidedBy", "response")
     return {k: view[k] for k in keep if k in view}
 
 
@@ -82,6 +89,7 @@ def pending_item(record: Interrupt, base_url: str) -> responses.PendingItem:
         createdAt=iso_ms(record.created_at),
         expiresAt=iso_ms(record.expires_at),
         reviewUrl=review_url(base_url, record.id),
+        responseSchema=_raw(record.response_schema),
     )
 
 

@@ -6,6 +6,7 @@ type) extend this tree in `service/asgi/refusals.py`.
 InterlockError
 ├── InputError                  the request is not acceptable as given
 │   ├── InvalidField            one field breaks a rule (names the field)
+│   ├── InvalidResponse         a decision's `response` breaks its responseSchema (every violation)
 │   └── MalformedJson           the body is not JSON
 ├── InterruptNotFound           unknown, malformed or retention-expired interrupt id
 ├── InterruptConflict           the interrupt is no longer pending
@@ -48,6 +49,16 @@ class InputError(InterlockError):
 
 class InvalidField(InputError):
     """A field is missing, of the wrong type, or breaks a rule."""
+
+
+class InvalidResponse(InputError):
+    """A decision's `response` does not match the interrupt's responseSchema; `violations` lists every one."""
+
+    def __init__(self, violations: list[dict[str, str]]) -> None:
+        first = violations[0]
+        super().__init__(f"response does not match the responseSchema: {first['path']}: {first['message']}",
+                         field="response")  # fmt: skip
+        self.violations = violations
 
 
 class MalformedJson(InputError):

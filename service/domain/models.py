@@ -30,6 +30,7 @@ class NewInterrupt(msgspec.Struct, frozen=True, kw_only=True):
     callback_url: str | None = None
     reviewers: tuple[str, ...] = ()  # emails mailed their own signed review link
     on_timeout: str | None = None  # the decision made at the deadline when nobody decided (None: it expires)
+    response_schema: str | None = None  # JSON Schema text of the typed answer a decision gives (domain/answers.py)
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
@@ -39,6 +40,8 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None = None
     modified_params: str | None = None
     actor: Actor = API_ANONYMOUS
+    response: str | None = None  # the typed answer (JSON object text), for an interrupt with a responseSchema
+    schema_sha: str | None = None  # SHA-1 of the responseSchema text `response` was checked against
 
 
 class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,6 +66,8 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
     ended_by: Actor | None = None  # who decided or cancelled (None for an expiry)
     reviewers: tuple[str, ...] = ()
     on_timeout: str | None = None
+    response_schema: str | None = None
+    response: str | None = None
 
     @property
     def decided_by(self) -> str | None:

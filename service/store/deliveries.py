@@ -12,8 +12,8 @@ from service.domain.loops import Loop
 from service.domain.models import Attempt, Interrupt, OutboxEntry
 from service.store import keys, paging
 from service.store.errors import translated
-from service.store.interrupts import from_hash
 from service.store.loops import loop_from_hash
+from service.store.records import from_hash
 from service.store.scripts import source
 from service.store.secrets import kept_secret
 

@@ -14,7 +14,7 @@ from service.domain.models import HistoryEvent
 from service.store import keys
 from service.store.errors import translated
 from service.store.ids import is_valid_id
-from service.store.interrupts import from_hash
+from service.store.records import from_hash
 from service.store.scripts import Scripts
 
 _event_decoder = msgspec.json.Decoder(HistoryEvent)
@@ -76,8 +76,9 @@ def transition(change: dict[str, Any]) -> HistoryEvent:
     status = change["status"]
     if status in _DECISIONS:
         detail = {"decision": status} | ({"reason": change["reason"]} if "reason" in change else {})
-        if "modifiedParams" in change:
-            detail["modifiedParams"] = msgspec.json.decode(change["modifiedParams"])
+        for field in ("modifiedParams", "response"):
+            if field in change:
+                detail[field] = msgspec.json.decode(change[field])
         return HistoryEvent(at=change["at"], event="decided", channel=change.get("via", "api"),
                             actor=change.get("by") or None, detail=detail)  # fmt: skip
     if status == "cancelled":

@@ -1,26 +1,32 @@
 """The interrupt store: every read and transition of interrupts, one Lua script per transition."""
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 from redis.asyncio import Redis
 
-from service.clock import Clock, iso_ms
+from service.clock import Clock
 from service.domain import machine
 from service.domain.errors import (
     AlreadyDecided,
     CannotCancel,
     IdempotencyConflict,
+    InterlockError,
     InterruptNotFound,
+    InvalidField,
 )
 from service.domain.models import API_ANONYMOUS, Actor, Analytics, Decision, Interrupt, NewInterrupt, PendingPage
 from service.store import keys, paging
 from service.store.errors import translated
 from service.store.ids import IDEMPOTENCY_TTL_MS, NO_IDEMPOTENCY_KEY, is_valid_id, new_id
+from service.store.records import conflict_current, from_hash
 from service.store.scripts import Scripts
 
 _MAX_EXPIRY_MS = 2_592_000_000
+# checks a decision against its interrupt's responseSchema text (service/answers.checked_decision)
+ResponseCheck = Callable[[str, Decision], Decision]
 
 
 class Created(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,6 +90,7 @@ class InterruptStore:
                 actor.via,
                 msgspec.json.encode(new.reviewers).decode() if new.reviewers else "",
                 new.on_timeout or "",
+                new.response_schema or "",
             ],
         )
         if reply[0] == "replay":
@@ -104,20 +111,25 @@ class InterruptStore:
         return from_hash(interrupt_id, fields)
 
     @translated
-    async def decide(self, interrupt_id: str, decision: Decision) -> Transitioned:
-        """Record a decision exactly once; raise AlreadyDecided (with the winner) otherwise."""
-        extra = [
-            decision.decision,
-            "1" if decision.reason is not None else "0",
-            decision.reason or "",
-            "1" if decision.modified_params is not None else "0",
-            decision.modified_params or "",
-            decision.actor.by or "",
-            decision.actor.via,
-        ]
-        reply = await self._transition(self._scripts.decide, interrupt_id, extra)
+    async def decide(self, interrupt_id: str, decision: Decision, check: ResponseCheck | None = None) -> Transitioned:
+        """Record a decision exactly once; raise AlreadyDecided (with the winner) otherwise.
+
+        An interrupt with a responseSchema takes only a decision `check`ed against it (proven by the
+        schema's digest): the script hands the schema back once, and the checked decision is sent again.
+        Without `check` such an interrupt cannot be decided (a caller that never offers typed answers).
+        """
+        reply = await self._transition(self._scripts.decide, interrupt_id, _decide_args(decision))
+        if reply[0] == "schema":
+            if check is None:
+                raise InterlockError(f"{interrupt_id} has a responseSchema and this caller cannot check a response")
+            decision = check(reply[1], decision)
+            reply = await self._transition(self._scripts.decide, interrupt_id, _decide_args(decision))
+        if reply[0] == "unasked":
+            raise InvalidField("response is taken only by an interrupt created with a responseSchema", field="response")
         if reply[0] == "conflict":
-            raise AlreadyDecided(reply[1], _current(interrupt_id, reply))
+            raise AlreadyDecided(reply[1], conflict_current(interrupt_id, reply))
+        if reply[0] != "ok":
+            raise InterlockError(f"decide of {interrupt_id} was answered {reply[0]!r}")
         return Transitioned(id=interrupt_id, status=reply[1], version=int(reply[2]), decided_at=int(reply[3]))
 
     @translated
@@ -125,7 +137,7 @@ class InterruptStore:
         """Cancel a pending interrupt on behalf of `actor`; raise CannotCancel when it is terminal."""
         reply = await self._transition(self._scripts.cancel, interrupt_id, [actor.by or "", actor.via])
         if reply[0] == "conflict":
-            raise CannotCancel(reply[1], _current(interrupt_id, reply))
+            raise CannotCancel(reply[1], conflict_current(interrupt_id, reply))
         return Transitioned(id=interrupt_id, status=reply[1], version=int(reply[2]))
 
     @translated
@@ -235,6 +247,22 @@ class InterruptStore:
         )
 
 
+def _decide_args(decision: Decision) -> list[str]:
+    """The decide script's ARGV after the transition's own (7 onwards)."""
+    return [
+        decision.decision,
+        "1" if decision.reason is not None else "0",
+        decision.reason or "",
+        "1" if decision.modified_params is not None else "0",
+        decision.modified_params or "",
+        decision.actor.by or "",
+        decision.actor.via,
+        "1" if decision.response is not None else "0",
+        decision.response or "",
+        decision.schema_sha or "",
+    ]
+
+
 def _create_keys(interrupt_id: str, user_id: str, idempotency_key: str) -> list[str]:
     """The keys create.lua touches, in its KEYS order."""
     return [
@@ -249,45 +277,3 @@ def _create_keys(interrupt_id: str, user_id: str, idempotency_key: str) -> list[
         keys.user_watched(user_id),
         keys.outbox(),
     ]
-
-
-def from_hash(interrupt_id: str, fields: dict[str, str]) -> Interrupt:
-    """Build an Interrupt from its stored hash fields (the id lives in the key, not the hash)."""
-    decided_at = fields.get("decidedAt")
-    return Interrupt(
-        id=interrupt_id,
-        agent_id=fields["agentId"],
-        user_id=fields["userId"],
-        action=fields["action"],
-        context=fields["context"],
-        urgency=fields["urgency"],
-        status=fields["status"],
-        created_at=int(fields["createdAt"]),
-        expires_at=int(fields["expiresAt"]),
-        version=int(fields["v"]),
-        decided_at=int(decided_at) if decided_at else None,
-        decision=fields.get("decision"),
-        reason=fields.get("reason"),
-        modified_params=fields.get("modifiedParams"),
-        callback_url=fields.get("callbackUrl"),
-        created_by=Actor(by=fields["createdBy"] or None, via=fields["createdVia"]) if "createdVia" in fields else None,
-        ended_by=Actor(by=fields["by"] or None, via=fields["via"]) if "via" in fields else None,
-        reviewers=tuple(msgspec.json.decode(fields["reviewers"])) if "reviewers" in fields else (),
-        on_timeout=fields.get("onTimeout"),
-    )
-
-
-def _current(interrupt_id: str, reply: list[Any]) -> dict[str, Any]:
-    """The winning state carried by a conflict reply, in wire names (absent fields left out)."""
-    current: dict[str, Any] = {"interruptId": interrupt_id, "status": reply[1]}
-    if reply[3] is not None:
-        current["decision"] = reply[3]
-    if reply[4] is not None:
-        current["decidedAt"] = iso_ms(int(reply[4]))
-    if reply[5] is not None:
-        current["reason"] = reply[5]
-    if reply[6] is not None:
-        current["modifiedParams"] = msgspec.json.decode(reply[6])
-    if reply[3] is not None and reply[7]:
-        current["decidedBy"] = reply[7]
-    return current

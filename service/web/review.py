@@ -15,10 +15,12 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.types import ASGIApp
 
+from service import answers
 from service.asgi.replies import HTML, Reply, read_body
 from service.clock import iso_ms, utc_text
+from service.domain import answers as domain_answers
 from service.domain import jsontext, machine
-from service.domain.errors import AlreadyDecided, InterruptNotFound, InvalidField, MalformedJson
+from service.domain.errors import AlreadyDecided, InterruptNotFound, InvalidField, InvalidResponse, MalformedJson
 from service.domain.models import Actor, Decision, Interrupt
 from service.services import Services, services
 from service.web import pages
@@ -29,6 +31,7 @@ Req = Request[Any, Any, Any]
 MAX_FORM_BYTES = 64 * 1024
 _encoder = msgspec.json.Encoder()
 VIEW_ONLY = "This page shows the request to the agent. Reviewers decide through their own signed link."
+ANSWER_ERROR = "Some answers need another look (see below)."
 STATUS_TEXT = {"approved": "Approved", "rejected": "Rejected", "expired": "Expired", "cancelled": "Cancelled"}
 
 
@@ -54,6 +57,18 @@ def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
         "outcome_reason": record.reason,
         "decided_by": record.decided_by,
         "context_pretty": pretty_json(record.context),
+        **answer_view(record),
+    }
+
+
+def answer_view(record: Interrupt) -> dict[str, Any]:
+    """The typed answer's part of the page: the form's fields while pending, the recorded answer once decided."""
+    if record.response_schema is None:
+        return {"answer_fields": [], "answer_shown": []}
+    form = answers.compiled(record.response_schema).fields
+    return {
+        "answer_fields": form,
+        "answer_shown": domain_answers.shown(form, record.response) if record.response is not None else [],
     }
 
 
@@ -68,7 +83,9 @@ OPEN_LINK = Actor(by="link", via="review-page")  # who decides through an open (
 async def _review_page(
     svc: Services, record: Interrupt, link: dict[str, str], can_decide: bool, status: int = 200, **form: Any
 ) -> Reply:
-    values = {"error": None, "reason": None, "params": None, "params_open": False} | form
+    values = {"error": None, "reason": None, "params": None, "params_open": False, "answer_errors": {}} | form
+    if "answer_values" not in values and record.response_schema is not None:
+        values["answer_values"] = domain_answers.initial_values(answers.compiled(record.response_schema).fields)
     csrf = await svc.signer.token(f"review:{record.id}")
     view = review_view(record, svc.clock.now_ms())  # top-level names: Jinja looks each up once, not per use
     body = pages.render("review.html", title=record.action, csrf=csrf, link=link, reviewer=link.get("reviewer"),
@@ -123,6 +140,33 @@ def _edited_params(text: str, context: str) -> tuple[str | None, str | None]:
     return msgspec.json.format(text, indent=0), None  # the reviewer's values as typed (numbers verbatim), compact
 
 
+def _answered(record: Interrupt, chosen: Decision, sent: Mapping[str, list[str]]) -> tuple[Decision, dict[str, str]]:
+    """The decision with the form's typed answer, checked (an approval's), and what is wrong with it, by field."""
+    if record.response_schema is None:
+        return chosen, {}
+    form = answers.compiled(record.response_schema).fields
+    answer, problems = domain_answers.from_form(form, sent)
+    if chosen.decision != machine.APPROVED:
+        problems = {}  # a rejection carries no answer: what the inputs hold is not read
+    else:
+        chosen = msgspec.structs.replace(chosen, response=_encoder.encode(answer).decode())
+    try:
+        return answers.checked_decision(record.response_schema, chosen), problems
+    except InvalidResponse as exc:  # the first violation of each field is shown next to it ("" : the whole answer)
+        found = {v.get("field", ""): _sentence(v["message"]) for v in reversed(exc.violations)}
+        return chosen, found | problems
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def sent_answers(sent: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """The answer inputs of a submitted form by field name, to show them again as they were typed."""
+    prefix = domain_answers.PREFIX
+    return {name.removeprefix(prefix): values for name, values in sent.items() if name.startswith(prefix)}
+
+
 class ReviewController(Controller):
     """/review: one page per interrupt, usable without JavaScript and with auth on."""
 
@@ -149,9 +193,8 @@ class ReviewController(Controller):
         record = await _found(svc, interrupt_id)
         if record is None:
             return _not_found_page()
-        form = {
-            k: v[0] for k, v in parse_qs((await read_body(request))[:MAX_FORM_BYTES].decode(errors="replace")).items()
-        }
+        sent = parse_qs((await read_body(request))[:MAX_FORM_BYTES].decode(errors="replace"))
+        form = {k: v[0] for k, v in sent.items()}
         if is_cross_site(request) or not await svc.signer.is_valid(f"review:{record.id}", form.get("csrf")):
             return message_page("Not allowed", "This form was not sent from its own page. Reload it and retry.", 403)
         link = _link_of(form)
@@ -166,13 +209,14 @@ class ReviewController(Controller):
             error = "Choose Approve or Reject."
         if decision == "rejected":
             params = None  # edits only mean something for an approval
-        if error:
-            return await _review_page(svc, record, link, True, 400, error=error, reason=reason,
-                                      params=form.get("modifiedParams"), params_open=True)  # fmt: skip
+        chosen = Decision(decision=decision or "", reason=reason, modified_params=params, actor=actor)
+        chosen, answer_errors = _answered(record, chosen, sent) if not error else (chosen, {})
+        if error or answer_errors:
+            return await _review_page(svc, record, link, True, 400, error=error or ANSWER_ERROR, reason=reason,
+                                      params=form.get("modifiedParams"), params_open=params is not None or bool(error),
+                                      answer_values=sent_answers(sent), answer_errors=answer_errors)  # fmt: skip
         with contextlib.suppress(AlreadyDecided):  # decided elsewhere first: the page shows what won
-            await svc.interrupts.decide(
-                record.id, Decision(decision=decision or "", reason=reason, modified_params=params, actor=actor)
-            )
+            await svc.interrupts.decide(record.id, chosen, answers.checked_decision)
         return Reply(b"", 303, HTML, {"Location": f"/review/{record.id}"}, pages.ENCODED_HEADERS)
 
 

@@ -41,6 +41,20 @@ def test_ask_returns_the_decision_made_through_the_api(api: ServeProcess, review
     assert decision.review_url == f"{api.url}/review/{decision.id}" and decision.decided_at is not None
 
 
+def test_ask_with_a_response_schema_returns_the_typed_answer(api: ServeProcess, reviewer: Reviewer,
+                                                             user: str) -> None:  # fmt: skip
+    schema = {"type": "object", "properties": {"account": {"type": "string", "enum": ["ops", "payroll"]}},
+              "required": ["account"]}  # fmt: skip
+    with Interlock(**agent_args(api)) as il:
+        asked = Background(lambda: il.ask("Pay invoice INV-8", context={}, user_id=user, agent_id="billing",
+                                          response_schema=schema))  # fmt: skip
+        pending = reviewer.first_pending(user)
+        assert il.get(pending).response_schema == schema
+        reviewer.decide(pending, "approved", response={"account": "payroll"})
+        decision = asked.outcome()
+    assert decision.approved and decision.response == {"account": "payroll"}
+
+
 def test_create_then_wait_from_another_process(api: ServeProcess, reviewer: Reviewer, user: str) -> None:
     with Interlock(**agent_args(api)) as il:
         pending = il.create("Delete 3 records", context={"table": "users"}, user_id=user, agent_id="ops")

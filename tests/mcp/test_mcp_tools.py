@@ -184,6 +184,21 @@ async def test_errors_are_tool_errors_with_status_and_message(
         assert expected in text(result)
 
 
+async def test_a_typed_answer_through_the_tools_is_validated_and_read_back(connect: Connect) -> None:
+    schema = {"type": "object", "properties": {"split": {"type": "integer", "minimum": 1}}, "required": ["split"]}
+    async with connect() as mcp:
+        interrupt_id = await create(mcp, responseSchema=schema)
+        wrong = await mcp.call_tool("decide_interrupt", {"interruptId": interrupt_id, "decision": "approved",
+                                                         "response": {"split": 0}})  # fmt: skip
+        assert wrong.is_error and text(wrong).startswith("HTTP 422: response does not match the responseSchema")
+        right = await mcp.call_tool("decide_interrupt", {"interruptId": interrupt_id, "decision": "approved",
+                                                         "response": {"split": 2}})  # fmt: skip
+        assert not right.is_error, text(right)
+        status = await mcp.call_tool("get_interrupt_status", {"interruptId": interrupt_id})
+        assert status.structured_content["response"] == {"split": 2}
+        assert status.structured_content["responseSchema"] == schema
+
+
 async def test_deciding_twice_reports_the_conflict(connect: Connect) -> None:
     async with connect() as mcp:
         interrupt_id = await create(mcp)

@@ -100,6 +100,17 @@ async def test_an_on_timeout_decision_by_the_worker_sends_the_decided_body(api: 
 
 @pytest.mark.timeout(30)
 @pytest.mark.usefixtures("worker")
+async def test_a_typed_answer_is_in_the_decided_body(api: Client, receiver: Receiver) -> None:
+    schema = {"type": "object", "properties": {"split": {"type": "integer", "minimum": 1}}}
+    interrupt_id = await create(api, receiver, "/answer", responseSchema=schema)
+    decision = {"decision": "approved", "response": {"split": 3}}
+    assert (await api.post(f"/interrupts/{interrupt_id}/decide", json=decision)).status_code == 200
+    [got] = await receiver.wait_for("/answer", 1)
+    assert got.verified is not None and got.verified["response"] == {"split": 3}
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.usefixtures("worker")
 async def test_receiver_failing_twice_then_succeeding_gets_three_attempts(api: Client, receiver: Receiver) -> None:
     receiver.respond = lambda _path, n: (503, {}) if n == 1 else (500, {}) if n == 2 else (200, {})
     interrupt_id = await create(api, receiver, "/flaky")

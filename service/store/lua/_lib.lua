@@ -48,8 +48,10 @@ end
 
 -- The fields a loser of a race is shown: the winning status and decision.
 local function current(hash)
-  local f = redis.call('HMGET', hash, 'status', 'v', 'decision', 'decidedAt', 'reason', 'modifiedParams', 'by')
-  return {'conflict', f[1], f[2], f[3] or false, f[4] or false, f[5] or false, f[6] or false, f[7] or false}
+  local f = redis.call('HMGET', hash, 'status', 'v', 'decision', 'decidedAt', 'reason', 'modifiedParams', 'by',
+    'response')
+  return {'conflict', f[1], f[2], f[3] or false, f[4] or false, f[5] or false, f[6] or false, f[7] or false,
+    f[8] or false}
 end
 
 -- End `hash` if it is pending and due: expired, or decided as its onTimeout says (at the deadline, by

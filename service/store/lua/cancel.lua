@@ -2,7 +2,7 @@
 -- KEYS: 1 hash, 2 event list, 3 deadlines, 4 deadline ttl key, 5 outbox, 6 service metrics, 7 watched marker
 -- ARGV: 1 id, 2 user key prefix, 3 now ms, 4 retention ms, 5 user-key ttl ms, 6 channel, 7 who cancelled (key label),
 --       8 through which channel (api, mcp)
--- Returns: {'ok', 'cancelled', v} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, by}
+-- Returns: {'ok', 'cancelled', v} | {'conflict', status, v, decision, decidedAt, reason, modifiedParams, by, response}
 --          | {'missing'}
 local k = transition_keys(ARGV[2])
 if not k then return {'missing'} end

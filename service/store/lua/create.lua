@@ -11,7 +11,8 @@
 --       12 request fingerprint ('' = no Idempotency-Key), 13 response body to replay, 14 idempotency ttl ms,
 --       15 the user's pub/sub channel, 16 fast-path horizon ms (see keys.FAST_EXPIRY_HORIZON_MS),
 --       17 who created it (key label), 18 through which channel (api, mcp), 19 reviewers to mail (JSON list, '' = none),
---       20 the decision made at the deadline if nobody decides ('' = none: it expires)
+--       20 the decision made at the deadline if nobody decides ('' = none: it expires),
+--       21 the responseSchema a decision's response must match (JSON text, '' = none)
 -- Returns: {'created', v} | {'replay', response} | {'idem_conflict'}
 -- (ids are random UUIDv4, 122 bits: a collision check would cost every create a call for nothing)
 local id, now, expires_at = ARGV[1], tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -37,6 +38,10 @@ end
 if ARGV[20] ~= '' then
   fields[#fields + 1] = 'onTimeout'
   fields[#fields + 1] = ARGV[20]
+end
+if ARGV[21] ~= '' then
+  fields[#fields + 1] = 'responseSchema'
+  fields[#fields + 1] = ARGV[21]
 end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], expires_at - now + retention)
