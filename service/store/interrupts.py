@@ -1,5 +1,6 @@
 """The interrupt store: every read and transition of interrupts, one Lua script per transition."""
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from typing import Any
@@ -16,12 +17,14 @@ from service.domain.errors import (
     InterlockError,
     InterruptNotFound,
     InvalidField,
+    InvalidResponse,
 )
 from service.domain.models import API_ANONYMOUS, Actor, Analytics, Decision, Interrupt, NewInterrupt, PendingPage
 from service.store import keys, paging
 from service.store.errors import translated
 from service.store.ids import IDEMPOTENCY_TTL_MS, NO_IDEMPOTENCY_KEY, is_valid_id, new_id
 from service.store.records import conflict_current, from_hash
+from service.store.schema_memo import SchemaMemo
 from service.store.scripts import Scripts
 
 _MAX_EXPIRY_MS = 2_592_000_000
@@ -56,6 +59,7 @@ class InterruptStore:
         # user indexes must outlive the longest pending interrupt plus its retention
         self._user_ttl = retention_ms + _MAX_EXPIRY_MS + 86_400_000
         self._scripts = Scripts.register(redis)
+        self._schemas = SchemaMemo()
 
     @translated
     async def create(
@@ -98,6 +102,7 @@ class InterruptStore:
             return Created(id=old_id, expires_at=int(old_expiry), replayed=True)
         if reply[0] == "idem_conflict":
             raise IdempotencyConflict()
+        self._schemas.remember(interrupt_id, new.response_schema)
         return Created(id=interrupt_id, expires_at=expires_at)
 
     @translated
@@ -108,20 +113,27 @@ class InterruptStore:
         fields = await self._redis.hgetall(keys.interrupt(interrupt_id))  # type: ignore[misc]
         if not fields:
             raise InterruptNotFound()
-        return from_hash(interrupt_id, fields)
+        return self._seen(from_hash(interrupt_id, fields))
 
     @translated
     async def decide(self, interrupt_id: str, decision: Decision, check: ResponseCheck | None = None) -> Transitioned:
         """Record a decision exactly once; raise AlreadyDecided (with the winner) otherwise.
 
         An interrupt with a responseSchema takes only a decision `check`ed against it (proven by the
-        schema's digest): the script hands the schema back once, and the checked decision is sent again.
-        Without `check` such an interrupt cannot be decided (a caller that never offers typed answers).
+        schema's digest): checked first when this process knows the schema, else the script hands it
+        back and the checked decision is sent again. A response that fails the check here is not
+        refused yet, so a terminal interrupt still answers 409 first. Without `check` such an
+        interrupt cannot be decided (a caller that never offers typed answers).
         """
+        known = self._schemas.get(interrupt_id) if decision.schema_sha is None else None
+        if known is not None and check is not None:
+            with contextlib.suppress(InvalidResponse):
+                decision = check(known, decision)
         reply = await self._transition(self._scripts.decide, interrupt_id, _decide_args(decision))
         if reply[0] == "schema":
             if check is None:
                 raise InterlockError(f"{interrupt_id} has a responseSchema and this caller cannot check a response")
+            self._schemas.remember(interrupt_id, reply[1])
             decision = check(reply[1], decision)
             reply = await self._transition(self._scripts.decide, interrupt_id, _decide_args(decision))
         if reply[0] == "unasked":
@@ -207,7 +219,7 @@ class InterruptStore:
         page, next_cursor = paging.split(list(zip(ids[0::2], ids[1::2], strict=True)), limit)
         now = self._clock.now_ms()
         hashes = [dict(zip(f[0::2], f[1::2], strict=True)) for f in flat]
-        records = [from_hash(interrupt_id, h) for (interrupt_id, _), h in zip(page, hashes, strict=True) if h]
+        records = [self._seen(from_hash(i, h)) for (i, _), h in zip(page, hashes, strict=True) if h]
         items = [it for it in records if it.status_at(now) == machine.PENDING]
         return PendingPage(items=items, next_cursor=next_cursor)
 
@@ -224,7 +236,12 @@ class InterruptStore:
             for interrupt_id in interrupt_ids:
                 pipe.hgetall(keys.interrupt(interrupt_id))
             rows: list[dict[str, str]] = await pipe.execute()
-        return [from_hash(i, fields) for i, fields in zip(interrupt_ids, rows, strict=True) if fields]
+        return [self._seen(from_hash(i, fields)) for i, fields in zip(interrupt_ids, rows, strict=True) if fields]
+
+    def _seen(self, record: Interrupt) -> Interrupt:
+        """`record`, its schema remembered (SchemaMemo)."""
+        self._schemas.remember(record.id, record.response_schema)
+        return record
 
     @translated
     async def analytics(self, user_id: str) -> Analytics:

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from service import answers
 from service.api.schemas import decode_create
 from service.clock import SystemClock
+from service.domain.errors import InvalidResponse
 from service.domain.models import Decision
 from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
@@ -90,7 +91,7 @@ async def test_every_violation_is_answered_422_with_its_path_and_nothing_changes
     missing = await client.post(f"/interrupts/{interrupt_id}/decide", json={"decision": "approved"})
     assert missing.status_code == 422  # an approval answers `{}` at least: the required fields are missing
     assert [(v["path"], v["message"]) for v in missing.json()["violations"]] == [
-        ("$.account", "'account' is required"), ("$.amount", "'amount' is required")]  # fmt: skip
+        ("$.account", '"account" is a required property'), ("$.amount", '"amount" is a required property')]  # fmt: skip
 
 
 async def test_an_approval_without_required_fields_answers_an_empty_object(client: Client, user_id: str) -> None:
@@ -178,3 +179,27 @@ async def test_a_decide_racing_another_on_a_schema_interrupt_gives_one_outcome(r
     assert outcomes.count("won") == 1 and set(outcomes) == {"won", "AlreadyDecided"}
     stored = await store.get(made.id)
     assert stored.response is not None and msgspec.json.decode(stored.response)["amount"] == outcomes.index("won")
+
+
+async def test_a_process_that_never_saw_the_schema_checks_the_decision_the_same(redis: Redis, user_id: str) -> None:
+    creating = InterruptStore(redis, SystemClock(), retention_ms=60_000)
+    deciding = InterruptStore(redis, SystemClock(), retention_ms=60_000)  # its own memo: the schema is unknown
+    body = {"agentId": "a", "userId": user_id, "action": "x", "context": {}, "responseSchema": SCHEMA}
+    made = await creating.create(decode_create(msgspec.json.encode(body)))
+    with pytest.raises(InvalidResponse) as refused:
+        await deciding.decide(
+            made.id, Decision(decision="approved", response='{"amount": -1}'), answers.checked_decision
+        )
+    assert {v["path"] for v in refused.value.violations} == {"$.account", "$.amount"}
+    answer = '{"amount": 1, "account": "checking"}'
+    done = await deciding.decide(made.id, Decision(decision="approved", response=answer), answers.checked_decision)
+    assert done.status == "approved" and (await creating.get(made.id)).response == answer
+
+
+async def test_a_late_decide_with_a_bad_response_is_told_the_outcome_not_the_schema(
+    client: Client, user_id: str
+) -> None:
+    interrupt_id = await create(client, user_id)  # this app's store remembers the schema: checked before the script
+    await client.post(f"/interrupts/{interrupt_id}/decide", json={"decision": "rejected"})
+    late = await client.post(f"/interrupts/{interrupt_id}/decide", json={"decision": "approved", "response": {}})
+    assert late.status_code == 409 and late.json()["current"]["status"] == "rejected"

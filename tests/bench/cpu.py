@@ -1,8 +1,9 @@
 """CPU cost per request, in process: the service's ASGI app against the bare-stack reference.
 
-Run: `uv run python -m tests.bench.cpu [--requests 2000] [--rounds 15] [--batch N] [--profile create|read|page]
-[--key K]`. `--batch` alternates the two sides every N calls within a round, so both see the same
-moments of a noisy machine (by default each side runs its whole round in one go).
+Run: `uv run python -m tests.bench.cpu [--requests 2000] [--rounds 15] [--batch N] [--profile OP] [--key K]
+[--ops create read page link health decide decide-cold]`. `--batch` alternates the two sides every N
+calls within a round, so both see the same moments of a noisy machine (by default each side runs its
+whole round in one go).
 With `--key`, our app runs with that admin key (API_KEY_SECRET) and every request presents it, so
 the access check is measured too (the reference has no auth). `--baseline open` pairs our keyed app
 against our own app without keys instead of the reference: the ratio is then the cost of the
@@ -15,7 +16,10 @@ per request (`time.process_time`) in paired rounds, alternating which side goes 
 leaves out (the HTTP server's parsing, Redis's own time) is the same for both sides; `--profile`
 prints a cProfile (in CPU time) of our side. The reference has no pages: `page` (our
 `GET /review/{id}`) and `link` (the same page opened through a reviewer's signed link, which
-checks its token) are paired with its JSON read, for scale.
+checks its token) are paired with its JSON read, for scale. `decide` pairs our own plain decide with
+one that carries a ten-field typed answer validated against its responseSchema (each on an interrupt
+created beforehand, untimed, by the same app); `decide-cold` has another app create them, so the
+deciding one has never seen their schema (the second round trip).
 """
 
 import argparse
@@ -71,11 +75,54 @@ def _accept(body: bytes) -> None:
 
 
 async def cpu_per_request(call: Callable[[], Awaitable[Any]], count: int) -> float:
-    """Process CPU microseconds per call, over `count` sequential calls."""
+    """Process CPU microseconds per call, over `count` sequential calls (after the call's untimed `prepare`)."""
+    if isinstance(call, Decides):
+        await call.prepare(count)
     start = time.process_time()
     for _ in range(count):
         await call()
     return (time.process_time() - start) / count * 1e6
+
+
+# a ten-field answer form, and an answer to it (`decide` pairs a plain decide with one that carries it)
+FORM = {"type": "object", "required": ["account", "amount"], "properties": {
+    "account": {"type": "string", "enum": ["operating", "payroll", "reserve"]},
+    "amount": {"type": "number", "exclusiveMinimum": 0, "maximum": 100000},
+    "installments": {"type": "integer", "minimum": 1, "maximum": 12},
+    "payOn": {"type": "string", "format": "date"},
+    "notify": {"type": "string", "format": "email"},
+    "receipt": {"type": "string", "format": "uri"},
+    "memo": {"type": "string", "maxLength": 140},
+    "urgent": {"type": "boolean"},
+    "tags": {"type": "array", "items": {"enum": ["tax", "vendor", "refund"]}, "uniqueItems": True},
+    "note": {"type": "string", "maxLength": 2000}}}  # fmt: skip
+ANSWER = {"account": "payroll", "amount": 4200.5, "installments": 2, "payOn": "2026-12-24", "notify": "ap@example.com",
+          "receipt": "https://example.com/r/9", "memo": "December run", "urgent": True, "tags": ["vendor"],
+          "note": "Paid in two parts as agreed with the vendor."}  # fmt: skip
+
+
+class Decides:
+    """Decides on interrupts created beforehand (untimed, in `prepare`), one per call, with or without an answer."""
+
+    def __init__(self, driver: "Driver", *, typed: bool, creator: "Driver | None" = None) -> None:
+        self._driver = driver
+        self._creator = creator or driver  # another app: the deciding one has never seen the interrupt
+        extra = {"responseSchema": FORM} if typed else {}
+        self._create = json.dumps(json.loads(BODY) | extra).encode()
+        decision = {"decision": "approved", "reason": "within budget"} | ({"response": ANSWER} if typed else {})
+        self._decide = json.dumps(decision).encode()
+        self._ids: list[str] = []
+
+    async def prepare(self, count: int) -> None:
+        """Create the `count` interrupts the next calls decide."""
+        for _ in range(count - len(self._ids)):
+            status, created = await self._creator.request("POST", "/interrupts", self._create)
+            assert status == 201, (status, created)
+            self._ids.append(json.loads(created)["interruptId"])
+
+    async def __call__(self) -> None:
+        status, answer = await self._driver.request("POST", f"/interrupts/{self._ids.pop()}/decide", self._decide)
+        assert status == 200, (status, answer)
 
 
 async def measure(args: argparse.Namespace) -> dict[str, list[tuple[float, float]]]:
@@ -89,17 +136,20 @@ async def measure(args: argparse.Namespace) -> dict[str, list[tuple[float, float
             lenient = args.baseline == "lenient"
             env = {"REDIS_URL": redis_ours.url} | ({"API_KEY_SECRET": args.key} if args.key else {})
             ours = create_app(Settings.from_env(env))
-            async with ref_app.lifespan(), ours.lifespan():
+            other = create_app(Settings.from_env(env))  # creates what `decide-cold` decides
+            async with ref_app.lifespan(), ours.lifespan(), other.lifespan():
                 gc.collect()
                 gc.freeze()  # as `interlock serve` does once started (app.freeze_heap)
                 baseline = Driver(ref_app, lenient=lenient)
-                return await _rounds(args, baseline, Driver(ours, args.key))
+                return await _rounds(args, baseline, Driver(ours, args.key), Driver(other, args.key))
         finally:
             redis_ref.stop()
             redis_ours.stop()
 
 
-async def _rounds(args: argparse.Namespace, ref: Driver, ours: Driver) -> dict[str, list[tuple[float, float]]]:
+async def _rounds(
+    args: argparse.Namespace, ref: Driver, ours: Driver, other: Driver
+) -> dict[str, list[tuple[float, float]]]:
     body = BODY.encode()
     calls: dict[str, dict[str, Callable[[], Awaitable[Any]]]] = {}
     for name, driver in (("reference", ref), ("interlock", ours)):
@@ -113,6 +163,9 @@ async def _rounds(args: argparse.Namespace, ref: Driver, ours: Driver) -> dict[s
             "page": functools.partial(driver.request, "GET", f"/review/{interrupt_id}") if driver is ours else read,
             "link": await _link_page(driver, interrupt_id) if driver is ours and "link" in args.ops else read,
             "health": functools.partial(driver.request, "GET", "/health"),  # no Redis: the HTTP layers alone
+            # on our app both sides: a plain decide ("reference" column) against one with a typed answer
+            "decide": Decides(ours, typed=driver is ours),
+            "decide-cold": Decides(ours, typed=driver is ours, creator=other),
         }
     for op in args.ops:  # warm both
         for name in calls:
@@ -157,10 +210,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--ops", nargs="+", choices=["create", "read", "page", "link", "health"],
-                        default=["create", "read", "page"])  # fmt: skip
+    ops = ["create", "read", "page", "link", "health", "decide", "decide-cold"]
+    parser.add_argument("--ops", nargs="+", choices=ops, default=["create", "read", "page"])
     parser.add_argument("--batch", type=int, help="alternate the sides every BATCH calls within a round")
-    parser.add_argument("--profile", choices=["create", "read", "page", "link"])
+    parser.add_argument("--profile", choices=["create", "read", "page", "link", "decide", "decide-cold"])
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
     parser.add_argument("--key", help="run our app with this admin key and present it on every request")
     parser.add_argument("--baseline", choices=["reference", "open", "lenient"], default="reference",
@@ -170,6 +223,8 @@ def main() -> None:
     pairs = asyncio.run(measure(args))
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     for op, rounds in pairs.items():
+        if op.startswith("decide"):
+            print(f"{op}: the reference column is our own plain decide, interlock's one with a 10-field answer")
         ref = statistics.median(r for r, _ in rounds)
         ours = statistics.median(o for _, o in rounds)
         ratios = sorted(round(o / r, 2) for r, o in rounds)
