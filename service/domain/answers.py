@@ -156,8 +156,31 @@ def _field(name: str, spec: Mapping[str, Any], required: bool) -> Field:
     kind, attrs = _kind(spec), _attrs(spec)
     options = tuple(spec.get("enum") or spec.get("items", {}).get("enum") or ())
     label = spec.get("title") or name
-    return Field(name=name, kind=kind, label=label, hint=spec.get("description"), required=required,
+    hint = _sentences(spec.get("description"), _rule(spec))
+    return Field(name=name, kind=kind, label=label, hint=hint, required=required,
                  default=spec.get("default"), options=options, attrs=attrs)  # fmt: skip
+
+
+def _sentences(description: str | None, rule: str) -> str | None:
+    """The description, then the rule in words, as one hint."""
+    if not description or not rule:
+        return description or rule or None
+    return f"{description.rstrip()}{'' if description.rstrip().endswith(('.', '!', '?')) else '.'} {rule}"
+
+
+_RULES = (("minimum", "at least"), ("exclusiveMinimum", "more than"), ("maximum", "at most"),
+          ("exclusiveMaximum", "less than"), ("multipleOf", "in steps of"), ("minLength", "at least"),
+          ("maxLength", "at most"), ("minItems", "choose at least"), ("maxItems", "choose at most"))  # fmt: skip
+
+
+def _rule(spec: Mapping[str, Any]) -> str:
+    """The field's bounds in words, for the reviewer (the browser checks only some of them)."""
+    parts = [f"{words} {_number_text(spec[key])}" for key, words in _RULES if key in spec]
+    if not parts:
+        return ""
+    unit = " characters" if spec["type"] == "string" else ""
+    text = ", ".join(parts) + unit + "."
+    return text[:1].upper() + text[1:]
 
 
 def _kind(spec: Mapping[str, Any]) -> str:

@@ -4,6 +4,7 @@ from functools import cache
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from service.asgi.replies import HTML, Reply, encode_headers
 
@@ -38,6 +39,11 @@ def _environment() -> jinja2.Environment:
 def render(template: str, **context: Any) -> str:
     """The page `template` filled with `context`."""
     return _environment().get_template(template).render(**context)
+
+
+def fragment(template: str, **context: Any) -> Markup:
+    """Part of a page, rendered on its own (to be cached) and placed in a page as it is."""
+    return Markup(render(template, **context))  # noqa: S704 - rendered by the autoescaping environment above
 
 
 def html(body: str, status: int = 200) -> Reply:

@@ -5,6 +5,7 @@ The page's live feed, `/review/{id}/events`, is the API's interrupt stream witho
 """
 
 import contextlib
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +15,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.types import ASGIApp
+from markupsafe import Markup
 
 from service import answers
 from service.asgi.replies import HTML, Reply, read_body
@@ -62,14 +64,24 @@ def review_view(record: Interrupt, now_ms: int) -> dict[str, Any]:
 
 
 def answer_view(record: Interrupt) -> dict[str, Any]:
-    """The typed answer's part of the page: the form's fields while pending, the recorded answer once decided."""
-    if record.response_schema is None:
-        return {"answer_fields": [], "answer_shown": []}
-    form = answers.compiled(record.response_schema).fields
-    return {
-        "answer_fields": form,
-        "answer_shown": domain_answers.shown(form, record.response) if record.response is not None else [],
-    }
+    """The recorded typed answer, once decided with one, as (label, text) lines."""
+    if record.response_schema is None or record.response is None:
+        return {"answer_shown": []}
+    return {"answer_shown": domain_answers.shown(answers.compiled(record.response_schema).fields, record.response)}
+
+
+def answer_form(schema: str, values: Mapping[str, list[str]] | None, errors: Mapping[str, str]) -> Markup:
+    """The answer form's inputs: as first shown (the same for every interrupt asking this schema), or as sent back."""
+    if values is None:
+        return _blank_form(schema)
+    fields = answers.compiled(schema).fields
+    return pages.fragment("answer_fields.html", answer_fields=fields, answer_values=values, answer_errors=errors)
+
+
+@functools.lru_cache(maxsize=256)
+def _blank_form(schema: str) -> Markup:
+    """The form of `schema` with its defaults and no errors, rendered once."""
+    return answer_form(schema, domain_answers.initial_values(answers.compiled(schema).fields), {})
 
 
 def pretty_json(text: str) -> str:
@@ -83,9 +95,10 @@ OPEN_LINK = Actor(by="link", via="review-page")  # who decides through an open (
 async def _review_page(
     svc: Services, record: Interrupt, link: dict[str, str], can_decide: bool, status: int = 200, **form: Any
 ) -> Reply:
-    values = {"error": None, "reason": None, "params": None, "params_open": False, "answer_errors": {}} | form
-    if "answer_values" not in values and record.response_schema is not None:
-        values["answer_values"] = domain_answers.initial_values(answers.compiled(record.response_schema).fields)
+    values = {"error": None, "reason": None, "params": None, "params_open": False} | form
+    sent, errors = values.pop("answer_values", None), values.pop("answer_errors", {})
+    schema = record.response_schema
+    values["answer_form"] = answer_form(schema, sent, errors) if schema is not None and can_decide else ""
     csrf = await svc.signer.token(f"review:{record.id}")
     view = review_view(record, svc.clock.now_ms())  # top-level names: Jinja looks each up once, not per use
     body = pages.render("review.html", title=record.action, csrf=csrf, link=link, reviewer=link.get("reviewer"),

@@ -44,6 +44,21 @@ request = function()
   return wrk.format("GET", "%s" .. ids[math.random(#ids)])
 end
 """  # (ids file, path prefix): GET prefix + a random id from the file
+# a ten-field typed answer (a responseSchema) and an answer to it: cpu's `decide`, pages' form pages
+FORM = {"type": "object", "required": ["account", "amount"], "properties": {
+    "account": {"type": "string", "enum": ["operating", "payroll", "reserve"]},
+    "amount": {"type": "number", "exclusiveMinimum": 0, "maximum": 100000},
+    "installments": {"type": "integer", "minimum": 1, "maximum": 12},
+    "payOn": {"type": "string", "format": "date"},
+    "notify": {"type": "string", "format": "email"},
+    "receipt": {"type": "string", "format": "uri"},
+    "memo": {"type": "string", "maxLength": 140},
+    "urgent": {"type": "boolean"},
+    "tags": {"type": "array", "items": {"enum": ["tax", "vendor", "refund"]}, "uniqueItems": True},
+    "note": {"type": "string", "maxLength": 2000}}}  # fmt: skip
+ANSWER = {"account": "payroll", "amount": 4200.5, "installments": 2, "payOn": "2026-12-24", "notify": "ap@example.com",
+          "receipt": "https://example.com/r/9", "memo": "December run", "urgent": True, "tags": ["vendor"],
+          "note": "Paid in two parts as agreed with the vendor."}  # fmt: skip
 
 
 def random_get_lua(ids: Path, prefix: str) -> str:

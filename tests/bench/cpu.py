@@ -46,7 +46,7 @@ from service.embedded import EmbeddedRedis
 from service.settings import Settings
 from tests.asgi import call
 from tests.bench import reference
-from tests.bench.core import BODY
+from tests.bench.core import ANSWER, BODY, FORM
 
 
 class Driver:
@@ -82,23 +82,6 @@ async def cpu_per_request(call: Callable[[], Awaitable[Any]], count: int) -> flo
     for _ in range(count):
         await call()
     return (time.process_time() - start) / count * 1e6
-
-
-# a ten-field answer form, and an answer to it (`decide` pairs a plain decide with one that carries it)
-FORM = {"type": "object", "required": ["account", "amount"], "properties": {
-    "account": {"type": "string", "enum": ["operating", "payroll", "reserve"]},
-    "amount": {"type": "number", "exclusiveMinimum": 0, "maximum": 100000},
-    "installments": {"type": "integer", "minimum": 1, "maximum": 12},
-    "payOn": {"type": "string", "format": "date"},
-    "notify": {"type": "string", "format": "email"},
-    "receipt": {"type": "string", "format": "uri"},
-    "memo": {"type": "string", "maxLength": 140},
-    "urgent": {"type": "boolean"},
-    "tags": {"type": "array", "items": {"enum": ["tax", "vendor", "refund"]}, "uniqueItems": True},
-    "note": {"type": "string", "maxLength": 2000}}}  # fmt: skip
-ANSWER = {"account": "payroll", "amount": 4200.5, "installments": 2, "payOn": "2026-12-24", "notify": "ap@example.com",
-          "receipt": "https://example.com/r/9", "memo": "December run", "urgent": True, "tags": ["vendor"],
-          "note": "Paid in two parts as agreed with the vendor."}  # fmt: skip
 
 
 class Decides:

@@ -1,6 +1,7 @@
 """Page benchmark: `GET /review/{id}` at 50 connections (wrk), and what one page view transfers.
 
-The JSON read of the same interrupts is measured in the same run, for scale.
+Each round also measures the review page of interrupts that ask for a ten-field typed answer (a
+`responseSchema` rendered as a form), and the JSON read of the same interrupts, for scale.
 
 Run: `uv run python -m tests.bench.pages [--duration 10] [--connections 50] [--rounds 3]` (needs
 `wrk`). Starts `interlock serve` as a user does (embedded Valkey, default server) with 1,000 pending
@@ -27,7 +28,7 @@ from typing import Any
 import httpx
 
 from service.embedded import free_port
-from tests.bench.core import CONTEXT, random_get_lua, start_server, tree_cpu_seconds, wait_http, wrk
+from tests.bench.core import CONTEXT, FORM, random_get_lua, start_server, tree_cpu_seconds, wait_http, wrk
 
 ASK = {"agentId": "agent-payments-v2", "userId": "page-bench", "action": "Send payment", "context": CONTEXT,
        "urgency": "high"}  # fmt: skip
@@ -68,19 +69,28 @@ def main() -> None:
         wait_http(f"{base}/health")
         with httpx.Client(base_url=base) as http:
             ids = [http.post("/interrupts", json=ASK).json()["interruptId"] for _ in range(1000)]
+            typed = ASK | {"responseSchema": FORM}
+            form_ids = [http.post("/interrupts", json=typed).json()["interruptId"] for _ in range(1000)]
         (tmp / "ids.txt").write_text("\n".join(ids) + "\n")
+        (tmp / "form_ids.txt").write_text("\n".join(form_ids) + "\n")
         (tmp / "pages.lua").write_text(random_get_lua(tmp / "ids.txt", "/review/"))
+        (tmp / "forms.lua").write_text(random_get_lua(tmp / "form_ids.txt", "/review/"))
         (tmp / "reads.lua").write_text(random_get_lua(tmp / "ids.txt", "/interrupts/"))
         wrk(base, tmp / "pages.lua", 2, args.connections)  # warm-up
+        wrk(base, tmp / "forms.lua", 2, args.connections)
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-        p99s = []
+        p99s: dict[str, list[float]] = {"page": [], "form": []}
         for _ in range(args.rounds):
             page = measured(server.pid, base, tmp / "pages.lua", args)
+            form = measured(server.pid, base, tmp / "forms.lua", args)
             read = measured(server.pid, base, tmp / "reads.lua", args)
-            p99s.append(page["p99_ms"])
+            p99s["page"].append(page["p99_ms"])
+            p99s["form"].append(form["p99_ms"])
             print(f"GET /review/{{id}}, {args.connections} connections: {json.dumps(page)}")
+            print(f"  the same page with a ten-field answer form: {json.dumps(form)}")
             print(f"  for scale, GET /interrupts/{{id}} (JSON) right after: {json.dumps(read)}")
-        print(f"page p99 over {args.rounds} rounds: median {statistics.median(p99s)} ms, all {sorted(p99s)}")
+        for name, found in p99s.items():
+            print(f"{name} p99 over {args.rounds} rounds: median {statistics.median(found)} ms, all {sorted(found)}")
         size, assets = transfer(base, ids[0])
         foreign = [a for a in assets if not a.startswith("/")]
         print(f"one page view: {size} bytes ({size / 1024:.1f} KiB) in {1 + len(assets)} requests: {assets}")

@@ -71,8 +71,9 @@ def test_each_property_type_becomes_its_input() -> None:
     }
     assert found["amount"].label == "Amount" and found["amount"].required and not found["count"].required
     assert dict(found["amount"].attrs) == {"min": "0", "max": "99.5", "step": "any"}
-    assert dict(found["count"].attrs) == {"step": "5"}
-    assert dict(found["short"].attrs) == {"maxlength": "10"} and found["short"].hint == "A word"
+    assert dict(found["count"].attrs) == {"step": "5"} and found["count"].hint == "In steps of 5."
+    assert found["amount"].hint == "At least 0, at most 99.5."  # bounds in words: the browser checks only some
+    assert dict(found["short"].attrs) == {"maxlength": "10"} and found["short"].hint == "A word. At most 10 characters."
     assert found["tags"].options == ("a", "b") and found["env"].options == ("prod", "staging")
 
 
