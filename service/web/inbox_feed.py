@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
+from service import answers
 from service.clock import iso_ms, utc_text
 from service.domain.models import Interrupt
 from service.web import pages
@@ -34,6 +35,7 @@ def item_view(record: Interrupt, href: str) -> dict[str, Any]:
         "created_text": utc_text(record.created_at),
         "expires_iso": iso_ms(record.expires_at),
         "expires_text": utc_text(record.expires_at),
+        "asks": len(answers.compiled(record.response_schema).fields) if record.response_schema else 0,
     }
 
 

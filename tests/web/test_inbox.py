@@ -104,6 +104,14 @@ async def test_with_auth_off_the_inbox_is_open(client: Client, user_id: str) -> 
     assert "Nothing is waiting for a decision." in empty.text
 
 
+async def test_a_request_asking_a_typed_answer_says_so_in_the_inbox(client: Client, user_id: str) -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "boolean"}}}
+    await client.post("/interrupts", json=ask(user_id, "with a form") | {"responseSchema": schema})
+    await client.post("/interrupts", json=ask(user_id, "without"))
+    page = (await client.get(f"/inbox/{user_id}")).text
+    assert page.count("asks for 2 answers") == 1
+
+
 async def test_link_requests_are_validated_and_need_the_key(auth_client: Client) -> None:
     assert (await auth_client.post("/inbox-links", json={"userId": "u"})).status_code == 401
     cases = [
