@@ -23,9 +23,12 @@ class JobQueue(Protocol):
         ...
 
     async def schedule_invite(
-        self, subject_id: str, index: int, attempt: int, delay_s: float, *, kind: str = "loop"
+        self, subject_id: str, index: int, attempt: int, delay_s: float, *, kind: str = "loop", reminder: int = 0
     ) -> None:
-        """Run mail attempt `attempt` to recipient `index` of a loop (or, `kind="review"`, an interrupt) later."""
+        """Run mail attempt `attempt` to recipient `index` of a loop (or, `kind="review"`, an interrupt) later.
+
+        `reminder`: the review mail is reminder number `reminder` (0: the first mail).
+        """
         ...
 
 
@@ -50,8 +53,10 @@ class ArqJobQueue:
         )
 
     async def schedule_invite(
-        self, subject_id: str, index: int, attempt: int, delay_s: float, *, kind: str = "loop"
+        self, subject_id: str, index: int, attempt: int, delay_s: float, *, kind: str = "loop", reminder: int = 0
     ) -> None:
         """Enqueue the mail attempt, deferred; a duplicate (same job id) is ignored by arq."""
         job_id = f"invite:{subject_id}:{index}:{attempt}" if kind == "loop" else f"mail:{subject_id}:{index}:{attempt}"
-        await self._pool.enqueue_job(SEND_INVITE, subject_id, index, attempt, kind, _job_id=job_id, _defer_by=delay_s)
+        job_id += f":r{reminder}" if reminder else ""
+        await self._pool.enqueue_job(SEND_INVITE, subject_id, index, attempt, kind, reminder, _job_id=job_id,
+                                     _defer_by=delay_s)  # fmt: skip

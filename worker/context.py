@@ -23,6 +23,7 @@ from service.store.deliveries import DeliveryStore
 from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
+from service.store.nudges import NudgeStore
 from service.store.secrets import kept_secret
 from worker import mail, webhooks
 from worker.delivery import Deliverer
@@ -60,6 +61,7 @@ class Deps:
     review_mailer: ReviewMailer
     transport: httpx.AsyncBaseTransport
     name: str
+    nudges: NudgeStore
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> "Deps":
@@ -94,7 +96,7 @@ class Deps:
                                      clock=the_clock, sender=settings.smtp_from, smtp=smtp,
                                      retry_scale=settings.retry_scale)  # fmt: skip
         return cls(settings, the_clock, redis, arq, interrupts, loops, deliveries, deliverer, queue, inviter,
-                   review_mailer, transport, name)  # fmt: skip
+                   review_mailer, transport, name, NudgeStore(redis, the_clock))  # fmt: skip
 
     async def close(self) -> None:
         """Close every connection."""

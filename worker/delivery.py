@@ -110,8 +110,12 @@ class Deliverer:
             delay_s = max(0.0, (last.next_attempt_at - self.clock.now_ms()) / 1000)
             await self.queue.schedule_delivery(subject.id, subject.version, last.attempt + 1, delay_s, kind=kind)
 
+    async def notify(self, subject: webhooks.Subject) -> Attempt:
+        """One signed attempt of a webhook that is not a transition's (a reminder): no retry, no delivery log."""
+        return await self._send(subject, 1, manual=True)
+
     async def _send(self, subject: webhooks.Subject, number: int, *, manual: bool) -> Attempt:
-        msg_id = webhooks.webhook_id(subject.id, subject.version)
+        msg_id = subject.webhook_id or webhooks.webhook_id(subject.id, subject.version)
         started, at = time.perf_counter(), self.clock.now_ms()
         status_code, error, retry_after = None, None, None
         try:

@@ -37,10 +37,10 @@ def invitation(loop: Loop, index: int, base_url: str, sender: str) -> EmailMessa
     return message
 
 
-def review_request(record: Interrupt, reviewer: str, url: str, sender: str) -> EmailMessage:
-    """The email giving `reviewer` their own signed link to decide `record`."""
+def review_request(record: Interrupt, reviewer: str, url: str, sender: str, reminder: int = 0) -> EmailMessage:
+    """The email giving `reviewer` their own signed link to decide `record` (or reminding them: reminder `reminder`)."""
     message = EmailMessage()
-    message["Subject"] = header_text(f"Approval requested: {record.action}")
+    message["Subject"] = header_text(f"{'Reminder: a' if reminder else 'A'}pproval requested: {record.action}")
     message["From"] = sender
     message["To"] = reviewer
     deadline = iso_ms(record.expires_at)

@@ -18,6 +18,7 @@ from worker import tasks
 from worker.context import Deps
 from worker.deadlines import DeadlineSweeper
 from worker.outbox import OutboxConsumer
+from worker.reminders import Reminders
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,10 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
             loop.add_signal_handler(sig, stop.set)
     deps = await Deps.open(settings, clock)
     worker = arq_worker(deps)
-    sweeper = DeadlineSweeper([deps.interrupts, deps.loops], deps.clock, on_tick=_pruner(deps))
+    sweeper = DeadlineSweeper([deps.interrupts, deps.loops, deps.nudges], deps.clock, on_tick=_pruner(deps))
+    reminders = Reminders(deps.interrupts, deps.review_mailer.history, deps.review_mailer, deps.deliverer, deps.clock)
     consumer = OutboxConsumer(
-        deps.deliveries, deps.deliverer, deps.inviter, deps.review_mailer, name=deps.name, clock=deps.clock
+        deps.deliveries, deps.deliverer, deps.inviter, deps.review_mailer, reminders, name=deps.name, clock=deps.clock
     )
     parts = [
         asyncio.create_task(consumer.run(stop), name="outbox"),

@@ -16,6 +16,7 @@ from service.store.deliveries import DeliveryStore
 from worker.delivery import Deliverer
 from worker.invites import Inviter
 from worker.outage import OutageLog
+from worker.reminders import Reminders
 from worker.review_mail import ReviewMailer
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ BLOCK_MS = 500
 CLAIM_EVERY_S = 2.0
 STALE_MS = 15_000  # longer than an attempt takes (10 s timeout + lookups); entries are only read into free slots
 RETRY_PAUSE_S = 0.5
+MAILS = frozenset({"invite", "review-mail", "reminder", "escalation"})  # entries that are not a transition's webhook
 
 
 class OutboxConsumer:
@@ -36,6 +38,7 @@ class OutboxConsumer:
         deliverer: Deliverer,
         inviter: Inviter,
         review_mailer: ReviewMailer,
+        reminders: Reminders,
         *,
         name: str,
         concurrency: int = 64,
@@ -50,6 +53,7 @@ class OutboxConsumer:
         self._deliverer = deliverer
         self._inviter = inviter
         self._review_mailer = review_mailer
+        self._reminders = reminders
         self._name = name
         self._free = concurrency
         self._room = asyncio.Event()
@@ -100,9 +104,8 @@ class OutboxConsumer:
 
     async def _handle(self, entry: OutboxEntry) -> None:
         try:
-            if entry.kind in ("invite", "review-mail"):  # a new loop's invitations, a new interrupt's review mails
-                mailer = self._inviter.invite_all if entry.kind == "invite" else self._review_mailer.mail_all
-                await mailer(entry.subject_id)
+            if entry.kind in MAILS:
+                await self._mail(entry)
                 await self._deliveries.ack([entry.entry_id])
                 return
             number = None if entry.manual else 1
@@ -116,3 +119,14 @@ class OutboxConsumer:
         finally:
             self._free += 1
             self._room.set()
+
+    async def _mail(self, entry: OutboxEntry) -> None:
+        """The mails (and a reminder's webhook) of an entry of MAILS."""
+        if entry.kind == "invite":  # a new loop's invitations
+            await self._inviter.invite_all(entry.subject_id)
+        elif entry.kind == "review-mail":  # a new interrupt's review mails
+            await self._review_mailer.mail_all(entry.subject_id)
+        elif entry.kind == "reminder":
+            await self._reminders.remind(entry.subject_id, entry.number)
+        else:  # "escalation": the reviewers it added, from index `number` on
+            await self._reminders.escalate(entry.subject_id, entry.number)

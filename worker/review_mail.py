@@ -1,4 +1,8 @@
-"""Review mails: each reviewer named at create gets their own signed link, retried on failure, in the history."""
+"""Review mails: each reviewer gets their own signed link (at create, on escalation, on each reminder), in the history.
+
+Each mail is retried on failure; its state is kept per reviewer and reminder (`slot`), so a job or
+outbox entry handled twice sends it once.
+"""
 
 import asyncio
 from dataclasses import dataclass
@@ -30,35 +34,47 @@ class ReviewMailer:
     smtp: dict[str, Any] | None
     retry_scale: float = 1.0
 
-    async def mail_all(self, interrupt_id: str) -> None:
-        """First attempt for every reviewer of a new interrupt (concurrently)."""
+    async def mail_all(self, interrupt_id: str, first: int = 0, reminder: int = 0) -> None:
+        """First attempt for every reviewer from index `first` on (concurrently): a new interrupt's, an escalation's.
+
+        With `reminder`, every reviewer's mail is that reminder.
+        """
         try:
             record = await self.interrupts.get(interrupt_id)
         except InterruptNotFound:
             return
-        await asyncio.gather(*(self.send_one(interrupt_id, i, 1) for i in range(len(record.reviewers))))
+        indexes = range(first, len(record.reviewers))
+        await asyncio.gather(*(self.send_one(interrupt_id, i, 1, reminder) for i in indexes))
 
-    async def send_one(self, interrupt_id: str, index: int, attempt: int) -> str:
-        """Attempt `attempt` of one review mail unless it is moot; the mailing's state after it."""
+    async def send_one(self, interrupt_id: str, index: int, attempt: int, reminder: int = 0) -> str:
+        """Attempt `attempt` of one review mail (reminder `reminder`, 0: the first) unless moot; its state after."""
         try:
             record = await self.interrupts.get(interrupt_id)
         except InterruptNotFound:
             return "gone"
-        state, attempts = await self.history.mailing(interrupt_id, index)
+        slot = self.slot(index, reminder)
+        state, attempts = await self.history.mailing(interrupt_id, slot)
         if state in FINAL or attempts >= attempt:
             return state or "none"  # a duplicate job: already done
         reviewer = record.reviewers[index]
-        mark = partial(self._mark, interrupt_id, index, reviewer)
+        mark = partial(self._mark, interrupt_id, slot, reviewer, reminder)
         if record.status_at(self.clock.now_ms()) != machine.PENDING:
             return await mark("skipped", attempt - 1)
         url = await self.links.url(record.id, reviewer, record.expires_at, "email")
-        build = partial(mail.review_request, record, reviewer, url, self.sender or "")
-        retry = partial(self.queue.schedule_invite, interrupt_id, index, kind="review")
+        build = partial(mail.review_request, record, reviewer, url, self.sender or "", reminder)
+        retry = partial(self.queue.schedule_invite, interrupt_id, index, kind="review", reminder=reminder)
         return await attempt_send(build, reviewer, sender=self.sender, smtp=self.smtp, attempt=attempt, mark=mark,
                                   retry=retry, retry_scale=self.retry_scale)  # fmt: skip
 
-    async def _mark(self, interrupt_id: str, index: int, reviewer: str, state: str, attempts: int) -> str:
-        detail = {"reviewer": reviewer, "attempt": attempts, "state": state}
+    @staticmethod
+    def slot(index: int, reminder: int) -> str:
+        """Where one mail's state is kept: the reviewer's index, and the reminder's number after an `r`."""
+        return f"{index}:r{reminder}" if reminder else str(index)
+
+    async def _mark(self, interrupt_id: str, slot: str, reviewer: str, reminder: int, state: str, attempts: int) -> str:
+        detail: dict[str, Any] = {"reviewer": reviewer, "attempt": attempts, "state": state}
+        if reminder:
+            detail["reminder"] = reminder
         event = HistoryEvent(at=self.clock.now_ms(), event="review-mail", channel="email", detail=detail)
-        await self.history.add(interrupt_id, event, mailing=(index, state, attempts))
+        await self.history.add(interrupt_id, event, mailing=(slot, state, attempts))
         return state

@@ -25,12 +25,14 @@ async def deliver_webhook(
     return "nothing to send" if done is None else done.state
 
 
-async def send_invite(ctx: dict[str, Any], subject_id: str, index: int, attempt: int, kind: str = "loop") -> str:
-    """Retry one loop invitation or review mail (`kind="review"`); the next one is scheduled if it fails again."""
+async def send_invite(
+    ctx: dict[str, Any], subject_id: str, index: int, attempt: int, kind: str = "loop", reminder: int = 0
+) -> str:
+    """Retry one loop invitation or review mail (`kind="review"`, reminder `reminder`); the next one if it fails."""
     deps = deps_of(ctx)
     try:
         if kind == "review":
-            return await deps.review_mailer.send_one(subject_id, index, attempt)
+            return await deps.review_mailer.send_one(subject_id, index, attempt, reminder)
         return await deps.inviter.send_one(subject_id, index, attempt)
     except StoreUnavailable:
         raise later(ctx) from None

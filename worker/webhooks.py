@@ -53,6 +53,15 @@ class Subject:
     settled: bool
     event: str
     body: bytes
+    webhook_id: str = ""  # its `webhook-id`; empty: the version's (webhook_id(id, version))
+
+
+def reminder_subject(record: Interrupt, number: int) -> Subject:
+    """The `reminder` webhook of reminder `number` of a pending interrupt (its own webhook-id, sent once)."""
+    body = _encoder.encode({"interruptId": record.id, "status": record.status, "event": "reminder",
+                            "reminder": number, "expiresAt": iso_ms(record.expires_at)})  # fmt: skip
+    return Subject(id=record.id, version=record.version, callback_url=record.callback_url, settled=False,
+                   event="interrupt.reminder", body=body, webhook_id=f"msg_{record.id}_reminder_{number}")  # fmt: skip
 
 
 def subject_of(record: Interrupt | Loop) -> Subject:

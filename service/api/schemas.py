@@ -23,6 +23,7 @@ BAD_DECISION = "decision must be approved or rejected"
 MAX_EXPIRES_IN = 2_592_000
 DEFAULT_EXPIRES_IN = 3600
 MAX_REVIEWERS = 20
+MIN_REMIND_EVERY = 60
 
 CREATE_MESSAGES = {
     "agentId": "agentId must be a non-empty string",
@@ -35,6 +36,13 @@ CREATE_MESSAGES = {
     "reviewers": f"reviewers must be an array of 0 to {MAX_REVIEWERS} distinct email addresses",
     "onTimeout": "onTimeout must be approved or rejected",
     "responseSchema": "responseSchema must be a JSON Schema object (see the supported subset in docs/api.md)",
+    "remindEvery": f"remindEvery must be a number of seconds from {MIN_REMIND_EVERY} to {MAX_EXPIRES_IN}",
+    "escalateAfter": f"escalateAfter must be a number of seconds greater than 0 and at most {MAX_EXPIRES_IN}",
+    "escalateTo": f"escalateTo must be an array of 1 to {MAX_REVIEWERS} distinct email addresses",
+}
+NUDGE_RULES = {
+    "escalateAfter": "escalateAfter and escalateTo go together: who is added (escalateTo), and when (escalateAfter)",
+    "remindEvery": "remindEvery needs someone to remind: reviewers, escalateTo or a callbackUrl",
 }
 DECIDE_MESSAGES = {
     "decision": BAD_DECISION,
@@ -59,6 +67,9 @@ ABSOLUTE_URL = re.compile(ABSOLUTE_URL_PATTERN)
 EmailAddress = Annotated[
     str, Meta(extra_json_schema={"pattern": emails.ADDRESS_PATTERN, "maxLength": emails.MAX_LENGTH})
 ]
+
+
+_DISTINCT = {"uniqueItems": True}
 
 
 class CreateInterruptRequest(msgspec.Struct, kw_only=True):
@@ -112,6 +123,20 @@ class CreateInterruptRequest(msgspec.Struct, kw_only=True):
              "object of string, number, integer, boolean and enum-array properties; the review page shows it as "
              "a form.", extra_json_schema={"type": ["object", "null"], "default": None}),
     ] = msgspec.field(default_factory=lambda: Raw(b"null"))  # fmt: skip
+    remindEvery: Annotated[
+        Annotated[float, Meta(ge=MIN_REMIND_EVERY, le=MAX_EXPIRES_IN)] | None,
+        Meta(description="While pending, remind its reviewers every this many seconds (mail, and a `reminder` "
+             "webhook with a callbackUrl)."),
+    ] = None  # fmt: skip
+    escalateAfter: Annotated[
+        Annotated[float, Meta(gt=0, le=MAX_EXPIRES_IN)] | None,
+        Meta(description="Seconds after which, if still pending, escalateTo's addresses are added as reviewers and "
+             "mailed their own links (once)."),
+    ] = None  # fmt: skip
+    escalateTo: Annotated[
+        Annotated[list[EmailAddress], Meta(min_length=1, max_length=MAX_REVIEWERS, extra_json_schema=_DISTINCT)] | None,
+        Meta(description="Who is added as a reviewer at escalateAfter (distinct email addresses)."),
+    ] = None  # fmt: skip
 
 
 class DecideRequest(msgspec.Struct, kw_only=True):
@@ -249,7 +274,26 @@ def decode_create(body: bytes) -> NewInterrupt:
         reviewers=reviewers,
         on_timeout=data.onTimeout,
         response_schema=None if schema is None else answers.checked_schema(schema),
+        **_nudges(data, reviewers),
     )
+
+
+def _nudges(data: CreateInterruptRequest, reviewers: tuple[str, ...]) -> dict[str, Any]:
+    """The reminder and escalation fields of a create (NewInterrupt's), checked as a whole."""
+    if (data.escalateAfter is None) != (data.escalateTo is None):
+        field = "escalateAfter" if data.escalateAfter is None else "escalateTo"
+        raise InvalidField(NUDGE_RULES["escalateAfter"], field=field)
+    escalate_to = (
+        () if data.escalateTo is None
+        else emails.distinct_addresses(data.escalateTo, "escalateTo", least=1, most=MAX_REVIEWERS)
+    )  # fmt: skip
+    if data.remindEvery is not None and not (reviewers or escalate_to or data.callbackUrl):
+        raise InvalidField(NUDGE_RULES["remindEvery"], field="remindEvery")
+    return {
+        "remind_every_ms": None if data.remindEvery is None else round(data.remindEvery * 1000),
+        "escalate_after_ms": None if data.escalateAfter is None else max(1, round(data.escalateAfter * 1000)),
+        "escalate_to": escalate_to,
+    }
 
 
 _review_link_decoder = msgspec.json.Decoder(ReviewLinkRequest)

@@ -31,6 +31,9 @@ class NewInterrupt(msgspec.Struct, frozen=True, kw_only=True):
     reviewers: tuple[str, ...] = ()  # emails mailed their own signed review link
     on_timeout: str | None = None  # the decision made at the deadline when nobody decided (None: it expires)
     response_schema: str | None = None  # JSON Schema text of the typed answer a decision gives (domain/answers.py)
+    remind_every_ms: int | None = None  # while pending, remind the reviewers this often
+    escalate_after_ms: int | None = None  # if still pending this long after create, add escalate_to as reviewers
+    escalate_to: tuple[str, ...] = ()
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +71,11 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
     on_timeout: str | None = None
     response_schema: str | None = None
     response: str | None = None
+    remind_every_ms: int | None = None
+    escalate_after_ms: int | None = None
+    escalate_to: tuple[str, ...] = ()
+    reminders_sent: int = 0  # the number of the last reminder sent (0: none yet)
+    escalated: bool = False
 
     @property
     def decided_by(self) -> str | None:
@@ -159,4 +167,6 @@ class OutboxEntry(msgspec.Struct, frozen=True, kw_only=True):
     subject_id: str  # the interrupt's or the loop's id
     version: int
     manual: bool = False
-    kind: str = "interrupt"  # its webhook; "loop": a loop's webhook; "invite", "review-mail": mails
+    kind: str = "interrupt"  # its webhook; "loop": a loop's webhook; "invite", "review-mail": mails;
+    # "reminder": reminder `number`'s mails and webhook; "escalation": review mails from reviewer `number` on
+    number: int = 0

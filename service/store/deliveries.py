@@ -36,6 +36,7 @@ def _entries(rows: list[Any]) -> list[OutboxEntry]:
                     version=int(fields["v"]),
                     manual="r" in fields,
                     kind=fields.get("k", "interrupt"),
+                    number=int(fields.get("n", 0)),
                 )
             )
     return found

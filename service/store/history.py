@@ -30,8 +30,8 @@ class HistoryStore:
         self._scripts = Scripts.register(redis)
 
     @translated
-    async def add(self, interrupt_id: str, event: HistoryEvent, *, mailing: tuple[int, str, int] | None = None) -> bool:
-        """Append `event` (with `mailing` = (reviewer index, state, attempts), record that too); False when gone."""
+    async def add(self, interrupt_id: str, event: HistoryEvent, *, mailing: tuple[str, str, int] | None = None) -> bool:
+        """Append `event` (with `mailing` = (mailing slot, state, attempts), record that too); False when gone."""
         field, value = (f"mail:{mailing[0]}", f"{mailing[1]} {mailing[2]}") if mailing else ("", "")
         done = await self._scripts.history_add(
             keys=[keys.interrupt(interrupt_id), keys.history(interrupt_id)], args=[_encoder.encode(event), field, value]
@@ -39,9 +39,9 @@ class HistoryStore:
         return bool(done)
 
     @translated
-    async def mailing(self, interrupt_id: str, index: int) -> tuple[str | None, int]:
-        """(state, attempts so far) of the review mail to reviewer `index`: (None, 0) before its first attempt."""
-        raw = await self._redis.hget(keys.interrupt(interrupt_id), f"mail:{index}")  # type: ignore[misc]
+    async def mailing(self, interrupt_id: str, slot: str) -> tuple[str | None, int]:
+        """(state, attempts so far) of one review mail (`slot`: see ReviewMailer.slot): (None, 0) before its first."""
+        raw = await self._redis.hget(keys.interrupt(interrupt_id), f"mail:{slot}")  # type: ignore[misc]
         if not raw:
             return None, 0
         state, _, attempts = str(raw).partition(" ")

@@ -95,6 +95,9 @@ class InterruptStore:
                 msgspec.json.encode(new.reviewers).decode() if new.reviewers else "",
                 new.on_timeout or "",
                 new.response_schema or "",
+                "" if new.remind_every_ms is None else new.remind_every_ms,
+                "" if new.escalate_after_ms is None else new.escalate_after_ms,
+                msgspec.json.encode(new.escalate_to).decode() if new.escalate_to else "",
             ],
         )
         if reply[0] == "replay":
@@ -293,4 +296,5 @@ def _create_keys(interrupt_id: str, user_id: str, idempotency_key: str) -> list[
         keys.metrics(),
         keys.user_watched(user_id),
         keys.outbox(),
+        keys.nudges(),
     ]

@@ -98,6 +98,11 @@ def id_from_deadline_ttl(key: str) -> str | None:
     return key[len(head) : -len(tail)] if key.startswith(head) and key.endswith(tail) else None
 
 
+def nudges() -> str:
+    """The sorted set of pending interrupt ids with reminders or an escalation, scored by when the next is due (ms)."""
+    return f"{PREFIX}:nudges"
+
+
 def outbox() -> str:
     """The stream of webhooks to send, appended by the terminal transitions and read by the workers' group."""
     return f"{PREFIX}:outbox"

@@ -54,6 +54,7 @@ class Scripts:
     pending_read: AsyncScript
     analytics: AsyncScript
     history_add: AsyncScript
+    nudge: AsyncScript
 
     @classmethod
     def register(cls, redis: "Redis") -> "Scripts":
@@ -66,4 +67,5 @@ class Scripts:
             pending_read=redis.register_script(source("pending_read")),
             analytics=redis.register_script(source("analytics")),
             history_add=redis.register_script(source("history_add")),
+            nudge=redis.register_script(source("nudge")),
         )

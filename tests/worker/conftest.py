@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from service.app import create_app
+from service.clock import Clock
 from service.settings import Settings
 from tests import mailsink
 from tests.asgi import local_client
@@ -39,10 +40,10 @@ def worker_settings(worker_url: str) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def worker_running(settings: Settings) -> AsyncIterator[asyncio.Event]:
+async def worker_running(settings: Settings, clock: Clock | None = None) -> AsyncIterator[asyncio.Event]:
     """Run the whole worker in this loop until the block ends (then stop it as SIGTERM would)."""
     stop = asyncio.Event()
-    task = asyncio.create_task(run(settings, stop=stop))
+    task = asyncio.create_task(run(settings, stop=stop, clock=clock))
     try:
         yield stop
     finally:

@@ -73,7 +73,7 @@ class NoRetries:
         raise AssertionError(f"a retry was scheduled for {subject_id}")
 
     async def schedule_invite(
-        self, subject_id: str, index: int, attempt: int, delay_s: float, *, kind: str = "loop"
+        self, subject_id: str, index: int, attempt: int, delay_s: float, *, kind: str = "loop", reminder: int = 0
     ) -> None:
         raise AssertionError(f"a mail was scheduled for {subject_id}")
 

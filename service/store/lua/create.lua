@@ -5,14 +5,16 @@
 -- KEYS: 1 hash, 2 user pending zset, 3 user stats, 4 user actions, 5 deadlines, 6 idempotency record,
 --       7 deadline ttl key (its expiry is the worker's keyspace notification; only written for deadlines
 --         sooner than ARGV 16), 8 service metrics,
---       9 the user's "an inbox is open" marker, 10 outbox (the reviewers' mailing is queued there)
+--       9 the user's "an inbox is open" marker, 10 outbox (the reviewers' mailing is queued there),
+--       11 the nudge index (reminders and escalations, scored by when the next is due)
 -- ARGV: 1 id, 2 agentId, 3 userId, 4 action, 5 context (JSON text), 6 urgency, 7 createdAt ms,
 --       8 expiresAt ms, 9 callbackUrl ('' = none), 10 retention ms, 11 user-key ttl ms,
 --       12 request fingerprint ('' = no Idempotency-Key), 13 response body to replay, 14 idempotency ttl ms,
 --       15 the user's pub/sub channel, 16 fast-path horizon ms (see keys.FAST_EXPIRY_HORIZON_MS),
 --       17 who created it (key label), 18 through which channel (api, mcp), 19 reviewers to mail (JSON list, '' = none),
 --       20 the decision made at the deadline if nobody decides ('' = none: it expires),
---       21 the responseSchema a decision's response must match (JSON text, '' = none)
+--       21 the responseSchema a decision's response must match (JSON text, '' = none),
+--       22 remind every (ms, '' = never), 23 escalate after (ms, '' = never), 24 escalate to (JSON list)
 -- Returns: {'created', v} | {'replay', response} | {'idem_conflict'}
 -- (ids are random UUIDv4, 122 bits: a collision check would cost every create a call for nothing)
 local id, now, expires_at = ARGV[1], tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -43,6 +45,20 @@ if ARGV[21] ~= '' then
   fields[#fields + 1] = 'responseSchema'
   fields[#fields + 1] = ARGV[21]
 end
+local nudge = nil  -- when the first reminder or the escalation is due
+if ARGV[22] ~= '' then
+  fields[#fields + 1] = 'remindEvery'
+  fields[#fields + 1] = ARGV[22]
+  nudge = now + tonumber(ARGV[22])
+end
+if ARGV[23] ~= '' then
+  fields[#fields + 1] = 'escalateAfter'
+  fields[#fields + 1] = ARGV[23]
+  fields[#fields + 1] = 'escalateTo'
+  fields[#fields + 1] = ARGV[24]
+  local at = now + tonumber(ARGV[23])
+  if not nudge or at < nudge then nudge = at end
+end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], expires_at - now + retention)
 redis.call('ZADD', KEYS[2], now, id)
@@ -61,6 +77,7 @@ if ARGV[12] ~= '' then
   redis.call('PEXPIRE', KEYS[6], tonumber(ARGV[14]))
 end
 redis.call('HINCRBY', KEYS[8], 'pending:' .. ARGV[6], 1)
+if nudge and nudge < expires_at then redis.call('ZADD', KEYS[11], nudge, id) end
 if ARGV[19] ~= '' then redis.call('XADD', KEYS[10], '*', 'id', ARGV[1], 'v', 1, 'k', 'review-mail') end
 notify(KEYS[9], ARGV[15], 'created')
 return {'created', 1}
