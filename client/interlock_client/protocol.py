@@ -68,6 +68,9 @@ class InterruptOptions(TypedDict, total=False):
     idempotency_key: str | None  # your own key (default: a fresh one per call, reused by its retries)
     on_timeout: str | None  # "approved" or "rejected": the decision made at the deadline if nobody decides
     response_schema: Mapping[str, Any] | None  # a JSON Schema of the typed answer (`Decision.response`)
+    remind_every: float | None  # while pending, remind the reviewers every this many seconds (at least 60)
+    escalate_after: float | None  # seconds after which, if still pending, `escalate_to` become reviewers
+    escalate_to: list[str] | None  # the addresses added (each mailed their own link)
 
 
 def create(action: str, **options: Unpack[InterruptOptions]) -> Call:
@@ -82,7 +85,9 @@ def create(action: str, **options: Unpack[InterruptOptions]) -> Call:
     }
     schema = options.get("response_schema")
     optional = {"callbackUrl": options.get("callback_url"), "reviewers": options.get("reviewers") or None,
-                "onTimeout": options.get("on_timeout"), "responseSchema": dict(schema) if schema else None}  # fmt: skip
+                "onTimeout": options.get("on_timeout"), "responseSchema": dict(schema) if schema else None,
+                "remindEvery": options.get("remind_every"), "escalateAfter": options.get("escalate_after"),
+                "escalateTo": options.get("escalate_to") or None}  # fmt: skip
     body |= {name: value for name, value in optional.items() if value is not None}
     return Call("POST", "/interrupts", body, _idempotency(options.get("idempotency_key")))
 

@@ -95,6 +95,16 @@ def test_each_create_has_its_own_idempotency_key_unless_given() -> None:
     assert first.body == wanted
 
 
+def test_the_optional_asks_are_sent_in_the_apis_names_and_only_when_given() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    call = create("x", context={}, user_id="u", agent_id="a", on_timeout="rejected", response_schema=schema,
+                  remind_every=600, escalate_after=1200, escalate_to=["lead@example.com"])  # fmt: skip
+    assert call.body is not None
+    assert {k: call.body[k] for k in ("onTimeout", "responseSchema", "remindEvery", "escalateAfter", "escalateTo")} == {
+        "onTimeout": "rejected", "responseSchema": schema, "remindEvery": 600, "escalateAfter": 1200,
+        "escalateTo": ["lead@example.com"]}  # fmt: skip
+
+
 def test_a_retried_cancel_told_it_is_cancelled_succeeded() -> None:
     done_if = cancel("i").done_if
     assert done_if is not None
