@@ -10,7 +10,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from service.domain.errors import InterruptNotFound
-from service.domain.models import HistoryEvent
+from service.domain.models import HistoryEvent, Interrupt
 from service.store import keys
 from service.store.errors import translated
 from service.store.ids import is_valid_id
@@ -47,9 +47,13 @@ class HistoryStore:
         state, _, attempts = str(raw).partition(" ")
         return state, int(attempts)
 
-    @translated
     async def read(self, interrupt_id: str) -> list[HistoryEvent]:
         """Every event of the interrupt, oldest first; InterruptNotFound when it is unknown or gone."""
+        return (await self.read_with_record(interrupt_id))[1]
+
+    @translated
+    async def read_with_record(self, interrupt_id: str) -> tuple[Interrupt, list[HistoryEvent]]:
+        """The interrupt and every event of it, oldest first, in one round trip (the review page shows both)."""
         if not is_valid_id(interrupt_id):
             raise InterruptNotFound()
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -68,7 +72,7 @@ class HistoryStore:
         events += [_event_decoder.decode(row) for row in extra]
         events += [transition(msgspec.json.decode(row)) for row in changes]
         events += [attempt(msgspec.json.decode(row)) for row in attempts]
-        return sorted(events, key=lambda e: e.at)  # stable: creation first, then each source in its own order
+        return record, sorted(events, key=lambda e: e.at)  # stable: creation first, then each source in its order
 
 
 def transition(change: dict[str, Any]) -> HistoryEvent:

@@ -23,9 +23,9 @@ from service.clock import iso_ms, utc_text
 from service.domain import answers as domain_answers
 from service.domain import jsontext, machine
 from service.domain.errors import AlreadyDecided, InterruptNotFound, InvalidField, InvalidResponse, MalformedJson
-from service.domain.models import Actor, Decision, Interrupt
+from service.domain.models import Actor, Decision, HistoryEvent, Interrupt
 from service.services import Services, services
-from service.web import pages
+from service.web import pages, timeline
 from service.web.csrf import is_cross_site
 from service.web.pages import html, message_page
 
@@ -93,12 +93,21 @@ OPEN_LINK = Actor(by="link", via="review-page")  # who decides through an open (
 
 
 async def _review_page(
-    svc: Services, record: Interrupt, link: dict[str, str], can_decide: bool, status: int = 200, **form: Any
+    svc: Services,
+    record: Interrupt,
+    link: dict[str, str],
+    can_decide: bool,
+    status: int = 200,
+    events: list[HistoryEvent] | None = None,
+    **form: Any,
 ) -> Reply:
     values = {"error": None, "reason": None, "params": None, "params_open": False} | form
     sent, errors = values.pop("answer_values", None), values.pop("answer_errors", {})
     schema = record.response_schema
     values["answer_form"] = answer_form(schema, sent, errors) if schema is not None and can_decide else ""
+    if events is None:
+        events = await svc.history.read(record.id)
+    values["history"] = timeline.lines(events)
     csrf = await svc.signer.token(f"review:{record.id}")
     view = review_view(record, svc.clock.now_ms())  # top-level names: Jinja looks each up once, not per use
     body = pages.render("review.html", title=record.action, csrf=csrf, link=link, reviewer=link.get("reviewer"),
@@ -190,14 +199,15 @@ class ReviewController(Controller):
     async def page(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:
         """The interrupt, its context, and (while pending, for whoever may decide) the decision form."""
         svc = services(request)
-        record = await _found(svc, interrupt_id)
-        if record is None:
+        try:
+            record, events = await svc.history.read_with_record(interrupt_id)
+        except InterruptNotFound:
             return _not_found_page()
         link = _link_of(request.query_params) if request.scope["query_string"] else {}
         actor, problem = await decider(svc, record.id, link)
         if problem:
             return _refused_link_page(problem)
-        return await _review_page(svc, record, link, actor is not None)
+        return await _review_page(svc, record, link, actor is not None, events=events)
 
     @post("/{interrupt_id:str}/decide", status_code=303)
     async def decide(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:

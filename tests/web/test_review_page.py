@@ -87,6 +87,20 @@ async def test_approve_with_reason_is_what_the_api_reports(client: Client) -> No
     assert "Approved" in final and "Looks right" in final and 'name="decision"' not in final
 
 
+async def test_the_history_section_says_what_happened_in_order(client: Client) -> None:
+    interrupt_id = await create(client)
+    pending = (await client.get(f"/review/{interrupt_id}")).text
+    assert history_of(pending) == ["Asked by payer-bot"]
+    await submit(client, interrupt_id, decision="rejected")
+    final = (await client.get(f"/review/{interrupt_id}")).text
+    assert history_of(final) == ["Asked by payer-bot", "Rejected by someone with the open review link through the review page"]
+
+
+def history_of(page: str) -> list[str]:
+    section = page.split('<ol class="history">', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r"</time> <span>([^<]*)</span>", section)
+
+
 async def test_reject_and_approve_with_edited_parameters(client: Client) -> None:
     rejected = await create(client)
     await submit(client, rejected, decision="rejected", modifiedParams='{"amount": 1}')

@@ -67,6 +67,15 @@ async def test_each_reminder_and_the_escalation_reach_each_reviewer_exactly_once
                                                                       (3, "delivered")]  # fmt: skip
         read = (await api.get(f"/interrupts/{interrupt_id}")).json()
         assert read["status"] == "pending"
+        page = (await api.get(f"/review/{interrupt_id}")).text  # the review page's history section says it all
+        for said in (
+            "Reminder 1 sent",
+            "Reminder 1 mailed to carol@example.com",
+            "Escalated to erin@example.com",
+            "Review link mailed to erin@example.com",
+            "Reminder 3 mailed to erin@example.com",
+        ):
+            assert said in page, said
 
 
 @pytest.mark.timeout(60)
