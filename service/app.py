@@ -23,6 +23,7 @@ from service.api.loops import LoopController, root
 from service.api.metrics import WAITERS, RequestCounts, RequestMetrics, metrics
 from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
+from service.api.slack import slack_interactions, verifier
 from service.asgi.replies import BODY_TIMEOUT_KEY
 from service.clock import Clock, SystemClock
 from service.domain import addresses
@@ -41,6 +42,7 @@ from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.notifications import changes
 from service.store.secrets import kept_secret
+from service.store.slack import SlackStore
 from service.store.watching import WatchMarkers
 from service.waiting.hub import WaiterHub
 from service.waiting.inboxes import InboxSources
@@ -87,6 +89,8 @@ def create_app(
             inboxes=InboxSources(hub, interrupts, the_clock, ping_s=settings.sse_ping_s, prepare=prepare),
             inbox_cache=FeedCache(),
             allowed_callbacks=addresses.parse_networks(settings.webhook_allow_cidrs),
+            slack=SlackStore(redis),
+            slack_verifier=verifier(settings.slack_signing_secret, the_clock) if settings.slack else None,
         )
         subscriber = make_redis()  # its own pool: the subscription holds its connection for good
         stop = asyncio.Event()
@@ -126,6 +130,7 @@ def create_app(
             openapi_json,
             metrics,
             mcp_endpoint,
+            slack_interactions,
         ],
         lifespan=[lifespan, mcp_lifespan(settings), *([freeze_heap] if handle_signals else [])],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -6,6 +6,7 @@ from arq.connections import ArqRedis
 
 DELIVER_WEBHOOK = "deliver_webhook"
 SEND_INVITE = "send_invite"
+SEND_SLACK = "send_slack"
 
 
 def webhook_job_id(interrupt_id: str, version: int, attempt: int) -> str:
@@ -29,6 +30,10 @@ class JobQueue(Protocol):
 
         `reminder`: the review mail is reminder number `reminder` (0: the first mail).
         """
+        ...
+
+    async def schedule_slack(self, interrupt_id: str, step: str, attempt: int, delay_s: float) -> None:
+        """Run attempt `attempt` of an interrupt's Slack `step` (`slack-post`, `slack-update`) later."""
         ...
 
 
@@ -60,3 +65,8 @@ class ArqJobQueue:
         job_id += f":r{reminder}" if reminder else ""
         await self._pool.enqueue_job(SEND_INVITE, subject_id, index, attempt, kind, reminder, _job_id=job_id,
                                      _defer_by=delay_s)  # fmt: skip
+
+    async def schedule_slack(self, interrupt_id: str, step: str, attempt: int, delay_s: float) -> None:
+        """Enqueue the Slack attempt, deferred; a duplicate (same job id) is ignored by arq."""
+        await self._pool.enqueue_job(SEND_SLACK, interrupt_id, step, attempt, _job_id=f"slack:{interrupt_id}:{step}:"
+                                     f"{attempt}", _defer_by=delay_s)  # fmt: skip

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
+from slack_sdk.signature import SignatureVerifier
 
 from service.clock import Clock
 from service.domain import addresses
@@ -16,6 +17,7 @@ from service.store.health import HealthProbe
 from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
+from service.store.slack import SlackStore
 from service.waiting.hub import WaiterHub
 from service.waiting.inboxes import InboxSources
 from service.web.inbox_feed import FeedCache
@@ -38,6 +40,14 @@ class Services:
     inboxes: InboxSources
     inbox_cache: FeedCache
     allowed_callbacks: tuple[addresses.Network, ...]  # INTERLOCK_WEBHOOK_ALLOW_CIDRS, parsed once
+    slack: SlackStore
+    slack_verifier: SignatureVerifier | None  # checks Slack's request signatures; None: Slack is off
+
+    def check_slack(self, channel: str | None) -> None:
+        """Refuse (400) a slackChannel when this server has no Slack app configured to post it."""
+        if channel is not None and not self.settings.slack:
+            raise InvalidField("slackChannel needs Slack on this server (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)",
+                               field="slackChannel")  # fmt: skip
 
     def check_callback(self, url: str | None, field: str) -> None:
         """Refuse (400 naming `field`) a callback whose host is a literal address webhooks may not reach."""

@@ -78,6 +78,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sse_ping_s: int = 15
     max_concurrency: int = 20_000
     retry_scale: float = 1.0
+    slack_bot_token: str | None = None  # SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: both, or Slack is off
+    slack_signing_secret: str | None = None
+    slack_api_url: str = "https://slack.com/api/"  # SLACK_API_URL: the Web API's base (tests: a local stand-in)
+
+    @property
+    def slack(self) -> bool:
+        """True when Slack is configured (a bot token to post with, a secret to check its interactions)."""
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
 
     @property
     def auth_enabled(self) -> bool:
@@ -103,6 +111,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if review_links not in ("open", "signed"):
             raise SettingsError("INTERLOCK_REVIEW_LINKS must be open or signed")
         require_auth = _bool(env, "INTERLOCK_REQUIRE_AUTH")
+        slack = _slack(env)
         if require_auth and not keys:
             raise SettingsError(
                 "INTERLOCK_REQUIRE_AUTH is set but no key is: set API_KEY_SECRET, INTERLOCK_API_KEYS, "
@@ -135,6 +144,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             sse_ping_s=_int(env, "INTERLOCK_SSE_PING", _DEFAULT.sse_ping_s),
             max_concurrency=_int(env, "INTERLOCK_MAX_CONCURRENCY", _DEFAULT.max_concurrency),
             retry_scale=_scale(env),
+            slack_bot_token=slack[0],
+            slack_signing_secret=slack[1],
+            slack_api_url=slack[2],
         )
 
 
@@ -159,6 +171,17 @@ def _keys(env: Mapping[str, str]) -> tuple[ApiKey, ...]:
             raise SettingsError(f"the key labelled {key.label!r} is configured for two roles")
         unique.setdefault(key.secret, key)
     return tuple(unique.values())
+
+
+def _slack(env: Mapping[str, str]) -> tuple[str | None, str | None, str]:
+    """SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (both or neither) and SLACK_API_URL."""
+    token, secret = env.get("SLACK_BOT_TOKEN") or None, env.get("SLACK_SIGNING_SECRET") or None
+    if (token is None) != (secret is None):
+        raise SettingsError("SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET go together: set both for Slack, or neither")
+    url = (env.get("SLACK_API_URL") or _DEFAULT.slack_api_url).rstrip("/") + "/"
+    if not url.startswith(("https://", "http://")):
+        raise SettingsError(f"SLACK_API_URL must be an http(s) URL, got {url!r}")
+    return token, secret, url
 
 
 def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:

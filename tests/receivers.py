@@ -6,7 +6,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import uvicorn
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -79,9 +79,21 @@ class Receiver:
             return list(self.received[path])
 
 
+class Served(Protocol):
+    """An ASGI app that is told the port it is served on."""
+
+    port: int
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Serve one ASGI connection."""
+
+
+S = TypeVar("S", bound=Served)
+
+
 @contextlib.asynccontextmanager
-async def running(receiver: Receiver) -> AsyncIterator[Receiver]:
-    """Serve `receiver` on a free loopback port for the duration of the block."""
+async def running(receiver: S) -> AsyncIterator[S]:
+    """Serve `receiver` (a webhook receiver, the Slack stand-in) on a free loopback port for the block."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)  # listening before uvicorn starts: early requests wait in the backlog

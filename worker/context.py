@@ -10,6 +10,7 @@ import httpx
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from httpx_aiohttp import AiohttpTransport
 from redis.asyncio import Redis
+from slack_sdk.web.async_client import AsyncWebClient
 
 from service.clock import Clock, SystemClock
 from service.domain import addresses
@@ -25,10 +26,12 @@ from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.nudges import NudgeStore
 from service.store.secrets import kept_secret
+from service.store.slack import SlackStore
 from worker import mail, webhooks
 from worker.delivery import Deliverer
 from worker.invites import Inviter
 from worker.review_mail import ReviewMailer
+from worker.slack import SlackMessenger
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ class Deps:
     transport: httpx.AsyncBaseTransport
     name: str
     nudges: NudgeStore
+    slack: SlackMessenger
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> "Deps":
@@ -95,8 +99,14 @@ class Deps:
         review_mailer = ReviewMailer(interrupts=interrupts, history=HistoryStore(redis), links=links, queue=queue,
                                      clock=the_clock, sender=settings.smtp_from, smtp=smtp,
                                      retry_scale=settings.retry_scale)  # fmt: skip
+        client = (
+            AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url) if settings.slack else None
+        )
+        messenger = SlackMessenger(interrupts=interrupts, history=review_mailer.history, messages=SlackStore(redis),
+                                   queue=queue, clock=the_clock, client=client, base_url=settings.base_url,
+                                   retry_scale=settings.retry_scale)  # fmt: skip
         return cls(settings, the_clock, redis, arq, interrupts, loops, deliveries, deliverer, queue, inviter,
-                   review_mailer, transport, name, NudgeStore(redis, the_clock))  # fmt: skip
+                   review_mailer, transport, name, NudgeStore(redis, the_clock), messenger)  # fmt: skip
 
     async def close(self) -> None:
         """Close every connection."""

@@ -11,7 +11,7 @@ from arq.worker import func
 
 from service.clock import Clock
 from service.domain.errors import StoreUnavailable
-from service.jobs import DELIVER_WEBHOOK, SEND_INVITE
+from service.jobs import DELIVER_WEBHOOK, SEND_INVITE, SEND_SLACK
 from service.settings import Settings
 from service.store.notifications import expired_deadlines
 from worker import tasks
@@ -34,6 +34,7 @@ def arq_worker(deps: Deps) -> Worker:
         functions=[
             func(tasks.deliver_webhook, name=DELIVER_WEBHOOK, timeout=JOB_TIMEOUT_S, max_tries=MAX_TRIES),
             func(tasks.send_invite, name=SEND_INVITE, timeout=60, max_tries=MAX_TRIES),
+            func(tasks.send_slack, name=SEND_SLACK, timeout=60, max_tries=MAX_TRIES),
         ],
         redis_pool=deps.arq,
         ctx={"deps": deps},
@@ -56,8 +57,9 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
     sweeper = DeadlineSweeper([deps.interrupts, deps.loops, deps.nudges], deps.clock, on_tick=_pruner(deps))
     reminders = Reminders(deps.interrupts, deps.review_mailer.history, deps.review_mailer, deps.deliverer, deps.clock)
     consumer = OutboxConsumer(
-        deps.deliveries, deps.deliverer, deps.inviter, deps.review_mailer, reminders, name=deps.name, clock=deps.clock
-    )
+        deps.deliveries, deps.deliverer, deps.inviter, deps.review_mailer, reminders, deps.slack, name=deps.name,
+        clock=deps.clock,
+    )  # fmt: skip
     parts = [
         asyncio.create_task(consumer.run(stop), name="outbox"),
         asyncio.create_task(sweeper.run(stop), name="deadlines"),

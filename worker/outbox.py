@@ -18,6 +18,7 @@ from worker.invites import Inviter
 from worker.outage import OutageLog
 from worker.reminders import Reminders
 from worker.review_mail import ReviewMailer
+from worker.slack import SlackMessenger
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,8 @@ BLOCK_MS = 500
 CLAIM_EVERY_S = 2.0
 STALE_MS = 15_000  # longer than an attempt takes (10 s timeout + lookups); entries are only read into free slots
 RETRY_PAUSE_S = 0.5
-MAILS = frozenset({"invite", "review-mail", "reminder", "escalation"})  # entries that are not a transition's webhook
+# the entries that are not a transition's webhook: mails, and Slack messages
+MESSAGES = frozenset({"invite", "review-mail", "reminder", "escalation", "slack", "slack-update"})
 
 
 class OutboxConsumer:
@@ -39,6 +41,7 @@ class OutboxConsumer:
         inviter: Inviter,
         review_mailer: ReviewMailer,
         reminders: Reminders,
+        slack: SlackMessenger,
         *,
         name: str,
         concurrency: int = 64,
@@ -54,6 +57,7 @@ class OutboxConsumer:
         self._inviter = inviter
         self._review_mailer = review_mailer
         self._reminders = reminders
+        self._slack = slack
         self._name = name
         self._free = concurrency
         self._room = asyncio.Event()
@@ -104,8 +108,8 @@ class OutboxConsumer:
 
     async def _handle(self, entry: OutboxEntry) -> None:
         try:
-            if entry.kind in MAILS:
-                await self._mail(entry)
+            if entry.kind in MESSAGES:
+                await self._message(entry)
                 await self._deliveries.ack([entry.entry_id])
                 return
             number = None if entry.manual else 1
@@ -120,12 +124,16 @@ class OutboxConsumer:
             self._free += 1
             self._room.set()
 
-    async def _mail(self, entry: OutboxEntry) -> None:
-        """The mails (and a reminder's webhook) of an entry of MAILS."""
+    async def _message(self, entry: OutboxEntry) -> None:
+        """The mails (and a reminder's webhook) or the Slack message of an entry of MESSAGES."""
         if entry.kind == "invite":  # a new loop's invitations
             await self._inviter.invite_all(entry.subject_id)
         elif entry.kind == "review-mail":  # a new interrupt's review mails
             await self._review_mailer.mail_all(entry.subject_id)
+        elif entry.kind == "slack":
+            await self._slack.post(entry.subject_id)
+        elif entry.kind == "slack-update":
+            await self._slack.update(entry.subject_id)
         elif entry.kind == "reminder":
             await self._reminders.remind(entry.subject_id, entry.number)
         else:  # "escalation": the reviewers it added, from index `number` on

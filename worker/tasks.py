@@ -36,3 +36,14 @@ async def send_invite(
         return await deps.inviter.send_one(subject_id, index, attempt)
     except StoreUnavailable:
         raise later(ctx) from None
+
+
+async def send_slack(ctx: dict[str, Any], interrupt_id: str, step: str, attempt: int) -> str:
+    """Retry an interrupt's Slack post or update (`step`); the next one is scheduled if it fails again."""
+    deps = deps_of(ctx)
+    try:
+        if step == "slack-post":
+            return await deps.slack.post(interrupt_id, attempt)
+        return await deps.slack.update(interrupt_id, attempt)
+    except StoreUnavailable:
+        raise later(ctx) from None

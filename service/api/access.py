@@ -49,6 +49,8 @@ ACCESS: dict[str, dict[str, Role]] = {
     "/v1/loop/participant/resolve/{}": {"GET": PUBLIC, "POST": PUBLIC},
     # MCP: any key; each tool call is checked again on the route it calls
     "/mcp": {ANY: AGENT},
+    # Slack's interactions: signed by Slack with the app's signing secret (checked by the handler)
+    "/slack/interactions": {"POST": PUBLIC},
     # pages: capabilities (an unguessable id, a signed token) and CSRF-protected forms
     "/review/{}": {"GET": PUBLIC},
     "/review/{}/events": {"GET": PUBLIC},

@@ -8,10 +8,10 @@ from litestar import Controller, Request, post
 from litestar.types import ASGIApp
 from msgspec import UNSET, Meta, UnsetType
 
-from service.api import schemas
+from service.api import bodies
+from service.api.bodies import USER_ID_RULE, decode_body
 from service.api.io import json_body, json_response
 from service.api.openapi import documented
-from service.api.schemas import USER_ID_RULE, decode_body
 from service.clock import iso_ms
 from service.services import services
 from service.web.inbox import DEFAULT_LINK_S, inbox_path, inbox_scope
@@ -57,7 +57,7 @@ class InboxLinkController(Controller):
         """A link to the user's inbox page that works until `expiresAt`."""
         svc = services(request)
         wanted: InboxLinkRequest = decode_body(_link_decoder, await json_body(request), RULES)
-        schemas.user_id(wanted.userId)
+        bodies.user_id(wanted.userId)
         seconds = DEFAULT_LINK_S if isinstance(wanted.expiresIn, UnsetType) else wanted.expiresIn
         expires_ms = svc.clock.now_ms() + seconds * 1000
         token = f"{expires_ms}.{await svc.signer.token(inbox_scope(wanted.userId, expires_ms))}"

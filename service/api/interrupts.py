@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp
 
 from service import answers
-from service.api import responses, schemas, streams, views
+from service.api import bodies, responses, schemas, streams, views
 from service.api.access import actor, idempotency
 from service.api.io import json_body, json_response
 from service.api.openapi import documented
@@ -39,6 +39,7 @@ class InterruptController(Controller):
         svc = services(request)
         new = schemas.decode_create(await json_body(request))
         svc.check_callback(new.callback_url, "callbackUrl")
+        svc.check_slack(new.slack_channel)
         result = await svc.interrupts.create(new, actor=actor(request), idempotency=idempotency(request))
         headers = {"Idempotent-Replayed": "true"} if result.replayed else None
         return json_response(views.created(result, svc.settings.base_url), 201, headers)
@@ -126,7 +127,7 @@ class InterruptController(Controller):
     ) -> ASGIApp:
         """The user's pending interrupts, newest first; `Link: rel=next` when there are more."""
         svc = services(request)
-        page = await svc.interrupts.pending(schemas.user_id(user_id), limit=limit, cursor=cursor)
+        page = await svc.interrupts.pending(bodies.user_id(user_id), limit=limit, cursor=cursor)
         path = f"/interrupts/pending/{quote(user_id, safe='')}"
         headers = views.next_page(svc.settings.base_url, path, {"limit": limit}, page.next_cursor)
         return json_response([views.pending_item(it, svc.settings.base_url) for it in page.items], 200, headers)
@@ -141,7 +142,7 @@ class AnalyticsController(Controller):
     @get("/{user_id:str}", opt=documented(None, responses.AnalyticsResponse))
     async def analytics(self, request: Req, user_id: FromPath[str]) -> ASGIApp:
         """Counts, approval rate, response time and top actions of a user's interrupts."""
-        stats = await services(request).interrupts.analytics(schemas.user_id(user_id))
+        stats = await services(request).interrupts.analytics(bodies.user_id(user_id))
         return json_response(views.analytics(user_id, stats))
 
 

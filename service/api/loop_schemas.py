@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from service.api.schemas import ABSOLUTE_URL_PATTERN, EmailAddress, Rules, decode_body
+from service.api.bodies import ABSOLUTE_URL_PATTERN, EmailAddress, Rules, decode_body
 from service.domain import emails
 from service.domain.errors import InvalidField
 from service.domain.loops import NewLoop

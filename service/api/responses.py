@@ -5,7 +5,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.api.schemas import JsonObject
+from service.api.bodies import JsonObject
 
 
 class ReviewLinkResponse(msgspec.Struct, kw_only=True):

@@ -3,17 +3,25 @@
 Compat messages come verbatim from the spec; every other rejection names the field and the rule.
 """
 
-import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, Raw, UnsetType
 
 from service import answers
+from service.api.bodies import (
+    ABSOLUTE_URL_PATTERN,
+    MAX_USER_ID,
+    EmailAddress,
+    Rules,
+    decode_body,
+    is_null,
+    is_object,
+    object_or_none,
+    user_id,
+)
 from service.domain import emails
-from service.domain.errors import InvalidField, MalformedJson
+from service.domain.errors import InvalidField
 from service.domain.links import MAX_REVIEWER
 from service.domain.models import Decision, NewInterrupt
 
@@ -39,6 +47,7 @@ CREATE_MESSAGES = {
     "remindEvery": f"remindEvery must be a number of seconds from {MIN_REMIND_EVERY} to {MAX_EXPIRES_IN}",
     "escalateAfter": f"escalateAfter must be a number of seconds greater than 0 and at most {MAX_EXPIRES_IN}",
     "escalateTo": f"escalateTo must be an array of 1 to {MAX_REVIEWERS} distinct email addresses",
+    "slackChannel": "slackChannel must be a Slack channel id or name (1 to 80 printable characters)",
 }
 NUDGE_RULES = {
     "escalateAfter": "escalateAfter and escalateTo go together: who is added (escalateTo), and when (escalateAfter)",
@@ -50,23 +59,6 @@ DECIDE_MESSAGES = {
     "modifiedParams": "modifiedParams must be a JSON object",
     "response": "response must be a JSON object",
 }
-USER_ID_RULE = "userId must be 1 to 256 printable characters (no line breaks or control characters)"
-MAX_USER_ID = 256
-# What a stored JSON object is, for schemas (msgspec describes a Raw field as `{}`, anything)
-JsonObject = Annotated[
-    Raw, Meta(extra_json_schema={"type": "object", "description": "A JSON object, as the agent sent it."})
-]
-_PATH = re.compile(r"at `\$\.(\w+)|missing required field `(\w+)`")
-# an absolute http(s) URL with a host and no credentials; written without flags, so JSON Schema reads it too
-ABSOLUTE_URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[^\s/?#@]+(:\d+)?([/?#]\S*)?$"
-ABSOLUTE_URL = re.compile(ABSOLUTE_URL_PATTERN)
-
-
-# one address (the pattern is emails.is_address's; the decoder leaves it to emails.distinct_addresses,
-# whose refusal names the address)
-EmailAddress = Annotated[
-    str, Meta(extra_json_schema={"pattern": emails.ADDRESS_PATTERN, "maxLength": emails.MAX_LENGTH})
-]
 
 
 _DISTINCT = {"uniqueItems": True}
@@ -137,6 +129,11 @@ class CreateInterruptRequest(msgspec.Struct, kw_only=True):
         Annotated[list[EmailAddress], Meta(min_length=1, max_length=MAX_REVIEWERS, extra_json_schema=_DISTINCT)] | None,
         Meta(description="Who is added as a reviewer at escalateAfter (distinct email addresses)."),
     ] = None  # fmt: skip
+    slackChannel: Annotated[
+        Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[^\s<>&]+$")] | None,
+        Meta(description="Post the request to this Slack channel (an id such as C0123, or #name) with Approve / "
+             "Reject buttons; needs Slack configured on the server."),
+    ] = None  # fmt: skip
 
 
 class DecideRequest(msgspec.Struct, kw_only=True):
@@ -183,81 +180,22 @@ REVIEW_LINK_RULES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """What a refused body is told: the broken field's rule, or (compat) one message when a required one is absent.
-
-    msgspec stops at the first field that breaks its Struct; the message is that field's rule.
-    A body missing any of `required` (absent, null or "") gets `missing` instead, whatever else is
-    wrong with it, as LoopIn checks those first.
-    """
-
-    messages: Mapping[str, str]
-    required: tuple[str, ...] = ()
-    missing: str = ""
-
-    def refusal(self, body: bytes, error: str) -> InvalidField:
-        """The refusal for a body msgspec rejected with `error`."""
-        if self.required and _lacks(body, self.required):
-            return InvalidField(self.missing)
-        match = _PATH.search(error)
-        field = (match.group(1) or match.group(2)) if match else None
-        if field is None:
-            return InvalidField("request body must be a JSON object")
-        return InvalidField(self.messages.get(field, f"{field}: {error}"), field=field)
-
-
 CREATE_RULES = Rules(CREATE_MESSAGES, required=("agentId", "userId", "action", "context"), missing=REQUIRED)
 DECIDE_RULES = Rules(DECIDE_MESSAGES)
 _create_decoder = msgspec.json.Decoder(CreateInterruptRequest)
 _decide_decoder = msgspec.json.Decoder(DecideRequest)
-_any_decoder = msgspec.json.Decoder()
-
-
-def _lacks(body: bytes, names: tuple[str, ...]) -> bool:
-    """True when `body` is an object in which one of `names` is absent, null or the empty string."""
-    try:
-        data = _any_decoder.decode(body)
-    except msgspec.DecodeError:
-        return False
-    return isinstance(data, dict) and any(data.get(name) is None or data.get(name) == "" for name in names)
-
-
-def decode_body(decoder: msgspec.json.Decoder[Any], body: bytes, rules: Rules | Mapping[str, str]) -> Any:
-    """Decode a JSON body with its Struct's decoder; a refusal says what `rules` say of the field that broke."""
-    try:
-        return decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise (rules if isinstance(rules, Rules) else Rules(rules)).refusal(body, str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise MalformedJson(f"request body is not valid JSON: {exc}") from None
-
-
-def _is_object(raw: bytes) -> bool:
-    return raw.lstrip()[:1] == b"{"
-
-
-def _is_null(raw: bytes) -> bool:
-    return raw.strip() in (b"null", b'""', b"")
-
-
-def user_id(value: str) -> str:
-    """A user id as every route takes it (path or body): 1 to MAX_USER_ID printable characters."""
-    if not 0 < len(value) <= MAX_USER_ID or not value.isprintable():
-        raise InvalidField(USER_ID_RULE, field="userId")
-    return value
 
 
 def decode_create(body: bytes) -> NewInterrupt:
     """Validate a create body into a NewInterrupt, raising InvalidField with the compat message."""
     data: CreateInterruptRequest = decode_body(_create_decoder, body, CREATE_RULES)
     context = bytes(data.context)
-    if _is_null(context):
+    if is_null(context):
         raise InvalidField(REQUIRED)
-    if not _is_object(context):
+    if not is_object(context):
         raise InvalidField(CREATE_MESSAGES["context"], field="context")
     seconds = DEFAULT_EXPIRES_IN if data.expiresIn is None else data.expiresIn
-    schema = _object_or_none(data.responseSchema, "responseSchema", CREATE_MESSAGES)
+    schema = object_or_none(data.responseSchema, "responseSchema", CREATE_MESSAGES)
     reviewers = (
         ()
         if data.reviewers is None
@@ -275,6 +213,7 @@ def decode_create(body: bytes) -> NewInterrupt:
         on_timeout=data.onTimeout,
         response_schema=None if schema is None else answers.checked_schema(schema),
         **_nudges(data, reviewers),
+        slack_channel=data.slackChannel,
     )
 
 
@@ -310,21 +249,11 @@ def decode_review_link(body: bytes) -> ReviewLinkRequest:
 def decode_decision(body: bytes) -> Decision:
     """Validate a decide body into a Decision."""
     data: DecideRequest = decode_body(_decide_decoder, body, DECIDE_RULES)
-    params = _object_or_none(data.modifiedParams, "modifiedParams", DECIDE_MESSAGES)
-    response = _object_or_none(data.response, "response", DECIDE_MESSAGES)
+    params = object_or_none(data.modifiedParams, "modifiedParams", DECIDE_MESSAGES)
+    response = object_or_none(data.response, "response", DECIDE_MESSAGES)
     return Decision(
         decision=data.decision,
         reason=data.reason,
         modified_params=None if params is None else params.decode(),
         response=None if response is None else response.decode(),
     )
-
-
-def _object_or_none(raw: Raw, field: str, messages: Mapping[str, str]) -> bytes | None:
-    """An optional JSON-object field's text: None for null, InvalidField (its rule) for anything but an object."""
-    text = bytes(raw)
-    if text.strip() == b"null":
-        return None
-    if not _is_object(text):
-        raise InvalidField(messages[field], field=field)
-    return text

@@ -34,6 +34,7 @@ class NewInterrupt(msgspec.Struct, frozen=True, kw_only=True):
     remind_every_ms: int | None = None  # while pending, remind the reviewers this often
     escalate_after_ms: int | None = None  # if still pending this long after create, add escalate_to as reviewers
     escalate_to: tuple[str, ...] = ()
+    slack_channel: str | None = None  # the Slack channel its request is posted to (and updated in)
 
 
 class Decision(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,6 +77,7 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
     escalate_to: tuple[str, ...] = ()
     reminders_sent: int = 0  # the number of the last reminder sent (0: none yet)
     escalated: bool = False
+    slack_channel: str | None = None
 
     @property
     def decided_by(self) -> str | None:

@@ -98,6 +98,7 @@ class InterruptStore:
                 "" if new.remind_every_ms is None else new.remind_every_ms,
                 "" if new.escalate_after_ms is None else new.escalate_after_ms,
                 msgspec.json.encode(new.escalate_to).decode() if new.escalate_to else "",
+                new.slack_channel or "",
             ],
         )
         if reply[0] == "replay":
@@ -123,10 +124,9 @@ class InterruptStore:
         """Record a decision exactly once; raise AlreadyDecided (with the winner) otherwise.
 
         An interrupt with a responseSchema takes only a decision `check`ed against it (proven by the
-        schema's digest): checked first when this process knows the schema, else the script hands it
-        back and the checked decision is sent again. A response that fails the check here is not
-        refused yet, so a terminal interrupt still answers 409 first. Without `check` such an
-        interrupt cannot be decided (a caller that never offers typed answers).
+        schema's digest): checked first when this process knows the schema (a failure is not raised
+        yet, so a terminal interrupt still answers 409 first), else the script hands the schema back
+        and the checked decision is sent again. Without `check` such an interrupt cannot be decided.
         """
         known = self._schemas.get(interrupt_id) if decision.schema_sha is None else None
         if known is not None and check is not None:

@@ -103,6 +103,11 @@ def nudges() -> str:
     return f"{PREFIX}:nudges"
 
 
+def slack_seen(digest: str) -> str:
+    """Exists for a while after a signed Slack request with this signature digest was handled (replays refused)."""
+    return f"{PREFIX}:slack-seen:{digest}"
+
+
 def outbox() -> str:
     """The stream of webhooks to send, appended by the terminal transitions and read by the workers' group."""
     return f"{PREFIX}:outbox"

@@ -38,6 +38,7 @@ def from_hash(interrupt_id: str, fields: dict[str, str]) -> Interrupt:
         escalate_to=tuple(msgspec.json.decode(fields["escalateTo"])) if "escalateTo" in fields else (),
         reminders_sent=int(fields.get("reminded", 0)),
         escalated="escalated" in fields,
+        slack_channel=fields.get("slackChannel"),
     )
 
 

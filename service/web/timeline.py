@@ -48,7 +48,18 @@ def _said(event: HistoryEvent) -> str | None:
             return "Expired undecided"
         case "cancelled":
             return f"Withdrawn by {who}"
+        case "slack":
+            return _slack(detail)
     return None
+
+
+def _slack(detail: dict[str, Any]) -> str | None:
+    state, posting = detail.get("state"), detail.get("action") == "posted"
+    if state == "sent":
+        return f"Posted to Slack ({detail.get('channel')})" if posting else "Slack message updated with the outcome"
+    if state == "failed":
+        return f"Could not {'post to' if posting else 'update'} Slack: {detail.get('error')}"
+    return None  # retrying: said when it ends
 
 
 def _mail(detail: dict[str, Any]) -> str | None:

@@ -93,7 +93,10 @@ async def test_the_history_section_says_what_happened_in_order(client: Client) -
     assert history_of(pending) == ["Asked by payer-bot"]
     await submit(client, interrupt_id, decision="rejected")
     final = (await client.get(f"/review/{interrupt_id}")).text
-    assert history_of(final) == ["Asked by payer-bot", "Rejected by someone with the open review link through the review page"]
+    assert history_of(final) == [
+        "Asked by payer-bot",
+        "Rejected by someone with the open review link through the review page",
+    ]
 
 
 def history_of(page: str) -> list[str]:

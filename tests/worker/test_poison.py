@@ -37,7 +37,7 @@ async def test_an_entry_that_always_crashes_is_given_up_and_listed_failed(worker
     crashing = Crashing()
     unused: Any = None  # the mailers: this test's entries are webhooks only
     consumer = OutboxConsumer(
-        deliveries, crashing, unused, unused, unused, name="poison-test", stale_ms=1, claim_every_s=0.01  # type: ignore[arg-type]
+        deliveries, crashing, unused, unused, unused, unused, name="poison-test", stale_ms=1, claim_every_s=0.01  # type: ignore[arg-type]
     )  # fmt: skip
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))

@@ -77,6 +77,9 @@ class NoRetries:
     ) -> None:
         raise AssertionError(f"a mail was scheduled for {subject_id}")
 
+    async def schedule_slack(self, interrupt_id: str, step: str, attempt: int, delay_s: float) -> None:
+        raise AssertionError(f"a Slack message was scheduled for {interrupt_id}")
+
 
 async def fake_resolve(host: str, port: int) -> list[str]:
     for url, found in (NAMES | PUBLIC).items():

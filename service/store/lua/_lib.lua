@@ -8,7 +8,7 @@
 -- k = {hash, events, pending, stats, deadlines, deadline ttl key, outbox stream, service metrics, watched marker};
 -- extra = flat list of additional hash fields. Returns the new version.
 local function finish(k, id, status, now, retention, user_ttl, channel, extra)
-  local f = redis.call('HMGET', k[1], 'createdAt', 'callbackUrl', 'urgency')
+  local f = redis.call('HMGET', k[1], 'createdAt', 'callbackUrl', 'urgency', 'slackChannel')
   local created_at = tonumber(f[1])
   local v = redis.call('HINCRBY', k[1], 'v', 1)
   local fields = {'status', status, 'endedAt', now}
@@ -41,6 +41,9 @@ local function finish(k, id, status, now, retention, user_ttl, channel, extra)
   redis.call('PEXPIRE', k[2], retention)
   if f[2] then  -- the webhook to send, in the same atomic step: no acknowledged change can miss it
     redis.call('XADD', k[7], '*', 'id', id, 'v', v)
+  end
+  if f[4] then  -- likewise the Slack message's update to the outcome
+    redis.call('XADD', k[7], '*', 'id', id, 'v', v, 'k', 'slack-update')
   end
   notify(k[9], channel, v .. ' ' .. status)
   return v

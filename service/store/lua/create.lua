@@ -14,7 +14,8 @@
 --       17 who created it (key label), 18 through which channel (api, mcp), 19 reviewers to mail (JSON list, '' = none),
 --       20 the decision made at the deadline if nobody decides ('' = none: it expires),
 --       21 the responseSchema a decision's response must match (JSON text, '' = none),
---       22 remind every (ms, '' = never), 23 escalate after (ms, '' = never), 24 escalate to (JSON list)
+--       22 remind every (ms, '' = never), 23 escalate after (ms, '' = never), 24 escalate to (JSON list),
+--       25 the Slack channel to post it to ('' = none; its post is queued in the outbox)
 -- Returns: {'created', v} | {'replay', response} | {'idem_conflict'}
 -- (ids are random UUIDv4, 122 bits: a collision check would cost every create a call for nothing)
 local id, now, expires_at = ARGV[1], tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -44,6 +45,10 @@ end
 if ARGV[21] ~= '' then
   fields[#fields + 1] = 'responseSchema'
   fields[#fields + 1] = ARGV[21]
+end
+if ARGV[25] ~= '' then
+  fields[#fields + 1] = 'slackChannel'
+  fields[#fields + 1] = ARGV[25]
 end
 local nudge = nil  -- when the first reminder or the escalation is due
 if ARGV[22] ~= '' then
@@ -79,5 +84,6 @@ end
 redis.call('HINCRBY', KEYS[8], 'pending:' .. ARGV[6], 1)
 if nudge and nudge < expires_at then redis.call('ZADD', KEYS[11], nudge, id) end
 if ARGV[19] ~= '' then redis.call('XADD', KEYS[10], '*', 'id', ARGV[1], 'v', 1, 'k', 'review-mail') end
+if ARGV[25] ~= '' then redis.call('XADD', KEYS[10], '*', 'id', ARGV[1], 'v', 1, 'k', 'slack') end
 notify(KEYS[9], ARGV[15], 'created')
 return {'created', 1}
