@@ -20,6 +20,7 @@ from service.store.scripts import Scripts
 _event_decoder = msgspec.json.Decoder(HistoryEvent)
 _encoder = msgspec.json.Encoder()
 _DECISIONS = ("approved", "rejected")
+HISTORY_COUNT = "h"  # the hash field counting the history list's entries (history_add.lua, nudge.lua)
 
 
 class HistoryStore:
@@ -47,13 +48,9 @@ class HistoryStore:
         state, _, attempts = str(raw).partition(" ")
         return state, int(attempts)
 
+    @translated
     async def read(self, interrupt_id: str) -> list[HistoryEvent]:
         """Every event of the interrupt, oldest first; InterruptNotFound when it is unknown or gone."""
-        return (await self.read_with_record(interrupt_id))[1]
-
-    @translated
-    async def read_with_record(self, interrupt_id: str) -> tuple[Interrupt, list[HistoryEvent]]:
-        """The interrupt and every event of it, oldest first, in one round trip (the review page shows both)."""
         if not is_valid_id(interrupt_id):
             raise InterruptNotFound()
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -65,14 +62,42 @@ class HistoryStore:
         if not fields:
             raise InterruptNotFound()
         record = from_hash(interrupt_id, fields)
-        made = record.created_by
-        events = [HistoryEvent(at=record.created_at, event="created", channel=made.via if made else "api",
-                               actor=made.by if made else None,
-                               detail={"agentId": record.agent_id, "userId": record.user_id})]  # fmt: skip
-        events += [_event_decoder.decode(row) for row in extra]
-        events += [transition(msgspec.json.decode(row)) for row in changes]
-        events += [attempt(msgspec.json.decode(row)) for row in attempts]
-        return record, sorted(events, key=lambda e: e.at)  # stable: creation first, then each source in its order
+        return _merged(record, changes, extra, [attempt(msgspec.json.decode(row)) for row in attempts])
+
+    @translated
+    async def read_for_page(self, interrupt_id: str) -> tuple[Interrupt, list[HistoryEvent]]:
+        """The interrupt and its events but the webhook attempts (what the review page shows).
+
+        One read of the hash, as a page without history costs: its lists are read only when the
+        hash says they hold something (a version past 1: a transition; `h`: entries of the history list).
+        """
+        if not is_valid_id(interrupt_id):
+            raise InterruptNotFound()
+        fields = await self._redis.hgetall(keys.interrupt(interrupt_id))  # type: ignore[misc]
+        if not fields:
+            raise InterruptNotFound()
+        record = from_hash(interrupt_id, fields)
+        if record.version == 1 and HISTORY_COUNT not in fields:
+            return record, _merged(record, [], [], [])
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.lrange(keys.events(interrupt_id), 0, -1)
+            pipe.lrange(keys.history(interrupt_id), 0, -1)
+            changes, extra = await pipe.execute()
+        return record, _merged(record, changes, extra, [])
+
+
+def _merged(
+    record: Interrupt, changes: list[str], extra: list[str], attempts: list[HistoryEvent]
+) -> list[HistoryEvent]:
+    """Creation, the other events, the transitions and the attempts, in time order."""
+    made = record.created_by
+    events = [HistoryEvent(at=record.created_at, event="created", channel=made.via if made else "api",
+                           actor=made.by if made else None,
+                           detail={"agentId": record.agent_id, "userId": record.user_id})]  # fmt: skip
+    events += [_event_decoder.decode(row) for row in extra]
+    events += [transition(msgspec.json.decode(row)) for row in changes]
+    events += attempts
+    return sorted(events, key=lambda e: e.at)  # stable: creation first, then each source in its own order
 
 
 def transition(change: dict[str, Any]) -> HistoryEvent:

@@ -106,7 +106,7 @@ async def _review_page(
     schema = record.response_schema
     values["answer_form"] = answer_form(schema, sent, errors) if schema is not None and can_decide else ""
     if events is None:
-        events = await svc.history.read(record.id)
+        events = (await svc.history.read_for_page(record.id))[1]
     values["history"] = timeline.lines(events)
     csrf = await svc.signer.token(f"review:{record.id}")
     view = review_view(record, svc.clock.now_ms())  # top-level names: Jinja looks each up once, not per use
@@ -200,7 +200,7 @@ class ReviewController(Controller):
         """The interrupt, its context, and (while pending, for whoever may decide) the decision form."""
         svc = services(request)
         try:
-            record, events = await svc.history.read_with_record(interrupt_id)
+            record, events = await svc.history.read_for_page(interrupt_id)
         except InterruptNotFound:
             return _not_found_page()
         link = _link_of(request.query_params) if request.scope["query_string"] else {}

@@ -91,10 +91,15 @@ async def test_the_history_section_says_what_happened_in_order(client: Client) -
     interrupt_id = await create(client)
     pending = (await client.get(f"/review/{interrupt_id}")).text
     assert history_of(pending) == ["Asked by payer-bot"]
+    minted = await client.post(f"/interrupts/{interrupt_id}/review-links", json={"reviewer": "rita@example.com"})
+    assert minted.status_code == 201, minted.text
+    linked = (await client.get(f"/review/{interrupt_id}")).text  # still pending: the history list is read now
+    assert history_of(linked) == ["Asked by payer-bot", "Review link made for rita@example.com"]
     await submit(client, interrupt_id, decision="rejected")
     final = (await client.get(f"/review/{interrupt_id}")).text
     assert history_of(final) == [
         "Asked by payer-bot",
+        "Review link made for rita@example.com",
         "Rejected by someone with the open review link through the review page",
     ]
 

@@ -7,6 +7,7 @@
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl <= 0 then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'h', 1)  -- so a page reads the list only when it holds something
 redis.call('PEXPIRE', KEYS[2], ttl)
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], ARGV[2], ARGV[3]) end
 return 1

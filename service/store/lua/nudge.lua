@@ -18,6 +18,7 @@ end
 local created, ttl = tonumber(f[3]), redis.call('PTTL', KEYS[1])
 local function record(event, detail)
   redis.call('RPUSH', KEYS[4], cjson.encode({at = now, event = event, channel = 'worker', detail = detail}))
+  redis.call('HINCRBY', KEYS[1], 'h', 1)  -- the history list's count (history.py: HISTORY_COUNT)
   redis.call('PEXPIRE', KEYS[4], ttl)
 end
 local first_added = -1
