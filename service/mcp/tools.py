@@ -103,7 +103,8 @@ CATALOGUE: tuple[Tool, ...] = (
             "deployments, access changes. Put everything the person needs to decide in `context`. "
             "Returns an interruptId and a reviewUrl to share with the person; then call "
             "wait_for_decision and do not perform the action unless the status becomes 'approved' "
-            "(use modifiedParams instead of your own parameters when the answer has them)."
+            "(use modifiedParams instead of your own parameters when the answer has them). To ask for "
+            "more than yes/no, give a responseSchema (a JSON Schema object): the answer comes back as `response`."
         ),
         method="POST",
         path="/interrupts",
@@ -134,8 +135,9 @@ CATALOGUE: tuple[Tool, ...] = (
         name="decide_interrupt",
         description=(
             "Record a human's decision on a pending interrupt: 'approved' or 'rejected', with an optional "
-            "reason and, to approve with changes, modifiedParams. Only call this on a person's explicit "
-            "instruction; never approve your own request."
+            "reason and, to approve with changes, modifiedParams. When the interrupt has a responseSchema, "
+            "pass the person's answer as `response` (validated against it). Only call this on a person's "
+            "explicit instruction; never approve your own request."
         ),
         method="POST",
         path="/interrupts/{interruptId}/decide",
