@@ -124,12 +124,12 @@ class InterruptStore:
         """Record a decision exactly once; raise AlreadyDecided (with the winner) otherwise.
 
         An interrupt with a responseSchema takes only a decision `check`ed against it (proven by the
-        schema's digest): checked first when this process knows the schema (a failure is not raised
-        yet, so a terminal interrupt still answers 409 first), else the script hands the schema back
-        and the checked decision is sent again. Without `check` such an interrupt cannot be decided.
+        schema's digest): checked first against the schema this process knows or guesses (a failure
+        is not raised yet, so a terminal interrupt still answers 409 first), else the script hands
+        the schema back and the checked decision is sent again. Without `check` it cannot be decided.
         """
-        known = self._schemas.get(interrupt_id) if decision.schema_sha is None else None
-        if known is not None and check is not None:
+        known = self._schemas.likely(interrupt_id, answered=decision.response is not None)
+        if known is not None and check is not None and decision.schema_sha is None:
             with contextlib.suppress(InvalidResponse):
                 decision = check(known, decision)
         reply = await self._transition(self._scripts.decide, interrupt_id, _decide_args(decision))

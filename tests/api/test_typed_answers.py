@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from service import answers
 from service.api.schemas import decode_create
 from service.clock import SystemClock
-from service.domain.errors import InvalidResponse
+from service.domain.errors import InvalidField, InvalidResponse
 from service.domain.models import Decision
 from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
@@ -203,3 +203,25 @@ async def test_a_late_decide_with_a_bad_response_is_told_the_outcome_not_the_sch
     await client.post(f"/interrupts/{interrupt_id}/decide", json={"decision": "rejected"})
     late = await client.post(f"/interrupts/{interrupt_id}/decide", json={"decision": "approved", "response": {}})
     assert late.status_code == 409 and late.json()["current"]["status"] == "rejected"
+
+
+async def test_a_guessed_schema_is_only_a_guess_the_interrupts_own_decides(redis: Redis, user_id: str) -> None:
+    store = InterruptStore(redis, SystemClock(), retention_ms=60_000)
+    loose = {"type": "object", "properties": {"amount": {"type": "number"}}}
+    strict = {"type": "object", "properties": {"amount": {"type": "number", "maximum": 10}}}
+
+    async def made(schema: Any) -> str:
+        body = {"agentId": "a", "userId": user_id, "action": "x", "context": {}} | ({"responseSchema": schema}
+                                                                                   if schema else {})  # fmt: skip
+        return (await InterruptStore(redis, SystemClock(), retention_ms=60_000)
+                .create(decode_create(msgspec.json.encode(body)))).id  # fmt: skip
+
+    first, second, plain = await made(loose), await made(strict), await made(None)
+    await store.get(first)  # this store has seen `loose` last: it guesses it for the others
+    with pytest.raises(InvalidResponse):  # valid under the guess, not under the interrupt's own schema
+        await store.decide(second, Decision(decision="approved", response='{"amount": 50}'), answers.checked_decision)
+    with pytest.raises(InvalidField):  # a plain interrupt takes no answer, whatever was guessed
+        await store.decide(plain, Decision(decision="approved", response='{"amount": 5}'), answers.checked_decision)
+    assert (await store.decide(plain, Decision(decision="approved"), answers.checked_decision)).status == "approved"
+    done = await store.decide(second, Decision(decision="approved", response='{"amount": 5}'), answers.checked_decision)
+    assert done.status == "approved"
