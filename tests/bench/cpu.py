@@ -1,7 +1,7 @@
 """CPU cost per request, in process: the service's ASGI app against the bare-stack reference.
 
 Run: `uv run python -m tests.bench.cpu [--requests 2000] [--rounds 15] [--batch N] [--profile OP] [--key K]
-[--ops create read page link health decide decide-cold]`. `--batch` alternates the two sides every N
+[--ops create read page link health decide decide-cold decide-new-form]`. `--batch` alternates the two sides every N
 calls within a round, so both see the same moments of a noisy machine (by default each side runs its
 whole round in one go).
 With `--key`, our app runs with that admin key (API_KEY_SECRET) and every request presents it, so
@@ -19,7 +19,8 @@ prints a cProfile (in CPU time) of our side. The reference has no pages: `page` 
 checks its token) are paired with its JSON read, for scale. `decide` pairs our own plain decide with
 one that carries a ten-field typed answer validated against its responseSchema (each on an interrupt
 created beforehand, untimed, by the same app); `decide-cold` has another app create them, so the
-deciding one has never seen their schema (the second round trip).
+deciding one has not seen those interrupts (it has seen their form on others); `decide-new-form`
+gives each interrupt a form of its own, never seen before (compiled, two round trips).
 """
 
 import argparse
@@ -87,11 +88,13 @@ async def cpu_per_request(call: Callable[[], Awaitable[Any]], count: int) -> flo
 class Decides:
     """Decides on interrupts created beforehand (untimed, in `prepare`), one per call, with or without an answer."""
 
-    def __init__(self, driver: "Driver", *, typed: bool, creator: "Driver | None" = None) -> None:
+    def __init__(
+        self, driver: "Driver", *, typed: bool, creator: "Driver | None" = None, new_forms: bool = False
+    ) -> None:
         self._driver = driver
         self._creator = creator or driver  # another app: the deciding one has never seen the interrupt
-        extra = {"responseSchema": FORM} if typed else {}
-        self._create = json.dumps(json.loads(BODY) | extra).encode()
+        self._typed, self._new_forms = typed, new_forms  # new_forms: each interrupt asks a form of its own
+        self._made = 0
         decision = {"decision": "approved", "reason": "within budget"} | ({"response": ANSWER} if typed else {})
         self._decide = json.dumps(decision).encode()
         self._ids: list[str] = []
@@ -99,7 +102,10 @@ class Decides:
     async def prepare(self, count: int) -> None:
         """Create the `count` interrupts the next calls decide."""
         for _ in range(count - len(self._ids)):
-            status, created = await self._creator.request("POST", "/interrupts", self._create)
+            self._made += 1
+            form = FORM | {"title": f"form {self._made}"} if self._new_forms else FORM
+            body = json.dumps(json.loads(BODY) | ({"responseSchema": form} if self._typed else {})).encode()
+            status, created = await self._creator.request("POST", "/interrupts", body)
             assert status == 201, (status, created)
             self._ids.append(json.loads(created)["interruptId"])
 
@@ -149,6 +155,7 @@ async def _rounds(
             # on our app both sides: a plain decide ("reference" column) against one with a typed answer
             "decide": Decides(ours, typed=driver is ours),
             "decide-cold": Decides(ours, typed=driver is ours, creator=other),
+            "decide-new-form": Decides(ours, typed=driver is ours, creator=other, new_forms=True),
         }
     for op in args.ops:  # warm both
         for name in calls:
@@ -193,10 +200,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=15)
-    ops = ["create", "read", "page", "link", "health", "decide", "decide-cold"]
+    ops = ["create", "read", "page", "link", "health", "decide", "decide-cold", "decide-new-form"]
     parser.add_argument("--ops", nargs="+", choices=ops, default=["create", "read", "page"])
     parser.add_argument("--batch", type=int, help="alternate the sides every BATCH calls within a round")
-    parser.add_argument("--profile", choices=["create", "read", "page", "link", "decide", "decide-cold"])
+    parser.add_argument(
+        "--profile", choices=["create", "read", "page", "link", "decide", "decide-cold", "decide-new-form"]
+    )
     parser.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
     parser.add_argument("--key", help="run our app with this admin key and present it on every request")
     parser.add_argument("--baseline", choices=["reference", "open", "lenient"], default="reference",
