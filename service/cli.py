@@ -40,7 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="port (default $PORT or 3002)")
     serve.add_argument("--workers", type=int, help="HTTP worker processes (default $INTERLOCK_WORKERS or 2)")
     serve.add_argument("--no-worker", action="store_true", help="run no background worker in this process tree")
-    commands.add_parser("worker", help="run the background worker alone: deadlines, webhooks, email")
+    worker = commands.add_parser("worker", help="run the background worker alone: deadlines, webhooks, email")
+    worker.add_argument(
+        "--check", action="store_true", help="exit 0 if a worker on this host beat in the last 30 s, else 1"
+    )
     commands.add_parser("mcp", help="serve MCP on stdio as a client of the API (LOOPIN_API_URL, LOOPIN_API_KEY)")
     args = parser.parse_args(argv)
     if args.command == "mcp":
@@ -54,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return serve_command(settings, host=args.host, port=args.port, workers=args.workers, worker=not args.no_worker)
     if args.command == "worker":
-        return worker_command(settings)
+        return worker_check(settings) if args.check else worker_command(settings)
     return 2
 
 
@@ -83,6 +86,32 @@ def worker_command(settings: Settings) -> int:
         return 2
     asyncio.run(run(settings))
     return 0
+
+
+def worker_check(settings: Settings) -> int:
+    """Whether a worker on this host is alive (its heartbeat in Redis is fresh): 0 yes, 1 no."""
+    import asyncio
+    import socket
+
+    from service.clock import SystemClock
+    from service.domain.errors import StoreUnavailable
+    from service.store.connection import redis_factory_for
+    from service.store.heartbeats import Heartbeats
+
+    async def check() -> bool:
+        redis = redis_factory_for(settings)()
+        try:
+            return await Heartbeats(redis, SystemClock()).alive(f"{socket.gethostname()}-")
+        finally:
+            await redis.aclose()
+
+    try:
+        alive = bool(settings.redis_url) and asyncio.run(check())
+    except StoreUnavailable as exc:
+        print(f"interlock: worker check: {exc}", file=sys.stderr)
+        return 1
+    print("worker alive" if alive else "no worker on this host beat in the last 30 s", file=sys.stderr)
+    return 0 if alive else 1
 
 
 def _apply_flags(*, host: str | None, port: int | None, workers: int | None) -> None:

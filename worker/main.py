@@ -13,6 +13,7 @@ from service.clock import Clock
 from service.domain.errors import StoreUnavailable
 from service.jobs import DELIVER_WEBHOOK, SEND_INVITE, SEND_SLACK
 from service.settings import Settings
+from service.store.heartbeats import BEAT_EVERY_S, Heartbeats
 from service.store.notifications import expired_deadlines
 from worker import tasks
 from worker.context import Deps
@@ -64,6 +65,7 @@ async def run(settings: Settings, *, stop: asyncio.Event | None = None, clock: C
         asyncio.create_task(consumer.run(stop), name="outbox"),
         asyncio.create_task(sweeper.run(stop), name="deadlines"),
         asyncio.create_task(_listen(deps, stop), name="keyspace"),
+        asyncio.create_task(_heartbeat(deps, stop), name="heartbeat"),
     ]
     arq_task = asyncio.create_task(worker.async_run(), name="arq")
     log.info("worker %s running", deps.name)
@@ -87,6 +89,16 @@ async def _listen(deps: Deps, stop: asyncio.Event) -> None:
     async for interrupt_id in expired_deadlines(deps.redis, stop):
         with contextlib.suppress(StoreUnavailable):  # the sweep will get it
             await deps.interrupts.expire(interrupt_id)
+
+
+async def _heartbeat(deps: Deps, stop: asyncio.Event) -> None:
+    """Note this worker alive every few seconds, for `interlock worker --check` (a container's health check)."""
+    beats = Heartbeats(deps.redis, deps.clock)
+    while not stop.is_set():
+        with contextlib.suppress(StoreUnavailable):  # the outage is logged by the other parts
+            await beats.beat(deps.name)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), BEAT_EVERY_S)
 
 
 def _pruner(deps: Deps) -> Callable[[], Awaitable[None]]:

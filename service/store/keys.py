@@ -108,6 +108,11 @@ def slack_seen(digest: str) -> str:
     return f"{PREFIX}:slack-seen:{digest}"
 
 
+def workers() -> str:
+    """The hash of worker name → its last heartbeat (ms), read by `interlock worker --check`."""
+    return f"{PREFIX}:workers"
+
+
 def outbox() -> str:
     """The stream of webhooks to send, appended by the terminal transitions and read by the workers' group."""
     return f"{PREFIX}:outbox"
