@@ -45,6 +45,19 @@ KNOWN_PREFIXED = frozenset(
 WAIT_CAP_S = 55  # the longest a long-poll holds (the MCP tools offer the same); at most 60, below proxies' timeouts
 
 
+SECRET_FIELDS = ("webhook_secret", "slack_bot_token", "slack_signing_secret", "smtp_url")  # never printed
+
+
+def _without_password(url: str | None) -> str | None:
+    """A URL with its password (the embedded server's, an external Redis's) replaced by `***`."""
+    if not url or "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.partition(":")[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
 class SettingsError(ValueError):
     """A setting is misspelled or has a value we cannot use."""
 
@@ -81,6 +94,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     slack_bot_token: str | None = None  # SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET: both, or Slack is off
     slack_signing_secret: str | None = None
     slack_api_url: str = "https://slack.com/api/"  # SLACK_API_URL: the Web API's base (tests: a local stand-in)
+
+    def __repr__(self) -> str:
+        """Every setting but the secrets (the keys print their labels; the rest print as `***` when set)."""
+        shown = {f: getattr(self, f) for f in self.__struct_fields__}
+        for secret in SECRET_FIELDS:
+            shown[secret] = "***" if shown[secret] else None
+        shown["redis_url"] = _without_password(self.redis_url)
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     @property
     def slack(self) -> bool:

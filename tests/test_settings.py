@@ -90,3 +90,13 @@ def test_serve_help_tells_the_true_defaults(capsys: pytest.CaptureFixture[str]) 
     assert f"$INTERLOCK_WORKERS or {defaults.workers})" in shown
     assert f"$INTERLOCK_DATA_DIR ({defaults.data_dir})" in shown and f"{defaults.server} (default)" in shown
     assert f"INTERLOCK_BODY_TIMEOUT_S {defaults.body_timeout_s}:" in shown
+
+
+def test_the_settings_never_print_a_secret() -> None:
+    env = {"WEBHOOK_SECRET": "whsec_c2VjcmV0", "SLACK_BOT_TOKEN": "xoxb-token", "SLACK_SIGNING_SECRET": "sign-me",
+           "REDIS_URL": "redis://:hunter2@cache:6379/0", "SMTP_URL": "smtp://u:mailpass@mx:25",
+           "API_KEY_SECRET": "admin-secret"}  # fmt: skip
+    shown = repr(Settings.from_env(env))
+    for secret in ("c2VjcmV0", "xoxb-token", "sign-me", "hunter2", "mailpass", "admin-secret"):
+        assert secret not in shown, secret
+    assert "redis://:***@cache:6379/0" in shown and "slack_api_url='https://slack.com/api/'" in shown
