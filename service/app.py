@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 
-from service import VERSION, servers
+from service import VERSION, answers, servers
 from service.api import access
 from service.api.deliveries import DeliveryController, FailedDeliveryController
 from service.api.health import HealthController
@@ -74,7 +74,9 @@ def create_app(
         redis = make_redis()
         hub = WaiterHub(WAITERS, marker=WatchMarkers(redis).mark)
         tokens = Signer(lambda: kept_secret(redis, keys.page_secret()))
-        interrupts = InterruptStore(redis, the_clock, retention_ms=settings.retention_ms)
+        interrupts = InterruptStore(
+            redis, the_clock, retention_ms=settings.retention_ms, check=answers.checked_decision
+        )
         app.state.services = Services(
             settings=settings,
             clock=the_clock,

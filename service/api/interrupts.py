@@ -8,7 +8,6 @@ from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import ASGIApp
 
-from service import answers
 from service.api import bodies, responses, schemas, streams, views
 from service.api.access import actor, idempotency
 from service.api.io import json_body, json_response
@@ -77,8 +76,7 @@ class InterruptController(Controller):
             await _pending(request, interrupt_id)  # compat order: 404, then 409, then 400
             raise
         decision = msgspec.structs.replace(decision, actor=actor(request))
-        result = await svc.interrupts.decide(interrupt_id, decision, answers.checked_decision)
-        return json_response(views.decided(result))
+        return json_response(views.decided(await svc.interrupts.decide(interrupt_id, decision)))
 
     @get("/{interrupt_id:str}/events", media_type="text/event-stream")
     async def events(self, request: Req, interrupt_id: FromPath[str]) -> ASGIApp:

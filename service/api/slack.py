@@ -16,7 +16,6 @@ from litestar import Request, post
 from litestar.types import ASGIApp
 from slack_sdk.signature import SignatureVerifier
 
-from service import answers
 from service.asgi.refusals import RouteNotFound, Unauthorized
 from service.asgi.replies import Reply, raw_header, read_body
 from service.clock import Clock
@@ -64,6 +63,6 @@ async def slack_interactions(request: Req) -> ASGIApp:
         # Slack wants a 200 whatever happened; an interrupt that ended first keeps its outcome
         with contextlib.suppress(InterruptConflict, InterruptNotFound, InputError):
             chosen = Decision(decision=decision, actor=actor)
-            await svc.interrupts.decide(interrupt_id, chosen, answers.checked_decision)
+            await svc.interrupts.decide(interrupt_id, chosen)
             log.info("slack: %s %s by %s", interrupt_id, decision, who)
     return Reply(b"", 200)

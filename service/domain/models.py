@@ -72,11 +72,6 @@ class Interrupt(msgspec.Struct, frozen=True, kw_only=True):
     on_timeout: str | None = None
     response_schema: str | None = None
     response: str | None = None
-    remind_every_ms: int | None = None
-    escalate_after_ms: int | None = None
-    escalate_to: tuple[str, ...] = ()
-    reminders_sent: int = 0  # the number of the last reminder sent (0: none yet)
-    escalated: bool = False
     slack_channel: str | None = None
 
     @property

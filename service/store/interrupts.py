@@ -28,8 +28,7 @@ from service.store.schema_memo import SchemaMemo
 from service.store.scripts import Scripts
 
 _MAX_EXPIRY_MS = 2_592_000_000
-# checks a decision against its interrupt's responseSchema text (service/answers.checked_decision)
-ResponseCheck = Callable[[str, Decision], Decision]
+ResponseCheck = Callable[[str, Decision], Decision]  # a decision checked against a responseSchema text
 
 
 class Created(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,14 +51,14 @@ class Transitioned(msgspec.Struct, frozen=True, kw_only=True):
 class InterruptStore:
     """Reads and atomic transitions of interrupts in Redis."""
 
-    def __init__(self, redis: Redis, clock: Clock, *, retention_ms: int) -> None:
+    def __init__(self, redis: Redis, clock: Clock, *, retention_ms: int, check: ResponseCheck | None = None) -> None:
         self._redis = redis
         self._clock = clock
         self._retention = retention_ms
-        # user indexes must outlive the longest pending interrupt plus its retention
-        self._user_ttl = retention_ms + _MAX_EXPIRY_MS + 86_400_000
+        self._user_ttl = retention_ms + _MAX_EXPIRY_MS + 86_400_000  # user indexes outlive any pending + retention
         self._scripts = Scripts.register(redis)
         self._schemas = SchemaMemo()
+        self._check = check  # how a typed answer is checked (answers.checked_decision); None: never decides one
 
     @translated
     async def create(
@@ -120,14 +119,15 @@ class InterruptStore:
         return self._seen(from_hash(interrupt_id, fields))
 
     @translated
-    async def decide(self, interrupt_id: str, decision: Decision, check: ResponseCheck | None = None) -> Transitioned:
+    async def decide(self, interrupt_id: str, decision: Decision) -> Transitioned:
         """Record a decision exactly once; raise AlreadyDecided (with the winner) otherwise.
 
-        An interrupt with a responseSchema takes only a decision `check`ed against it (proven by the
+        An interrupt with a responseSchema takes only a decision checked against it (proven by the
         schema's digest): checked first against the schema this process knows or guesses (a failure
         is not raised yet, so a terminal interrupt still answers 409 first), else the script hands
-        the schema back and the checked decision is sent again. Without `check` it cannot be decided.
+        the schema back and the checked decision is sent again. A store made without `check` cannot.
         """
+        check = self._check
         known = self._schemas.likely(interrupt_id, answered=decision.response is not None)
         if known is not None and check is not None and decision.schema_sha is None:
             with contextlib.suppress(InvalidResponse):
@@ -135,7 +135,7 @@ class InterruptStore:
         reply = await self._transition(self._scripts.decide, interrupt_id, _decide_args(decision))
         if reply[0] == "schema":
             if check is None:
-                raise InterlockError(f"{interrupt_id} has a responseSchema and this caller cannot check a response")
+                raise InterlockError(f"{interrupt_id} has a responseSchema and this store cannot check one")
             self._schemas.remember(interrupt_id, reply[1])
             decision = check(reply[1], decision)
             reply = await self._transition(self._scripts.decide, interrupt_id, _decide_args(decision))

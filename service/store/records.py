@@ -33,11 +33,6 @@ def from_hash(interrupt_id: str, fields: dict[str, str]) -> Interrupt:
         on_timeout=fields.get("onTimeout"),
         response_schema=fields.get("responseSchema"),
         response=fields.get("response"),
-        remind_every_ms=int(fields["remindEvery"]) if "remindEvery" in fields else None,
-        escalate_after_ms=int(fields["escalateAfter"]) if "escalateAfter" in fields else None,
-        escalate_to=tuple(msgspec.json.decode(fields["escalateTo"])) if "escalateTo" in fields else (),
-        reminders_sent=int(fields.get("reminded", 0)),
-        escalated="escalated" in fields,
         slack_channel=fields.get("slackChannel"),
     )
 

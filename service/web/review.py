@@ -239,7 +239,7 @@ class ReviewController(Controller):
                                       params=form.get("modifiedParams"), params_open=params is not None or bool(error),
                                       answer_values=sent_answers(sent), answer_errors=answer_errors)  # fmt: skip
         with contextlib.suppress(AlreadyDecided):  # decided elsewhere first: the page shows what won
-            await svc.interrupts.decide(record.id, chosen, answers.checked_decision)
+            await svc.interrupts.decide(record.id, chosen)
         return Reply(b"", 303, HTML, {"Location": f"/review/{record.id}"}, pages.ENCODED_HEADERS)
 
 

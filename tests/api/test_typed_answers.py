@@ -163,14 +163,14 @@ async def test_an_unsupported_or_invalid_schema_is_refused_at_create_naming_the_
 
 
 async def test_a_decide_racing_another_on_a_schema_interrupt_gives_one_outcome(redis: Redis, user_id: str) -> None:
-    store = InterruptStore(redis, SystemClock(), retention_ms=60_000)
+    store = InterruptStore(redis, SystemClock(), retention_ms=60_000, check=answers.checked_decision)
     body = {"agentId": "a", "userId": user_id, "action": "x", "context": {}, "responseSchema": SCHEMA}
     made = await store.create(decode_create(msgspec.json.encode(body)))
 
     async def decide(amount: int) -> str:
         answer = msgspec.json.encode({"amount": amount, "account": "checking"}).decode()
         try:
-            await store.decide(made.id, Decision(decision="approved", response=answer), answers.checked_decision)
+            await store.decide(made.id, Decision(decision="approved", response=answer))
         except Exception as exc:  # the losers' error is what is counted
             return type(exc).__name__
         return "won"
@@ -182,17 +182,16 @@ async def test_a_decide_racing_another_on_a_schema_interrupt_gives_one_outcome(r
 
 
 async def test_a_process_that_never_saw_the_schema_checks_the_decision_the_same(redis: Redis, user_id: str) -> None:
-    creating = InterruptStore(redis, SystemClock(), retention_ms=60_000)
-    deciding = InterruptStore(redis, SystemClock(), retention_ms=60_000)  # its own memo: the schema is unknown
+    creating = InterruptStore(redis, SystemClock(), retention_ms=60_000, check=answers.checked_decision)
+    # its own memo: the schema is unknown to it
+    deciding = InterruptStore(redis, SystemClock(), retention_ms=60_000, check=answers.checked_decision)
     body = {"agentId": "a", "userId": user_id, "action": "x", "context": {}, "responseSchema": SCHEMA}
     made = await creating.create(decode_create(msgspec.json.encode(body)))
     with pytest.raises(InvalidResponse) as refused:
-        await deciding.decide(
-            made.id, Decision(decision="approved", response='{"amount": -1}'), answers.checked_decision
-        )
+        await deciding.decide(made.id, Decision(decision="approved", response='{"amount": -1}'))
     assert {v["path"] for v in refused.value.violations} == {"$.account", "$.amount"}
     answer = '{"amount": 1, "account": "checking"}'
-    done = await deciding.decide(made.id, Decision(decision="approved", response=answer), answers.checked_decision)
+    done = await deciding.decide(made.id, Decision(decision="approved", response=answer))
     assert done.status == "approved" and (await creating.get(made.id)).response == answer
 
 
@@ -206,22 +205,22 @@ async def test_a_late_decide_with_a_bad_response_is_told_the_outcome_not_the_sch
 
 
 async def test_a_guessed_schema_is_only_a_guess_the_interrupts_own_decides(redis: Redis, user_id: str) -> None:
-    store = InterruptStore(redis, SystemClock(), retention_ms=60_000)
+    store = InterruptStore(redis, SystemClock(), retention_ms=60_000, check=answers.checked_decision)
     loose = {"type": "object", "properties": {"amount": {"type": "number"}}}
     strict = {"type": "object", "properties": {"amount": {"type": "number", "maximum": 10}}}
 
     async def made(schema: Any) -> str:
         body = {"agentId": "a", "userId": user_id, "action": "x", "context": {}} | ({"responseSchema": schema}
                                                                                    if schema else {})  # fmt: skip
-        return (await InterruptStore(redis, SystemClock(), retention_ms=60_000)
+        return (await InterruptStore(redis, SystemClock(), retention_ms=60_000, check=answers.checked_decision)
                 .create(decode_create(msgspec.json.encode(body)))).id  # fmt: skip
 
     first, second, plain = await made(loose), await made(strict), await made(None)
     await store.get(first)  # this store has seen `loose` last: it guesses it for the others
     with pytest.raises(InvalidResponse):  # valid under the guess, not under the interrupt's own schema
-        await store.decide(second, Decision(decision="approved", response='{"amount": 50}'), answers.checked_decision)
+        await store.decide(second, Decision(decision="approved", response='{"amount": 50}'))
     with pytest.raises(InvalidField):  # a plain interrupt takes no answer, whatever was guessed
-        await store.decide(plain, Decision(decision="approved", response='{"amount": 5}'), answers.checked_decision)
-    assert (await store.decide(plain, Decision(decision="approved"), answers.checked_decision)).status == "approved"
-    done = await store.decide(second, Decision(decision="approved", response='{"amount": 5}'), answers.checked_decision)
+        await store.decide(plain, Decision(decision="approved", response='{"amount": 5}'))
+    assert (await store.decide(plain, Decision(decision="approved"))).status == "approved"
+    done = await store.decide(second, Decision(decision="approved", response='{"amount": 5}'))
     assert done.status == "approved"
