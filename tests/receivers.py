@@ -43,14 +43,9 @@ class Receiver:
         """The ASGI app: read, verify, record, answer."""
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return  # the sender died mid-request (a killed worker): nothing was delivered
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await body_of(receive)
+        if body is None:
+            return  # the sender died mid-request (a killed worker): nothing was delivered
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         try:
             verified = Webhook(self.secret).verify(body, headers)
@@ -77,6 +72,18 @@ class Receiver:
         async with self.arrived:
             await self.arrived.wait_for(lambda: len(self.received.get(path, [])) >= count)
             return list(self.received[path])
+
+
+async def body_of(receive: Any) -> bytes | None:
+    """A request's whole body from ASGI `receive`; None when the client went away first."""
+    body = b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += bytes(message.get("body", b""))
+        if not message.get("more_body"):
+            return body
 
 
 class Served(Protocol):

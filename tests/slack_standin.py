@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.receivers import body_of
+
 TOKEN = "xoxb-standin-token"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL_ID = "C0STANDIN"
@@ -48,12 +50,9 @@ class SlackStandIn:
         """The ASGI app: check the token, record, answer like Slack."""
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await body_of(receive)
+        if body is None:
+            return
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         method = scope["path"].removeprefix("/api/")
         args: dict[str, Any] = json.loads(body) if body.startswith(b"{") else {}

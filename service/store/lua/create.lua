@@ -30,40 +30,18 @@ end
 local fields = {'agentId', ARGV[2], 'userId', ARGV[3], 'action', ARGV[4], 'context', ARGV[5],
   'urgency', ARGV[6], 'status', 'pending', 'createdAt', ARGV[7], 'expiresAt', ARGV[8], 'v', 1,
   'createdBy', ARGV[17], 'createdVia', ARGV[18]}
-if ARGV[19] ~= '' then
-  fields[#fields + 1] = 'reviewers'
-  fields[#fields + 1] = ARGV[19]
-end
-if ARGV[9] ~= '' then
-  fields[#fields + 1] = 'callbackUrl'
-  fields[#fields + 1] = ARGV[9]
-end
-if ARGV[20] ~= '' then
-  fields[#fields + 1] = 'onTimeout'
-  fields[#fields + 1] = ARGV[20]
-end
-if ARGV[21] ~= '' then
-  fields[#fields + 1] = 'responseSchema'
-  fields[#fields + 1] = ARGV[21]
-end
-if ARGV[25] ~= '' then
-  fields[#fields + 1] = 'slackChannel'
-  fields[#fields + 1] = ARGV[25]
+-- the optional fields, each stored only when given ('' = absent)
+for field, value in pairs({reviewers = ARGV[19], callbackUrl = ARGV[9], onTimeout = ARGV[20], responseSchema = ARGV[21],
+                           slackChannel = ARGV[25], remindEvery = ARGV[22], escalateAfter = ARGV[23],
+                           escalateTo = ARGV[24]}) do
+  if value ~= '' then
+    fields[#fields + 1] = field
+    fields[#fields + 1] = value
+  end
 end
 local nudge = nil  -- when the first reminder or the escalation is due
-if ARGV[22] ~= '' then
-  fields[#fields + 1] = 'remindEvery'
-  fields[#fields + 1] = ARGV[22]
-  nudge = now + tonumber(ARGV[22])
-end
-if ARGV[23] ~= '' then
-  fields[#fields + 1] = 'escalateAfter'
-  fields[#fields + 1] = ARGV[23]
-  fields[#fields + 1] = 'escalateTo'
-  fields[#fields + 1] = ARGV[24]
-  local at = now + tonumber(ARGV[23])
-  if not nudge or at < nudge then nudge = at end
-end
+if ARGV[22] ~= '' then nudge = now + tonumber(ARGV[22]) end
+if ARGV[23] ~= '' and (not nudge or now + tonumber(ARGV[23]) < nudge) then nudge = now + tonumber(ARGV[23]) end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('PEXPIRE', KEYS[1], expires_at - now + retention)
 redis.call('ZADD', KEYS[2], now, id)
