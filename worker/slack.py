@@ -7,6 +7,7 @@ changes (an unknown channel, a bad token) is `failed` at once. Each step's state
 mail's (`mail:slack-post`, `mail:slack-update`), so a job or an entry handled twice acts once.
 """
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -59,8 +60,10 @@ class SlackMessenger:
             return await self._failed(record, POST, attempt, exc)
         await self.messages.posted(record.id, str(reply["channel"]), str(reply["ts"]))
         await self._mark(record.id, POST, "sent", attempt, channel=record.slack_channel)
-        if record.status_at(self.clock.now_ms()) == machine.PENDING:
-            await self.update(record.id)  # it may have ended while this was posted: its update found no message
+        if record.status_at(self.clock.now_ms()) == machine.PENDING:  # it may have ended while this was posted,
+            with contextlib.suppress(InterruptNotFound):  # when its update found no message to update
+                if (await self.interrupts.get(record.id)).status_at(self.clock.now_ms()) != machine.PENDING:
+                    await self.update(record.id)
         return "sent"
 
     async def update(self, interrupt_id: str, attempt: int = 1) -> str:
