@@ -62,6 +62,7 @@ async def pages(base: str) -> dict[str, str]:
         "review-answered": f"/review/{answered}",
         "loop-confirm": f"/v1/{link}",
         "inbox": "/inbox/alice@example.com",
+        "inbox-answer": "/inbox/alice@example.com",  # with its first answer form unfolded
     }
 
 
@@ -76,6 +77,8 @@ async def shoot(base: str, chromium: str) -> None:
                 page = await context.new_page()
                 for name, path in targets.items():
                     await page.goto(base + path)
+                    if name == "inbox-answer":
+                        await page.locator("details.answer-inline summary").first.click()
                     await page.screenshot(path=OUT / f"{name}-{device}-{scheme}.png", full_page=True)
                 await context.close()
         await browser.close()

@@ -22,11 +22,14 @@ class ReviewLinks:
         self._tokens = tokens
         self._base = base_url
 
+    async def fields(self, interrupt_id: str, reviewer: str, expires_ms: int, via: str) -> dict[str, str]:
+        """The link's `reviewer` and `token`: as a query they make /review/{id} a link, as form fields its form's."""
+        mac = await self._tokens.token(_scope(interrupt_id, reviewer, expires_ms, via))
+        return {"reviewer": reviewer, "token": f"{expires_ms}.{via}.{mac}"}
+
     async def query(self, interrupt_id: str, reviewer: str, expires_ms: int, via: str) -> str:
         """The query string (`reviewer=…&token=…`) that makes /review/{id} a link for `reviewer`."""
-        mac = await self._tokens.token(_scope(interrupt_id, reviewer, expires_ms, via))
-        token = f"{expires_ms}.{via}.{mac}"
-        return urlencode({"reviewer": reviewer, "token": token})
+        return urlencode(await self.fields(interrupt_id, reviewer, expires_ms, via))
 
     async def url(self, interrupt_id: str, reviewer: str, expires_ms: int, via: str) -> str:
         """The whole link."""

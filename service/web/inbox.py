@@ -65,12 +65,16 @@ class InboxView:
         return cls(svc, user_id, ends_at, ends_at or week_on)
 
     async def line(self, record: Interrupt) -> str:
-        """One line: it links to a review page on which the inbox's user decides as themself."""
+        """One line: it links to a review page (and its answer form posts to it) as the inbox's user themself."""
         key = (record.id, self.user_id, self.links_until)
         if (kept := self.svc.inbox_cache.lines.get(key)) is not None:
             return kept
-        query = await self.svc.links.query(record.id, self.user_id, self.links_until, "inbox")
-        return self.svc.inbox_cache.lines.keep(key, inbox_feed.line(record, f"/review/{record.id}?{query}"))
+        link = await self.svc.links.fields(record.id, self.user_id, self.links_until, "inbox")
+        hidden = ""
+        if record.response_schema is not None:
+            hidden = inbox_feed.hidden_inputs({"csrf": await self.svc.signer.token(f"review:{record.id}")} | link)
+        made = inbox_feed.line(record, f"/review/{record.id}?{urlencode(link)}", hidden)
+        return self.svc.inbox_cache.lines.keep(key, made)
 
     async def whole(self, records: list[Interrupt]) -> str:
         """The list part of the page (also the feed's first event when the page did not send one)."""

@@ -2,29 +2,34 @@
 
 After the first list a feed sends which lines went and which came (and where), not the list again.
 A line is rendered once per record and shared by every feed; only its link, signed for each
-inbox link, is put in per feed.
+inbox link, is put in per feed (in the href, and as the hidden fields of the answer form a line
+asking a typed answer carries). The slots are marked with `<`, which no escaped value can hold.
 """
 
 import asyncio
 import hashlib
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
+
+from markupsafe import Markup
 
 from service import answers
 from service.clock import iso_ms, utc_text
 from service.domain.models import Interrupt
-from service.web import pages
+from service.web import answer_form, pages
 
 K = TypeVar("K")
 V = TypeVar("V")
-HREF_SLOT = "\x00href\x00"  # where a line's link goes; the first thing in a line after its id (a UUID)
+HREF_SLOT = Markup("<@href@>")  # where a line's link goes
+LINK_SLOT = Markup("<@link@>")  # where its answer form's hidden fields go (the link's, and the form's CSRF token)
 PREPARE_BATCH = 8  # lines rendered per event-loop turn when a new list arrives (~25 µs each)
 
 
 def item_view(record: Interrupt, href: str) -> dict[str, Any]:
     """What one line of the inbox shows; `href` is the user's own signed review link of the interrupt."""
+    schema = record.response_schema
     return {
         "id": record.id,
         "href": href,
@@ -35,13 +40,20 @@ def item_view(record: Interrupt, href: str) -> dict[str, Any]:
         "created_text": utc_text(record.created_at),
         "expires_iso": iso_ms(record.expires_at),
         "expires_text": utc_text(record.expires_at),
-        "asks": len(answers.compiled(record.response_schema).fields) if record.response_schema else 0,
+        "asks": len(answers.compiled(schema).fields) if schema else 0,
+        "form": answer_form.blank(schema, ids=f"{record.id}-") if schema else "",
+        "hidden": LINK_SLOT,
     }
 
 
-def line(record: Interrupt, href: str) -> str:
-    """One line of the list, linking to `href`."""
-    return _template(record).replace(HREF_SLOT, html.escape(href), 1)  # only the slot, whatever the record holds
+def line(record: Interrupt, href: str, hidden: str = "") -> str:
+    """One line of the list, linking to `href`, its answer form (if any) carrying the `hidden` inputs."""
+    return _template(record).replace(HREF_SLOT, html.escape(href)).replace(LINK_SLOT, hidden)
+
+
+def hidden_inputs(fields: Mapping[str, str]) -> str:
+    """`fields` as a form's hidden inputs."""
+    return "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items())
 
 
 async def prepare(records: list[Interrupt]) -> None:

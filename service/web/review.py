@@ -5,7 +5,6 @@ The page's live feed, `/review/{id}/events`, is the API's interrupt stream witho
 """
 
 import contextlib
-import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -15,7 +14,6 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
 from litestar.types import ASGIApp
-from markupsafe import Markup
 
 from service import answers
 from service.asgi.replies import HTML, Reply, read_body
@@ -25,7 +23,7 @@ from service.domain import jsontext, machine
 from service.domain.errors import AlreadyDecided, InterruptNotFound, InvalidField, InvalidResponse, MalformedJson
 from service.domain.models import Actor, Decision, HistoryEvent, Interrupt
 from service.services import Services, services
-from service.web import pages, timeline
+from service.web import answer_form, pages, timeline
 from service.web.csrf import is_cross_site
 from service.web.pages import html, message_page
 
@@ -70,20 +68,6 @@ def answer_view(record: Interrupt) -> dict[str, Any]:
     return {"answer_shown": domain_answers.shown(answers.compiled(record.response_schema).fields, record.response)}
 
 
-def answer_form(schema: str, values: Mapping[str, list[str]] | None, errors: Mapping[str, str]) -> Markup:
-    """The answer form's inputs: as first shown (the same for every interrupt asking this schema), or as sent back."""
-    if values is None:
-        return _blank_form(schema)
-    fields = answers.compiled(schema).fields
-    return pages.fragment("answer_fields.html", answer_fields=fields, answer_values=values, answer_errors=errors)
-
-
-@functools.lru_cache(maxsize=256)
-def _blank_form(schema: str) -> Markup:
-    """The form of `schema` with its defaults and no errors, rendered once."""
-    return answer_form(schema, domain_answers.initial_values(answers.compiled(schema).fields), {})
-
-
 def pretty_json(text: str) -> str:
     """JSON text indented by two spaces, every value exactly as stored (jsontext.pretty)."""
     return jsontext.pretty(text)
@@ -104,7 +88,7 @@ async def _review_page(
     values = {"error": None, "reason": None, "params": None, "params_open": False} | form
     sent, errors = values.pop("answer_values", None), values.pop("answer_errors", {})
     schema = record.response_schema
-    values["answer_form"] = answer_form(schema, sent, errors) if schema is not None and can_decide else ""
+    values["answer_form"] = answer_form.inputs(schema, sent, errors) if schema is not None and can_decide else ""
     if events is None:
         events = (await svc.history.read_for_page(record.id))[1]
     values["history"] = timeline.lines(events)

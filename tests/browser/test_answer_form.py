@@ -1,10 +1,12 @@
 """A responseSchema as a real form in Chromium: every input kind, browser hints, the server's errors by field, no JS."""
 
+import asyncio
+import re
 from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from tests.processes import ServeProcess
 
@@ -140,3 +142,55 @@ async def test_without_javascript_the_servers_errors_show_next_to_their_fields(
     await expect(page.get_by_role("status")).to_contain_text("Approved")
     assert (await read(base, interrupt_id))["response"] == EXPECTED
     await context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.timeout(60)
+async def test_the_answer_is_given_from_the_inbox(
+    browser: Browser, two_apis: list[ServeProcess], javascript: bool
+) -> None:
+    base = two_apis[0].url
+    interrupt_id = await create(base)
+    context = await browser.new_context(java_script_enabled=javascript)
+    page = await context.new_page()
+    await page.goto(f"{base}/inbox/alice")
+    line = page.locator(f'li[data-id="{interrupt_id}"]')
+    form = line.get_by_role("form", name="Answer: Pay invoice INV-9")
+    await expect(form).to_be_hidden()  # folded until asked for
+    await line.locator("summary").click()
+    await expect(form).to_be_visible()
+    await form.get_by_label("Amount to pay").fill("250.75")
+    await form.get_by_label("Account").select_option("savings")
+    await form.get_by_label("Memo").fill("from the inbox")
+    await form.get_by_role("button", name="Approve").click()
+    await expect(page.get_by_role("status")).to_contain_text("Approved")  # the review page, showing the outcome
+    await expect(page.get_by_role("status")).to_contain_text("by alice")
+    record = await read(base, interrupt_id)
+    assert record["response"] == {"amount": 250.75, "account": "savings", "memo": "from the inbox", "installments": 1,
+                                  "urgent": False, "tags": []}  # fmt: skip
+    assert record["decidedBy"] == "alice"
+    await context.close()
+
+
+@pytest.mark.timeout(60)
+async def test_an_open_answer_form_survives_the_inbox_list_being_sent_again(
+    browser: Browser, two_apis: list[ServeProcess]
+) -> None:
+    base = two_apis[0].url
+    interrupt_id = await create(base)
+    page = await browser.new_page()
+    release = asyncio.Event()
+
+    async def held_with_a_stale_digest(route: Route) -> None:
+        await release.wait()  # the feed connects only once the reviewer is typing
+        await route.continue_(url=re.sub(r"since=[^&]*", "since=stale", route.request.url))
+
+    await page.route(re.compile(r"/inbox-events/"), held_with_a_stale_digest)
+    await page.goto(f"{base}/inbox/alice")
+    line = page.locator(f'li[data-id="{interrupt_id}"]')
+    await line.locator("summary").click()
+    await line.get_by_label("Memo").fill("half typed")
+    release.set()  # the feed's first event is then the whole list (its digest does not match)
+    await expect(page).to_have_title(re.compile(r"^\(\d+\) "))  # the feed's first event (the list) is applied
+    await expect(line.get_by_label("Memo")).to_have_value("half typed")
+    await expect(line.locator("details")).to_have_attribute("open", "")

@@ -1,5 +1,6 @@
 """The inbox: signed links (POST /inbox-links), the page's order, access by token, headers, escaping."""
 
+import html
 import re
 import uuid
 from collections.abc import AsyncGenerator
@@ -110,6 +111,29 @@ async def test_a_request_asking_a_typed_answer_says_so_in_the_inbox(client: Clie
     await client.post("/interrupts", json=ask(user_id, "without"))
     page = (await client.get(f"/inbox/{user_id}")).text
     assert page.count("asks for 2 answers") == 1
+
+
+async def test_a_typed_answer_is_given_from_the_inbox_as_its_user(auth_client: Client, user_id: str) -> None:
+    schema = {"type": "object", "properties": {"memo": {"type": "string", "title": "Memo <@link@> <@href@>"}},
+              "required": ["memo"]}  # fmt: skip
+    bodies = [ask(user_id, f"pay <@link@> {n}") | {"responseSchema": schema} for n in range(2)]
+    made = [(await auth_client.post("/interrupts", json=b, headers=KEY)).json()["interruptId"] for b in bodies]
+    page = (await auth_client.get(await link(auth_client, user_id))).text
+    forms = re.findall(r'<form method="post" action="/review/([^/]+)/decide"[^>]*>(.*?)</form>', page, re.S)
+    assert sorted(i for i, _ in forms) == sorted(made)
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids)) and f'for="{made[0]}-answer-1"' in page  # two forms, no id twice
+    interrupt_id, form = forms[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+    assert set(hidden) == {"csrf", "reviewer", "token"} and hidden["reviewer"] == user_id
+    assert "&lt;@link@&gt;" in form and "<@" not in page  # a slot's name in the request stays text
+    sent = {k: html.unescape(v) for k, v in hidden.items()} | {"decision": "approved", "answer.memo": "paid"}
+    decided = await auth_client.post(f"/review/{interrupt_id}/decide", data=sent, follow_redirects=False)
+    assert decided.status_code == 303
+    record = (await auth_client.get(f"/interrupts/{interrupt_id}", headers=KEY)).json()
+    assert (record["status"], record["decidedBy"], record["response"]) == ("approved", user_id, {"memo": "paid"})
+    lines = re.findall(r'<li data-id="([^"]+)">', (await auth_client.get(await link(auth_client, user_id))).text)
+    assert lines == [i for i in made if i != interrupt_id]
 
 
 async def test_link_requests_are_validated_and_need_the_key(auth_client: Client) -> None:

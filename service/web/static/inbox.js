@@ -1,5 +1,6 @@
 // The inbox's live layer: the server's stream sends the whole list once (unless the page already
 // shows it), then only what changed: lines to remove, lines to add and where, the new count.
+// A line whose answer form is open is kept as it is, so what the reviewer is typing survives.
 // Without JavaScript, reload to refresh.
 "use strict";
 
@@ -32,12 +33,23 @@ function applyChanges(data) {
   }
 }
 
+function replaceList(html) {
+  const open = new Map([...list.querySelectorAll("li[data-id]")]
+    .filter((li) => li.querySelector("details[open]")).map((li) => [li.dataset.id, li]));
+  const fresh = parsed(html);
+  for (const li of fresh.querySelectorAll("li[data-id]")) {
+    const kept = open.get(li.dataset.id);
+    if (kept) li.replaceWith(kept);
+  }
+  list.replaceChildren(...fresh.childNodes);
+}
+
 if (header && list) {
   enhance();
   const stream = new EventSource(header.getAttribute("data-inbox-events"));
   stream.addEventListener("inbox", (event) => {
     const data = JSON.parse(event.data);
-    if (data.html !== undefined) list.replaceChildren(...parsed(data.html).childNodes);
+    if (data.html !== undefined) replaceList(data.html);
     else applyChanges(data);
     document.title = `${data.count ? "(" + data.count + ") " : ""}${document.title.replace(/^\(\d+\) /, "")}`;
     enhance();
