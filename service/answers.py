@@ -1,8 +1,9 @@
 """Typed answers checked by JSON Schema (the `jsonschema-rs` library, draft 2020-12): a responseSchema, a response.
 
 The supported subset and the form are domain rules (service/domain/answers.py); this module asks the
-validator whether a schema is well formed and whether a response is valid, with compiled validators
-kept per schema text, so a decide pays for validation only.
+validator whether a schema is well formed (at create) and whether a response is valid, with compiled
+validators kept per schema text, so a decide pays for validation only; a stored schema, checked
+when its interrupt was created, is compiled without being checked again.
 """
 
 import functools
@@ -27,10 +28,9 @@ _PLAIN_NAME = re.compile("^[a-zA-Z][a-zA-Z0-9_]*$")  # a property written `$.nam
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A stored responseSchema, ready: its validator, its form fields, and the digest a decide proves it with."""
+    """A stored responseSchema, ready: its validator, and the digest a decide proves it with."""
 
     validator: jsonschema_rs.Validator
-    fields: list[answers.Field]
     sha: str
 
 
@@ -40,17 +40,17 @@ def checked_schema(raw: bytes) -> str:
         raise InvalidField(f"{answers.FIELD} must be at most {answers.MAX_SCHEMA_BYTES} bytes of JSON",
                            field=answers.FIELD)  # fmt: skip
     text = raw.decode()
-    compiled(text)
+    _accepted(text)
+    compiled(text)  # kept for the interrupt's decide in this process
     return text
 
 
-def _validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
-    return jsonschema_rs.Draft202012Validator(schema, formats=_FORMATS, validate_formats=True, offline=True)
-
-
 @functools.lru_cache(maxsize=512)
-def compiled(text: str) -> Compiled:
-    """The compiled schema of `text` (checked: subset, meta-schema, defaults); kept for the next create or decide."""
+def _accepted(text: str) -> None:
+    """Raise InvalidField unless the schema is in the supported subset, valid by the meta-schema, its defaults valid.
+
+    Kept per text once accepted (an agent asks the same form again and again); a refusal is not kept.
+    """
     schema = _decoder.decode(text)
     answers.check_supported(schema)
     try:
@@ -63,7 +63,22 @@ def compiled(text: str) -> Compiled:
             for error in _validator(spec).iter_errors(spec["default"]):
                 where = f"{answers.FIELD}.properties.{name}.default"
                 raise InvalidField(f"{where}: {error.message}", field=answers.FIELD)
-    return Compiled(_validator(schema), answers.fields(schema), hashlib.sha1(text.encode()).hexdigest())  # noqa: S324
+
+
+def _validator(schema: dict[str, Any]) -> jsonschema_rs.Validator:
+    return jsonschema_rs.Draft202012Validator(schema, formats=_FORMATS, validate_formats=True, offline=True)
+
+
+@functools.lru_cache(maxsize=512)
+def compiled(text: str) -> Compiled:
+    """The validator of a stored responseSchema (checked when its interrupt was created, so not again here)."""
+    return Compiled(_validator(_decoder.decode(text)), hashlib.sha1(text.encode()).hexdigest())  # noqa: S324
+
+
+@functools.lru_cache(maxsize=512)
+def form(text: str) -> list[answers.Field]:
+    """The form fields of a stored responseSchema (for the pages; a decide does not need them)."""
+    return answers.fields(_decoder.decode(text))
 
 
 def violations(compiled_schema: Compiled, response: Any) -> list[dict[str, str]]:

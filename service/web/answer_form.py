@@ -14,7 +14,7 @@ def inputs(schema: str, values: Mapping[str, list[str]] | None, errors: Mapping[
     """The answer inputs: blank when `values` is None, else as sent with `errors` by field; `ids` prefixes their ids."""
     if values is None:
         return blank(schema, ids)
-    fields = answers.compiled(schema).fields
+    fields = answers.form(schema)
     return pages.fragment("answer_fields.html", answer_fields=fields, answer_values=values, answer_errors=errors,
                           ids=ids)  # fmt: skip
 
@@ -22,4 +22,4 @@ def inputs(schema: str, values: Mapping[str, list[str]] | None, errors: Mapping[
 @functools.lru_cache(maxsize=256)
 def blank(schema: str, ids: str = "") -> Markup:
     """The inputs of `schema` with its defaults and no errors (the review page's: one per schema)."""
-    return inputs(schema, domain_answers.initial_values(answers.compiled(schema).fields), {}, ids)
+    return inputs(schema, domain_answers.initial_values(answers.form(schema)), {}, ids)

@@ -40,7 +40,7 @@ def item_view(record: Interrupt, href: str) -> dict[str, Any]:
         "created_text": utc_text(record.created_at),
         "expires_iso": iso_ms(record.expires_at),
         "expires_text": utc_text(record.expires_at),
-        "asks": len(answers.compiled(schema).fields) if schema else 0,
+        "asks": len(answers.form(schema)) if schema else 0,
         "form": answer_form.blank(schema, ids=f"{record.id}-") if schema else "",
         "hidden": LINK_SLOT,
     }

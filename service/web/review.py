@@ -65,7 +65,7 @@ def answer_view(record: Interrupt) -> dict[str, Any]:
     """The recorded typed answer, once decided with one, as (label, text) lines."""
     if record.response_schema is None or record.response is None:
         return {"answer_shown": []}
-    return {"answer_shown": domain_answers.shown(answers.compiled(record.response_schema).fields, record.response)}
+    return {"answer_shown": domain_answers.shown(answers.form(record.response_schema), record.response)}
 
 
 def pretty_json(text: str) -> str:
@@ -150,7 +150,7 @@ def _answered(record: Interrupt, chosen: Decision, sent: Mapping[str, list[str]]
     """The decision with the form's typed answer, checked (an approval's), and what is wrong with it, by field."""
     if record.response_schema is None:
         return chosen, {}
-    form = answers.compiled(record.response_schema).fields
+    form = answers.form(record.response_schema)
     answer, problems = domain_answers.from_form(form, sent)
     if chosen.decision != machine.APPROVED:
         problems = {}  # a rejection carries no answer: what the inputs hold is not read

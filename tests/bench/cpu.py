@@ -20,7 +20,7 @@ checks its token) are paired with its JSON read, for scale. `decide` pairs our o
 one that carries a ten-field typed answer validated against its responseSchema (each on an interrupt
 created beforehand, untimed, by the same app); `decide-cold` has another app create them, so the
 deciding one has not seen those interrupts (it has seen their form on others); `decide-new-form`
-gives each interrupt a form of its own, never seen before (compiled, two round trips).
+gives each interrupt a form of its own, never seen before (compiled by the deciding app, two round trips).
 """
 
 import argparse
@@ -41,6 +41,7 @@ from typing import Any
 
 from litestar import Litestar
 
+from service import answers
 from service.app import create_app
 from service.domain import jsontext
 from service.embedded import EmbeddedRedis
@@ -108,6 +109,8 @@ class Decides:
             status, created = await self._creator.request("POST", "/interrupts", body)
             assert status == 201, (status, created)
             self._ids.append(json.loads(created)["interruptId"])
+        if self._new_forms:
+            answers.compiled.cache_clear()  # what the creating app compiled: as if it ran in another process
 
     async def __call__(self) -> None:
         status, answer = await self._driver.request("POST", f"/interrupts/{self._ids.pop()}/decide", self._decide)

@@ -28,13 +28,13 @@ def test_any_schema_is_either_compiled_or_refused_naming_responseSchema(properti
     text = msgspec.json.encode(schema).decode()
     refused: InvalidField | None = None
     try:
-        compiled = checked.compiled(text)
+        checked.checked_schema(text.encode())
     except InvalidField as exc:
         refused = exc
     if refused is not None:
         assert refused.field == "responseSchema" and refused.message.startswith("responseSchema")
     else:
-        assert [f.name for f in compiled.fields] == list(properties)
+        assert [f.name for f in checked.form(text)] == list(properties)
 
 
 def schema_of(**properties: dict[str, Any]) -> dict[str, Any]:
