@@ -6,8 +6,9 @@ FROM python:3.11-slim AS build
 COPY --from=ghcr.io/astral-sh/uv:0.9 /uv /usr/local/bin/uv
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never UV_PYTHON=/usr/local/bin/python3.11
 WORKDIR /app
-# dependencies first: this layer is reused until uv.lock changes
+# dependencies first: this layer is reused until uv.lock changes (the client is a workspace member the lock names)
 COPY pyproject.toml uv.lock README.md ./
+COPY client ./client
 RUN uv sync --locked --no-dev --no-install-project
 COPY service ./service
 COPY worker ./worker

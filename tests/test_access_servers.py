@@ -66,10 +66,10 @@ def proxy(api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(10)
 
 
-def sweep(url: str, redis_url: str, user_id: str) -> tuple[str, list[tuple[str, str, int]]]:
+def sweep(url: str, redis_url: str, user_id: str, key: dict[str, str] = KEY) -> tuple[str, list[tuple[str, str, int]]]:
     """Every protected route x every spelling without a key; (the interrupt that must stay pending, 2xx/3xx seen)."""
     body = {"agentId": "a", "userId": user_id, "action": "x", "context": {}}
-    interrupt_id = httpx.post(f"{url}/interrupts", json=body, headers=KEY, timeout=10).json()["interruptId"]
+    interrupt_id = httpx.post(f"{url}/interrupts", json=body, headers=key, timeout=10).json()["interruptId"]
     app = create_app(settings_for(redis_url))
     port = int(url.rsplit(":", 1)[1])
     tried = [(m, s, path) for m, path, _ in protected_requests(app, interrupt_id) for s in spellings(path)]
@@ -89,9 +89,9 @@ def sweep(url: str, redis_url: str, user_id: str) -> tuple[str, list[tuple[str, 
     return interrupt_id, [a for a in answers if 200 <= a[2] < 400 or a[2] == 0]
 
 
-def assert_unchanged(url: str, interrupt_id: str, user_id: str) -> None:
-    assert httpx.get(f"{url}/interrupts/{interrupt_id}", headers=KEY).json()["status"] == "pending"
-    assert [it["id"] for it in httpx.get(f"{url}/interrupts/pending/{user_id}", headers=KEY).json()] == [interrupt_id]
+def assert_unchanged(url: str, interrupt_id: str, user_id: str, key: dict[str, str] = KEY) -> None:
+    assert httpx.get(f"{url}/interrupts/{interrupt_id}", headers=key).json()["status"] == "pending"
+    assert [it["id"] for it in httpx.get(f"{url}/interrupts/pending/{user_id}", headers=key).json()] == [interrupt_id]
 
 
 def test_no_spelling_gets_past_the_server_without_a_key(api: str, redis_url: str, user_id: str) -> None:

