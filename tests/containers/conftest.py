@@ -34,7 +34,14 @@ class Topology:
     url: str
     receiver_url: str
     env: dict[str, str]
+    config: pytest.Config
     timings: dict[str, float] = field(default_factory=dict)
+
+    def report(self, line: str) -> None:
+        """Show `line` in the run's output (CI's log keeps it; print() would be captured)."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(line)
 
     def compose(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """`docker compose -p interlock-ci -f deploy/docker-compose.yml -f receiver.compose.yml ARGS`."""
@@ -72,7 +79,7 @@ def _engine(work: Path) -> engine.Engine:
 
 
 @pytest.fixture(scope="session")
-def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
+def topology(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[Topology]:
     """deploy/docker-compose.yml up with the image built from the Dockerfile, as the README says; down at the end."""
     work = tmp_path_factory.mktemp("containers")
     docker = _engine(work)
@@ -87,7 +94,8 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
     env = {"API_KEY_SECRET": ADMIN_KEY, "INTERLOCK_AGENT_KEYS": f"ci-agent={AGENT_KEY}",
            "WEBHOOK_SECRET": WEBHOOK_SECRET, "INTERLOCK_PORT": str(port), "LOOPIN_BASE_URL": f"http://127.0.0.1:{port}",
            "RECEIVER_PORT": str(receiver_port), "RECEIVER_SCRIPT": str(HERE / "receiver.py")}  # fmt: skip
-    topology = Topology(docker, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{receiver_port}", env, timings)
+    topology = Topology(docker, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{receiver_port}", env, pytestconfig,
+                        timings)  # fmt: skip
     topology.compose("down", "--volumes", "--remove-orphans", timeout=120)  # what a run before may have left
     started = time.monotonic()
     topology.compose("up", "--detach", "--wait", timeout=300)
@@ -100,4 +108,4 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
         (work / "compose.log").write_text(logs.stdout + logs.stderr)
         topology.compose("down", "--volumes", "--remove-orphans", timeout=180)
         docker.stop()
-        print(f"\ncontainer step timings (s): {', '.join(f'{k} {v:.1f}' for k, v in timings.items())}")
+        topology.report(f"container step timings (s): {', '.join(f'{k} {v:.1f}' for k, v in timings.items())}")

@@ -121,8 +121,9 @@ def test_kill_9_of_every_server_under_load_loses_nothing(topology: Topology) -> 
     already = len(received(topology, 0))
     asyncio.run(run())
     topology.wait_ready()
-    print(f"\nfault run: {len(ledger.created)} creates, {len(ledger.decided)} decisions acknowledged, kills {kills}, "
-          f"statuses {dict(sorted(ledger.statuses.items()))}, transport errors {ledger.transport_errors}")  # fmt: skip
+    topology.report(f"fault run: {len(ledger.created)} creates, {len(ledger.decided)} decisions acknowledged, "
+                    f"kills {kills}, statuses {dict(sorted(ledger.statuses.items()))}, "
+                    f"transport errors {ledger.transport_errors}")  # fmt: skip
     assert kills == [topology.container(s, i) for s, i in KILLED]
     assert len(ledger.decided) > 50
     assert ledger.statuses.get(500, 0) == 0

@@ -53,7 +53,6 @@ def create(topology: Topology, **extra: Any) -> str:
 def test_the_proxy_answers_ready(topology: Topology) -> None:
     ready = httpx.get(f"{topology.url}/readyz", timeout=10)
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
-    print(f"\ncontainer step timings (s): {topology.timings}")
 
 
 def test_the_readme_session_through_the_proxy(topology: Topology) -> None:
