@@ -1,4 +1,4 @@
-"""A responseSchema's inputs as HTML: blank (rendered once per schema and place) or as sent back with errors."""
+"""A responseSchema's inputs as HTML: blank (with the schema's defaults) or as sent back with errors."""
 
 import functools
 from collections.abc import Mapping
@@ -10,16 +10,23 @@ from service.domain import answers as domain_answers
 from service.web import pages
 
 
-def inputs(schema: str, values: Mapping[str, list[str]] | None, errors: Mapping[str, str], ids: str = "") -> Markup:
-    """The answer inputs: blank when `values` is None, else as sent with `errors` by field; `ids` prefixes their ids."""
+def inputs(schema: str, values: Mapping[str, list[str]] | None, errors: Mapping[str, str]) -> Markup:
+    """The review page's inputs: blank when `values` is None (rendered once per schema), else as sent with `errors`."""
     if values is None:
-        return blank(schema, ids)
-    fields = answers.form(schema)
-    return pages.fragment("answer_fields.html", answer_fields=fields, answer_values=values, answer_errors=errors,
-                          ids=ids)  # fmt: skip
+        return _review_blank(schema)
+    return _render(schema, values, errors, "")
+
+
+def blank(schema: str, ids: str) -> Markup:
+    """The inputs with the schema's defaults, their ids prefixed with `ids` (the inbox's: one form per line)."""
+    return _render(schema, domain_answers.initial_values(answers.form(schema)), {}, ids)
 
 
 @functools.lru_cache(maxsize=256)
-def blank(schema: str, ids: str = "") -> Markup:
-    """The inputs of `schema` with its defaults and no errors (the review page's: one per schema)."""
-    return inputs(schema, domain_answers.initial_values(answers.form(schema)), {}, ids)
+def _review_blank(schema: str) -> Markup:
+    return blank(schema, "")
+
+
+def _render(schema: str, values: Mapping[str, list[str]], errors: Mapping[str, str], ids: str) -> Markup:
+    return pages.fragment("answer_fields.html", answer_fields=answers.form(schema), answer_values=values,
+                          answer_errors=errors, ids=ids)  # fmt: skip
