@@ -4,6 +4,7 @@ Runs only with `-m containers` (its own step in .ci/run). Without an engine thes
 fail when CI=true.
 """
 
+import contextlib
 import os
 import subprocess
 import time
@@ -40,7 +41,10 @@ class Topology:
     def report(self, line: str) -> None:
         """Show `line` in the run's output (CI's log keeps it; print() would be captured)."""
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            return
+        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
             reporter.write_line(line)
 
     def compose(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
