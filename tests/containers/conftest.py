@@ -17,7 +17,7 @@ import pytest
 
 from service.embedded import free_port
 from tests.containers import engine, standins
-from tests.processes import ROOT
+from tests.processes import ROOT, poll_until
 
 HERE = Path(__file__).resolve().parent
 PROJECT = "interlock-ci"
@@ -62,15 +62,14 @@ class Topology:
 
     def wait_ready(self, timeout: float = 120) -> None:
         """Until `/readyz` through the proxy answers 200 (a poll with a deadline)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=3).status_code == 200:
-                    return
+                return httpx.get(f"{self.url}/readyz", timeout=3).status_code == 200
             except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"the proxy at {self.url} was not ready within {timeout} s")
+                return False
+
+        poll_until(ready, f"the proxy at {self.url} to be ready", timeout)
 
 
 def _engine(work: Path) -> engine.Engine:

@@ -122,7 +122,7 @@ def ensure(docker: Engine) -> list[str]:
                 continue
             if found.returncode != 0 and pulled(docker, name):
                 continue
-            if name != "ghcr.io/astral-sh/uv:0.9":
+            if f"FROM {BASE}" in text:
                 build_base(docker)
             (context / "Dockerfile").write_text(f"{text}\nLABEL interlock.standin={digest}\n")
             build(docker, context, name)

@@ -20,6 +20,7 @@ import pytest
 
 from tests.containers.conftest import ADMIN_KEY, AGENT_KEY, Topology
 from tests.containers.test_topology import received
+from tests.processes import poll_until
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(600)]
 KILLED = (("api", 1), ("worker", 1), ("redis", 1), ("api", 2))
@@ -70,16 +71,15 @@ async def _client(topology: Topology, ledger: Ledger, stop: asyncio.Event, n: in
                 ledger.decided[interrupt_id] = decision  # a 409 naming our own decision: an earlier try landed
 
 
-def _restarted(topology: Topology, name: str, before: int, timeout: float = 120) -> None:
+def _restarted(topology: Topology, name: str, before: int) -> None:
     """Until `name` has restarted since `before` and is healthy again (a poll with a deadline)."""
-    deadline = time.monotonic() + timeout
     fmt = "{{.RestartCount}} {{.State.Running}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}"
-    while time.monotonic() < deadline:
+
+    def back() -> bool:
         count, running, health = topology.docker.run(["inspect", "-f", fmt, name], timeout=30).stdout.split()
-        if int(count) > before and running == "true" and health in ("healthy", "none"):
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"{name} was not back and healthy within {timeout} s")
+        return int(count) > before and running == "true" and health in ("healthy", "none")
+
+    poll_until(back, f"{name} to be back and healthy", timeout=120)
 
 
 async def _progress(ledger: Ledger, more: int) -> None:
@@ -118,7 +118,7 @@ def test_kill_9_of_every_server_under_load_loses_nothing(topology: Topology) -> 
             stop.set()
             await asyncio.gather(*clients)
 
-    already = len(received(topology, 0))
+    already = len(received(topology))
     asyncio.run(run())
     topology.wait_ready()
     topology.report(f"fault run: {len(ledger.created)} creates, {len(ledger.decided)} decisions acknowledged, "
@@ -131,15 +131,12 @@ def test_kill_9_of_every_server_under_load_loses_nothing(topology: Topology) -> 
         for interrupt_id in ledger.created:  # every acknowledged create is there, every decision as made
             status = http.get(f"/interrupts/{interrupt_id}").json()["status"]
             assert status == ledger.decided.get(interrupt_id, status), interrupt_id
-    hooks: dict[str, Any] = {}
-    deadline = time.monotonic() + 120
-    while set(ledger.decided) - set(hooks) and time.monotonic() < deadline:  # every terminal event delivered
-        hooks = {
-            _webhook_id(h).removeprefix("msg_").split("_")[0]: h for h in received(topology, 0, timeout=0)[already:]
-        }
-        time.sleep(0.2)
-    missing = [i for i in ledger.decided if i not in hooks]
-    assert missing == []
+
+    def undelivered() -> list[str]:  # every decision's terminal event must reach the receiver
+        hooks = {_webhook_id(h).removeprefix("msg_").split("_")[0] for h in received(topology)[already:]}
+        return [i for i in ledger.decided if i not in hooks]
+
+    poll_until(lambda: not undelivered(), "every decision's webhook", timeout=120)
 
 
 def test_down_then_up_keeps_everything(topology: Topology) -> None:

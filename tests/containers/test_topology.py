@@ -3,7 +3,6 @@
 import asyncio
 import base64
 import subprocess
-import time
 from typing import Any
 
 import httpx
@@ -12,6 +11,7 @@ from standardwebhooks import Webhook
 
 from tests.containers.conftest import ADMIN_KEY, AGENT_KEY, WEBHOOK_SECRET, Topology
 from tests.mcp.conftest import http_client
+from tests.processes import poll_until
 from tests.test_access_servers import assert_unchanged, sweep
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(900)]  # the first one also waits for a cold build
@@ -86,22 +86,19 @@ def test_a_stream_and_a_long_poll_on_one_replica_wake_on_a_decide_made_on_the_ot
             waiter.stdout.close()
 
 
-def received(topology: Topology, count: int, timeout: float = 60) -> list[dict[str, Any]]:
-    """What the receiver container got, once it holds at least `count` requests (a poll with a deadline)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got: list[dict[str, Any]] = httpx.get(f"{topology.receiver_url}/received", timeout=10).json()
-        if len(got) >= count or time.monotonic() > deadline:
-            return got
-        time.sleep(0.1)
+def received(topology: Topology) -> list[dict[str, Any]]:
+    """Every request the receiver container has kept so far."""
+    got: list[dict[str, Any]] = httpx.get(f"{topology.receiver_url}/received", timeout=10).json()
+    return got
 
 
 def test_the_worker_container_delivers_a_signed_webhook_to_another_container(topology: Topology) -> None:
-    already = len(received(topology, 0))
+    already = len(received(topology))
     interrupt_id = create(topology, callbackUrl="http://receiver:8080/hook")
     httpx.post(f"{topology.url}/interrupts/{interrupt_id}/decide", json={"decision": "rejected", "reason": "no"},
                headers=KEY, timeout=30).raise_for_status()  # fmt: skip
-    got = received(topology, already + 1)[already:]
+    poll_until(lambda: len(received(topology)) > already, "the webhook to reach the receiver")
+    got = received(topology)[already:]
     assert len(got) == 1, got
     body = base64.b64decode(got[0]["body"])
     payload = Webhook(WEBHOOK_SECRET).verify(body, got[0]["headers"])
@@ -111,10 +108,7 @@ def test_the_worker_container_delivers_a_signed_webhook_to_another_container(top
         answer = httpx.get(f"{topology.url}/interrupts/{interrupt_id}/deliveries", headers=KEY, timeout=30)
         return [(d["statusCode"], d["state"]) for d in answer.json()]
 
-    deadline = time.monotonic() + 30
-    while logged() != [(204, "delivered")] and time.monotonic() < deadline:  # logged just after the receiver answered
-        time.sleep(0.1)
-    assert logged() == [(204, "delivered")]
+    poll_until(lambda: logged() == [(204, "delivered")], "the delivery log")  # written just after the receiver answered
 
 
 def test_the_review_page_is_served_through_the_proxy(topology: Topology) -> None:
