@@ -42,7 +42,7 @@ def proxy(api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     here = tmp_path_factory.mktemp("nginx")
     port = free_port()
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    conf = conf.replace("resolver 127.0.0.11 valid=10s ipv6=off;", f"access_log off; client_body_temp_path {here};")
+    conf = conf.replace("resolver 127.0.0.11 valid=2s ipv6=off;", f"access_log off; client_body_temp_path {here};")
     conf = conf.replace("listen 3002;", f"listen 127.0.0.1:{port};").replace("http://api:3002", api)
     conf = conf.replace("events {}", f"pid {here}/nginx.pid;\nerror_log {here}/error.log;\nevents {{}}")
     assert api in conf and f"127.0.0.1:{port}" in conf
