@@ -51,9 +51,22 @@ class Topology:
         """`docker compose -p interlock-ci -f deploy/docker-compose.yml -f receiver.compose.yml ARGS`."""
         return self.docker.run(["compose", "-p", PROJECT, *COMPOSE_FILES, *args], timeout=timeout, env_extra=self.env)
 
+    def compose_env(self) -> dict[str, str]:
+        """The environment under which a plain `docker compose` (or deploy/rollout.sh) drives this topology."""
+        files = ":".join(COMPOSE_FILES[1::2])
+        return self.docker.env | self.env | {"COMPOSE_PROJECT_NAME": PROJECT, "COMPOSE_FILE": files}
+
+    def containers(self, service: str) -> list[str]:
+        """The names of the running replicas of `service`, by replica number (a rollout gives new numbers)."""
+        fmt = '{{.Names}} {{.Label "com.docker.compose.container-number"}}'
+        listed = self.docker.run(["ps", "--filter", f"label=com.docker.compose.project={PROJECT}",
+                                  "--filter", f"label=com.docker.compose.service={service}", "--format", fmt],
+                                 timeout=30).stdout.split("\n")  # fmt: skip
+        return [name for name, _ in sorted((line.split() for line in listed if line), key=lambda row: int(row[1]))]
+
     def container(self, service: str, index: int = 1) -> str:
-        """The container name of replica `index` of `service`."""
-        return f"{PROJECT}-{service}-{index}"
+        """The container name of the `index`-th running replica of `service` (1-based)."""
+        return self.containers(service)[index - 1]
 
     def exec_python(self, service: str, code: str, index: int = 1, timeout: float = 60) -> str:
         """Run `code` with the image's Python inside a container of `service`; its stdout."""
