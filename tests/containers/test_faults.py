@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.containers.conftest import ADMIN_KEY, AGENT_KEY, Topology
-from tests.containers.test_topology import received
+from tests.containers.test_topology import delivered_ids, received
 from tests.processes import poll_until
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(600)]
@@ -102,10 +102,6 @@ async def _kill_in_turn(topology: Topology, ledger: Ledger, kills: list[str]) ->
     await _progress(ledger, 20)
 
 
-def _webhook_id(request: dict[str, Any]) -> str:
-    return next((str(v) for k, v in request["headers"].items() if k.lower() == "webhook-id"), "")
-
-
 def test_kill_9_of_every_server_under_load_loses_nothing(topology: Topology) -> None:
     ledger, kills = Ledger(), list[str]()
 
@@ -133,7 +129,7 @@ def test_kill_9_of_every_server_under_load_loses_nothing(topology: Topology) -> 
             assert status == ledger.decided.get(interrupt_id, status), interrupt_id
 
     def undelivered() -> list[str]:  # every decision's terminal event must reach the receiver
-        hooks = {_webhook_id(h).removeprefix("msg_").split("_")[0] for h in received(topology)[already:]}
+        hooks = set(delivered_ids(topology, already))
         return [i for i in ledger.decided if i not in hooks]
 
     poll_until(lambda: not undelivered(), "every decision's webhook", timeout=120)

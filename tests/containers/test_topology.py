@@ -92,6 +92,15 @@ def received(topology: Topology) -> list[dict[str, Any]]:
     return got
 
 
+def delivered_ids(topology: Topology, already: int = 0) -> list[str]:
+    """The interrupt id of each webhook the receiver got after its first `already` (from `webhook-id`)."""
+    ids = []
+    for request in received(topology)[already:]:
+        hook = next((str(v) for k, v in request["headers"].items() if k.lower() == "webhook-id"), "")
+        ids.append(hook.removeprefix("msg_").split("_")[0])
+    return ids
+
+
 def test_the_worker_container_delivers_a_signed_webhook_to_another_container(topology: Topology) -> None:
     already = len(received(topology))
     interrupt_id = create(topology, callbackUrl="http://receiver:8080/hook")

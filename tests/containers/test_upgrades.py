@@ -5,6 +5,7 @@ error, is a failed request. During `deploy/rollout.sh api` that count must be 0.
 """
 
 import asyncio
+import re
 import subprocess
 import time
 import uuid
@@ -15,8 +16,7 @@ import httpx
 import pytest
 
 from tests.containers.conftest import ADMIN_KEY, AGENT_KEY, Topology
-from tests.containers.test_faults import _webhook_id
-from tests.containers.test_topology import received
+from tests.containers.test_topology import delivered_ids, received
 from tests.processes import ROOT, poll_until
 
 pytestmark = [pytest.mark.containers, pytest.mark.timeout(600)]
@@ -128,18 +128,20 @@ def test_a_rolling_restart_of_the_api_under_load_fails_no_request(topology: Topo
         assert {http.get(f"/interrupts/{i}").json()["status"] for i in tally.decided} == {"approved"}
 
 
+_LOGGED = re.compile(r'"\w+ /interrupts/([^/? ]+)[^"]*" .* upstream=(.+?) upstream_status=')  # deploy/nginx.conf
+
+
 def _served_by(topology: Topology, ids: set[str]) -> Counter[str]:
     """For the requests naming one of `ids`: how many each API replica answered, from nginx's access log."""
-    ips = {}
-    for name in topology.containers("api"):
-        fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
-        ips[topology.docker.run(["inspect", "-f", fmt, name], timeout=30).stdout.strip()] = name
+    names = topology.containers("api")
+    fmt = "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}"
+    addresses = topology.docker.run(["inspect", "-f", fmt, *names], timeout=30).stdout.split()
+    replica = dict(zip(addresses, names, strict=True))
     served: Counter[str] = Counter()
     for line in topology.docker.run(["logs", topology.container("proxy")], timeout=60).stdout.splitlines():
-        path = line.split('"')[1].split()[1] if line.count('"') >= 2 else ""
-        if "upstream=" in line and path.split("/")[2:3] and path.split("/")[2] in ids:
-            last = line.split("upstream=", 1)[1].split(" upstream_status=")[0].split(", ")[-1]
-            served[ips.get(last.rsplit(":", 1)[0], last)] += 1
+        if (logged := _LOGGED.search(line)) and logged[1] in ids:
+            last = logged[2].split(", ")[-1].rsplit(":", 1)[0]  # after a retry nginx lists each replica tried
+            served[replica.get(last, last)] += 1
     return served
 
 
@@ -163,8 +165,8 @@ def test_scaled_to_four_api_replicas_and_two_workers_every_replica_serves_and_ea
         assert tally.failures == []
 
         def hooks() -> Counter[str]:
-            got = [_webhook_id(h).removeprefix("msg_").split("_")[0] for h in received(topology)[already:]]
-            return Counter(i for i in got if i in set(tally.decided))
+            decided = set(tally.decided)
+            return Counter(i for i in delivered_ids(topology, already) if i in decided)
 
         poll_until(lambda: len(hooks()) == len(tally.decided), "every decision's webhook", timeout=120)
         served = _served_by(topology, set(tally.created))
