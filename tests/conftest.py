@@ -16,6 +16,7 @@ from service.domain.roles import ApiKey, Role
 from service.embedded import EmbeddedRedis
 from service.settings import Settings
 from tests.asgi import local_client
+from tests.clients import blocking_client
 from tests.processes import ServeProcess
 
 API_KEY = "test-key-0123456789"  # admin (API_KEY_SECRET), label "admin"
@@ -47,8 +48,8 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    """A client of the session's server."""
-    client = Redis.from_url(redis_url, decode_responses=True)
+    """A client of the session's server (a pool that waits at its cap, as the service's does)."""
+    client = blocking_client(redis_url)
     try:
         yield client
     finally:

@@ -78,7 +78,7 @@ def child_pids(pid: int) -> set[int]:
     return found
 
 
-async def until(check: Callable[[], Awaitable[bool]], *, within: float = 10, every: float = 0.005) -> None:
+async def until(check: Callable[[], Awaitable[object]], *, within: float = 10, every: float = 0.005) -> None:
     """`poll_until` for an async check (a read of Redis or of a server): every few ms, TimeoutError after `within`."""
     async with asyncio.timeout(within):
         while True:

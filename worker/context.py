@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 from httpx_aiohttp import AiohttpTransport
 from redis.asyncio import Redis
 from slack_sdk.web.async_client import AsyncWebClient
@@ -19,7 +19,7 @@ from service.domain.tokens import Signer
 from service.jobs import ArqJobQueue
 from service.settings import Settings
 from service.store import keys
-from service.store.connection import redis_factory_for, sentinel_address
+from service.store.connection import client_factory, redis_factory_for
 from service.store.deliveries import DeliveryStore
 from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
@@ -34,17 +34,6 @@ from worker.review_mail import ReviewMailer
 from worker.slack import SlackMessenger
 
 log = logging.getLogger(__name__)
-
-
-def arq_settings(url: str) -> RedisSettings:
-    """The arq connection settings for REDIS_URL, a `redis+sentinel://` URL included."""
-    sentinel = sentinel_address(url)
-    if sentinel is None:
-        return RedisSettings.from_dsn(url)
-    return RedisSettings(
-        host=sentinel.sentinels, sentinel=True, sentinel_master=sentinel.service, database=sentinel.db,
-        password=sentinel.password,
-    )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -72,7 +61,7 @@ class Deps:
         """Connect to Redis, load the signing secrets and build the deliverer."""
         the_clock = clock or SystemClock()
         redis = redis_factory_for(settings)()
-        arq = await create_pool(arq_settings(settings.redis_url or ""))
+        arq = client_factory(settings.redis_url, settings.redis_pool_size, ArqRedis, decode=False)()
         interrupts = InterruptStore(redis, the_clock, retention_ms=settings.retention_ms)
         loops = LoopStore(redis, the_clock, retention_ms=settings.retention_ms)
         deliveries = DeliveryStore(redis, retention_ms=settings.retention_ms)

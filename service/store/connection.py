@@ -1,16 +1,16 @@
 """Redis clients: a blocking-pool factory, and a connection that costs less per command than redis-py's.
 
-Measured per command on the benchmark machine (`tests/bench/cpu.py`), redis-py 5's asyncio connection
-(the newest arq allows) spends more than the round trip itself: it packs in Python, it wraps every
-write with a socket timeout in `asyncio.wait_for` (a new task on Python 3.11: two more event-loop
-passes), and before every command it polls the idle socket with a zero timeout (one more pass,
-i.e. one more `epoll_wait`). `FastConnection` keeps the protocol and behaviour and drops those costs.
+Measured per command on the benchmark machine (`tests/bench/cpu.py`), redis-py 8's asyncio connection
+spends more than the round trip itself: it packs in Python, and it wraps every write with a socket
+timeout in `asyncio.wait_for` (a new task on Python 3.11: two more event-loop passes); its pool takes
+a lock and a condition for every connection it lends. `FastConnection` and `FastBlockingPool` keep
+the protocol and behaviour and drop those costs.
 """
 
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote
 
 import hiredis
@@ -19,6 +19,7 @@ from redis.asyncio.connection import AbstractConnection, Connection
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.maint_notifications import MaintNotificationsConfig
 
 from service.settings import Settings
 
@@ -27,7 +28,7 @@ _PLAIN = frozenset({str, bytes, int})  # exact types: bool and str subclasses go
 
 
 class FastConnection(Connection):
-    """Same protocol, same behaviour: hiredis packing, task-free writes, an idle check without a loop pass."""
+    """Same protocol, same behaviour: hiredis packing and task-free writes."""
 
     def pack_command(self, *args: Any) -> list[bytes]:
         """Pack one command; fall back to redis-py for multi-word names and unusual argument types."""
@@ -66,21 +67,6 @@ class FastConnection(Connection):
             await self.disconnect(nowait=True)  # a half-written command leaves the connection unusable
             raise
 
-    async def can_read_destructive(self) -> bool:
-        """Whether an idle connection has unread data (True) or is closed (raises), from what the loop already read.
-
-        The pool asks before lending a connection; the stream already holds any bytes that arrived
-        and the EOF of a server that hung up, so no zero-timeout read (and loop pass) is needed.
-        """
-        stream, writer = self._reader, self._writer
-        if stream is None or writer is None or writer.transport.is_closing():
-            raise RedisConnectionError("Connection closed.")
-        if stream.exception() is not None or stream.at_eof():
-            raise RedisConnectionError("Connection closed by server.")
-        parser_buffer = getattr(self._parser, "_reader", None)
-        buffered = bool(getattr(stream, "_buffer", b""))  # StreamReader keeps received bytes here
-        return buffered or (isinstance(parser_buffer, hiredis.Reader) and bool(parser_buffer.has_data()))
-
 
 class FastBlockingPool(BlockingConnectionPool):
     """A blocking pool that lends an idle connection at once, without the lock and timer of the waiting path."""
@@ -88,7 +74,7 @@ class FastBlockingPool(BlockingConnectionPool):
     async def get_connection(self, command_name: Any = None, *keys: Any, **options: Any) -> AbstractConnection:
         """An idle connection when there is one (checked as usual); otherwise wait as BlockingConnectionPool does."""
         if not self._available_connections or self._condition.locked():
-            waited: AbstractConnection = await super().get_connection()
+            waited: AbstractConnection = await super().get_connection()  # type: ignore[no-untyped-call]
             return waited
         connection = self._available_connections.pop()
         self._in_use_connections.add(connection)
@@ -140,33 +126,45 @@ def sentinel_address(url: str) -> SentinelAddress | None:
 
 
 RedisFactory = Callable[[], Redis]
+C = TypeVar("C", bound=Redis)
 
 
 def redis_factory_for(settings: Settings) -> RedisFactory:
     """A factory of clients for settings.redis_url with a blocking pool (waits instead of failing at the cap)."""
-    if not settings.redis_url:
+    return client_factory(settings.redis_url, settings.redis_pool_size, Redis)
+
+
+def client_factory(url: str | None, pool_size: int, client_class: type[C], *, decode: bool = True) -> Callable[[], C]:
+    """A factory of `client_class` clients for `url` (plain or Sentinel), each with its own blocking pool.
+
+    `decode`: replies as str (ours) or as bytes (arq's, whose jobs are pickled).
+    """
+    if not url:
         raise ValueError("redis_url is not set (the CLI starts the embedded server and sets it)")
-    url = settings.redis_url
     options: dict[str, Any] = {
-        "max_connections": settings.redis_pool_size,
+        "max_connections": pool_size,
         "timeout": 5,
-        "decode_responses": True,
+        "decode_responses": decode,
         "socket_connect_timeout": 2,
         "socket_timeout": 10,
         "health_check_interval": 30,
+        "protocol": 2,  # RESP2, as measured and parsed everywhere here (redis-py 8 defaults to RESP3)
+        # Off, not redis-py 8's "auto": in "auto" its pool skips the check that a lent connection
+        # is clean and open, and lends one the server has closed (tests/store/test_connection.py).
+        "maint_notifications_config": MaintNotificationsConfig(enabled=False),
     }
     sentinel = sentinel_address(url)
 
-    def factory() -> Redis:
+    def factory() -> C:
         if sentinel is not None:  # the primary is whichever server the Sentinels name, asked at each connect
             sentinel_options = {"socket_connect_timeout": 2, "socket_timeout": 2}
             manager = Sentinel(sentinel.sentinels, sentinel_kwargs=sentinel_options)  # type: ignore[no-untyped-call]
-            client: Redis = manager.master_for(
-                sentinel.service, redis_class=Redis, connection_pool_class=FastSentinelPool,
+            client: C = manager.master_for(
+                sentinel.service, redis_class=client_class, connection_pool_class=FastSentinelPool,
                 connection_class=FastSentinelConnection, db=sentinel.db, password=sentinel.password, **options,
             )  # fmt: skip
             return client
         pool = FastBlockingPool.from_url(url, connection_class=FastConnection, **options)
-        return Redis.from_pool(pool)  # the client owns the pool and closes it on aclose()
+        return cast(C, client_class.from_pool(pool))  # the client owns the pool and closes it on aclose()
 
     return factory

@@ -1,7 +1,7 @@
 """Webhook bookkeeping in Redis: the outbox stream and its consumer group, the attempt log, failures, the secret."""
 
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -64,7 +64,10 @@ class DeliveryStore:
     async def read(self, consumer: str, *, count: int, block_ms: int) -> list[OutboxEntry]:
         """New entries for `consumer`, waiting up to `block_ms` for the first one."""
         try:
-            reply = await self._redis.xreadgroup(GROUP, consumer, {keys.outbox(): ">"}, count=count, block=block_ms)
+            reply = cast(
+                list[Any],
+                await self._redis.xreadgroup(GROUP, consumer, {keys.outbox(): ">"}, count=count, block=block_ms),
+            )
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
@@ -168,7 +171,7 @@ class DeliveryStore:
     @translated
     async def attempts(self, interrupt_id: str) -> list[Attempt]:
         """Every recorded attempt of an interrupt's webhook, oldest first."""
-        rows: list[str] = await self._redis.lrange(keys.attempts(interrupt_id), 0, -1)  # type: ignore[misc]
+        rows = cast(list[str], await self._redis.lrange(keys.attempts(interrupt_id), 0, -1))
         return [_attempt_decoder.decode(row) for row in rows]
 
     @translated

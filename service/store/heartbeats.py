@@ -5,6 +5,8 @@ check asks whether a worker on its own host beat recently. Entries of workers go
 dropped by the next beat of any worker.
 """
 
+from typing import cast
+
 from redis.asyncio import Redis
 
 from service.clock import Clock
@@ -27,15 +29,15 @@ class Heartbeats:
     async def beat(self, name: str) -> None:
         """Note that worker `name` is alive now (and forget workers silent for an hour)."""
         now = self._clock.now_ms()
-        await self._redis.hset(keys.workers(), name, str(now))  # type: ignore[misc]
-        beats: dict[str, str] = await self._redis.hgetall(keys.workers())  # type: ignore[misc]
+        await self._redis.hset(keys.workers(), name, str(now))
+        beats = cast(dict[str, str], await self._redis.hgetall(keys.workers()))
         gone = [worker for worker, at in beats.items() if now - int(at) > FORGET_MS]
         if gone:
-            await self._redis.hdel(keys.workers(), *gone)  # type: ignore[misc]
+            await self._redis.hdel(keys.workers(), *gone)
 
     @translated
     async def alive(self, prefix: str, *, within_ms: int = STALE_MS) -> bool:
         """True when a worker whose name starts with `prefix` (a host's: `<host>-`) beat within `within_ms`."""
         now = self._clock.now_ms()
-        beats: dict[str, str] = await self._redis.hgetall(keys.workers())  # type: ignore[misc]
+        beats = cast(dict[str, str], await self._redis.hgetall(keys.workers()))
         return any(name.startswith(prefix) and now - int(at) <= within_ms for name, at in beats.items())

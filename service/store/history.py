@@ -4,7 +4,7 @@ Built at read time from what the interrupt already keeps (its hash, its event li
 log) plus one list for events that are not transitions, so it costs O(events) and nothing on create.
 """
 
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -42,7 +42,7 @@ class HistoryStore:
     @translated
     async def mailing(self, interrupt_id: str, slot: str) -> tuple[str | None, int]:
         """(state, attempts so far) of one review mail (`slot`: see ReviewMailer.slot): (None, 0) before its first."""
-        raw = await self._redis.hget(keys.interrupt(interrupt_id), f"mail:{slot}")  # type: ignore[misc]
+        raw = cast(str | None, await self._redis.hget(keys.interrupt(interrupt_id), f"mail:{slot}"))
         if not raw:
             return None, 0
         state, _, attempts = str(raw).partition(" ")
@@ -73,7 +73,7 @@ class HistoryStore:
         """
         if not is_valid_id(interrupt_id):
             raise InterruptNotFound()
-        fields = await self._redis.hgetall(keys.interrupt(interrupt_id))  # type: ignore[misc]
+        fields = cast(dict[str, str], await self._redis.hgetall(keys.interrupt(interrupt_id)))
         if not fields:
             raise InterruptNotFound()
         record = from_hash(interrupt_id, fields)

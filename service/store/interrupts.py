@@ -3,7 +3,7 @@
 import contextlib
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -113,7 +113,7 @@ class InterruptStore:
         """Read one interrupt (status as stored; callers apply the deadline with `status_at`)."""
         if not is_valid_id(interrupt_id):
             raise InterruptNotFound()
-        fields = await self._redis.hgetall(keys.interrupt(interrupt_id))  # type: ignore[misc]
+        fields = cast(dict[str, str], await self._redis.hgetall(keys.interrupt(interrupt_id)))
         if not fields:
             raise InterruptNotFound()
         return self._seen(from_hash(interrupt_id, fields))
@@ -169,7 +169,7 @@ class InterruptStore:
     @translated
     async def due(self, now_ms: int, *, limit: int) -> list[str]:
         """Ids of interrupts whose deadline is at or before `now_ms` (oldest first), from the deadline index."""
-        due: list[str] = await self._redis.zrangebyscore(keys.deadlines(), "-inf", now_ms, start=0, num=limit)
+        due = cast(list[str], await self._redis.zrangebyscore(keys.deadlines(), "-inf", now_ms, start=0, num=limit))
         return due
 
     @translated
@@ -181,7 +181,7 @@ class InterruptStore:
     @translated
     async def service_counters(self) -> dict[str, int]:
         """The service-wide counters the transition scripts keep (for /metrics)."""
-        raw: dict[str, str] = await self._redis.hgetall(keys.metrics())  # type: ignore[misc]
+        raw = cast(dict[str, str], await self._redis.hgetall(keys.metrics()))
         return {name: int(value) for name, value in raw.items()}
 
     async def _transition(self, script: Any, interrupt_id: str, extra: list[str]) -> list[Any]:
@@ -229,7 +229,7 @@ class InterruptStore:
     @translated
     async def newest_pending_ids(self, user_id: str, limit: int) -> list[str]:
         """The ids of the user's newest `limit` pending interrupts, newest first (ids only: one cheap call)."""
-        ids: list[str] = await self._redis.zrange(keys.user_pending(user_id), 0, limit - 1, desc=True)
+        ids = cast(list[str], await self._redis.zrange(keys.user_pending(user_id), 0, limit - 1, desc=True))
         return ids
 
     @translated

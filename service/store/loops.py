@@ -1,7 +1,7 @@
 """The loop store: create, read, resolve and expire loops, one Lua script per transition."""
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -98,7 +98,7 @@ class LoopStore:
         """Read one loop as stored (callers apply the deadline with `Loop.at`)."""
         if not is_valid_id(loop_id):
             raise LoopNotFound()
-        fields = await self._redis.hgetall(keys.loop(loop_id))  # type: ignore[misc]
+        fields = cast(dict[str, str], await self._redis.hgetall(keys.loop(loop_id)))
         if not fields:
             raise LoopNotFound()
         return loop_from_hash(loop_id, fields)
@@ -106,7 +106,7 @@ class LoopStore:
     @translated
     async def locate(self, promise_id: str) -> tuple[str, int]:
         """The (loop id, participant index) of a promise; PromiseNotFound when unknown."""
-        found = await self._redis.get(keys.promise(promise_id)) if is_valid_id(promise_id) else None
+        found = cast(str | None, await self._redis.get(keys.promise(promise_id))) if is_valid_id(promise_id) else None
         if not found:
             raise PromiseNotFound()
         loop_id, index = found.split(" ")
@@ -146,7 +146,9 @@ class LoopStore:
     @translated
     async def due(self, now_ms: int, *, limit: int) -> list[str]:
         """Ids of pending loops whose deadline is at or before `now_ms`."""
-        due: list[str] = await self._redis.zrangebyscore(keys.loop_deadlines(), "-inf", now_ms, start=0, num=limit)
+        due = cast(
+            list[str], await self._redis.zrangebyscore(keys.loop_deadlines(), "-inf", now_ms, start=0, num=limit)
+        )
         return due
 
     @translated

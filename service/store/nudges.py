@@ -6,6 +6,7 @@ sent by the outbox consumer, once per entry.
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -35,7 +36,7 @@ class NudgeStore:
     @translated
     async def due(self, now_ms: int, *, limit: int) -> list[str]:
         """Ids whose next reminder or escalation is due at `now_ms`, soonest first."""
-        due: list[str] = await self._redis.zrangebyscore(keys.nudges(), "-inf", now_ms, start=0, num=limit)
+        due = cast(list[str], await self._redis.zrangebyscore(keys.nudges(), "-inf", now_ms, start=0, num=limit))
         return due
 
     @translated

@@ -2,6 +2,7 @@
 
 import base64
 import os
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -12,5 +13,5 @@ from service.store.errors import translated
 async def kept_secret(redis: Redis, key: str, *, prefix: str = "") -> str:
     """The secret at `key`, made (32 random bytes, base64) by the first caller that finds none."""
     await redis.set(key, prefix + base64.b64encode(os.urandom(24)).decode(), nx=True)
-    kept: str = await redis.get(key)
+    kept = cast(str, await redis.get(key))
     return kept

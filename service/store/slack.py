@@ -1,6 +1,7 @@
 """What Slack needs kept: where an interrupt's message is, and which signed interactions were already handled."""
 
 import hashlib
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -32,7 +33,7 @@ class SlackStore:
     @translated
     async def message_of(self, interrupt_id: str) -> tuple[str, str] | None:
         """(channel id, ts) of `interrupt_id`'s Slack message, once posted."""
-        raw = await self._redis.hget(keys.interrupt(interrupt_id), "slackPosted")  # type: ignore[misc]
+        raw = cast(str | None, await self._redis.hget(keys.interrupt(interrupt_id), "slackPosted"))
         if not raw:
             return None
         channel, _, ts = str(raw).partition(" ")

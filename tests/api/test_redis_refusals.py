@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
-from redis.asyncio import Redis
 from redis.exceptions import OutOfMemoryError, ReadOnlyError, ResponseError
 
 from service.app import create_app
 from service.embedded import EmbeddedRedis
 from service.store.errors import refusal
 from tests.asgi import local_client
+from tests.clients import blocking_client
 from tests.conftest import settings_for
 
 BODY = {"agentId": "a", "userId": "u-refused", "action": "x", "context": {}}
@@ -49,7 +49,10 @@ def assert_unavailable(response: Any, reason: str) -> None:
 
 @pytest.mark.timeout(60)
 async def test_a_full_redis_gives_503_and_writes_nothing_then_recovers(server: EmbeddedRedis) -> None:
-    async with Redis.from_url(server.url) as admin, local_client(create_app(settings_for(server.url))) as client:
+    async with (
+        blocking_client(server.url, decode=False) as admin,
+        local_client(create_app(settings_for(server.url))) as client,
+    ):
         first = (await client.post("/interrupts", json=BODY)).json()["interruptId"]
         await admin.config_set("maxmemory", 1)  # with noeviction: every write is refused
         try:
@@ -74,7 +77,7 @@ async def test_a_full_redis_gives_503_and_writes_nothing_then_recovers(server: E
 async def test_a_read_only_replica_gives_503_naming_it(server: EmbeddedRedis, tmp_path: Path) -> None:
     replica = EmbeddedRedis(tmp_path / "replica").start()
     try:
-        async with Redis.from_url(replica.url, decode_responses=True) as admin:
+        async with blocking_client(replica.url) as admin:
             await admin.config_set("masterauth", server.password or "")  # the primary requires its password
             await admin.replicaof("127.0.0.1", server.port)
             deadline = time.monotonic() + 30

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from service.store import keys
+from tests.clients import blocking_client
 from tests.faults.cluster import Cluster, Supervised
 from tests.receivers import Receiver, running
 
@@ -152,7 +152,7 @@ async def test_nothing_acknowledged_is_lost_under_kill_9(tmp_path: Path) -> None
             for received in receiver.received["/hooks"]:
                 assert received.verified is not None, "a webhook failed signature verification"
                 deliveries.setdefault(received.verified["interruptId"], []).append(received)
-        redis = Redis.from_url(cluster.redis.url, decode_responses=True)
+        redis = blocking_client(cluster.redis.url)
         try:
             async with redis.pipeline(transaction=False) as pipe:
                 for interrupt_id in known:

@@ -52,7 +52,7 @@ async def test_unread_bytes_on_an_idle_connection_are_never_taken_for_an_answer(
         connection = idle_connection(client)
         assert connection._reader is not None
         connection._reader.feed_data(b"$5\r\nstale\r\n")  # as if an earlier answer had not been read
-        assert await connection.can_read_destructive()
+        assert await connection.can_read()
         assert await client.get("conn:stale") == "real"
     finally:
         await client.aclose()
@@ -95,9 +95,7 @@ class Unread:
 
     async def connect(self) -> FastConnection:
         """A connected FastConnection to the peer, with a short socket timeout and no handshake."""
-        connection = FastConnection(
-            host="127.0.0.1", port=self.port, socket_timeout=0.5, lib_name=None, lib_version=None
-        )
+        connection = FastConnection(host="127.0.0.1", port=self.port, socket_timeout=0.5, driver_info=None, protocol=2)
         await connection.connect()  # type: ignore[no-untyped-call]
         assert connection._writer is not None
         self.clients.append(connection._writer)

@@ -4,18 +4,18 @@ import itertools
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from service.clock import FrozenClock
 from service.domain import loops
 from service.domain.errors import PromiseConflict
 from service.domain.loops import NewLoop
 from service.store.loops import LoopStore
+from tests.clients import blocking_client
 
 
 @pytest.fixture
 async def store(redis_url: str) -> AsyncIterator[LoopStore]:
-    async with Redis.from_url(redis_url, decode_responses=True) as client:
+    async with blocking_client(redis_url) as client:
         yield LoopStore(client, FrozenClock(), retention_ms=60_000)
 
 

@@ -49,7 +49,7 @@ async def test_decide_moves_indexes_and_counters(store: InterruptStore, fake: fa
     assert await fake.zscore(keys.deadlines(), created.id) is None
     stats = await fake.hgetall(keys.user_stats("u"))
     assert stats["s:pending"] == "0" and stats["s:rejected"] == "1" and stats["dn"] == "1"
-    event = json.loads(await fake.lindex(keys.events(created.id), -1))
+    event = json.loads(str(await fake.lindex(keys.events(created.id), -1)))
     assert event == {"v": 2, "status": "rejected", "at": result.decided_at, "decision": "rejected",
                      "decidedAt": result.decided_at, "reason": "no", "by": "alice", "via": "review-page"}  # fmt: skip
     assert 0 < await fake.pttl(keys.interrupt(created.id)) <= 3_600_000

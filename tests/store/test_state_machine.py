@@ -13,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from redis.asyncio import Redis
 
 from service.clock import FrozenClock
 from service.domain import machine
@@ -21,6 +20,7 @@ from service.domain.errors import InterruptConflict
 from service.domain.models import Decision, NewInterrupt
 from service.store import keys
 from service.store.interrupts import InterruptStore
+from tests.clients import blocking_client
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ class StoreMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.redis = Redis.from_url(self.redis_url, decode_responses=True)
+        self.redis = blocking_client(self.redis_url)
         self.clock = FrozenClock()
         self.store = InterruptStore(self.redis, self.clock, retention_ms=3_600_000)
         self.user = f"hyp-{uuid.uuid4()}"

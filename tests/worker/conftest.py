@@ -8,13 +8,13 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from redis.asyncio import Redis
 
 from service.app import create_app
 from service.clock import Clock
 from service.settings import Settings
 from tests import mailsink
 from tests.asgi import local_client
+from tests.clients import blocking_client
 from tests.conftest import settings_for
 from tests.mailsink import MailSink
 from tests.receivers import SECRET, Receiver, running
@@ -27,7 +27,7 @@ WORKER_DB = 7  # the worker consumes every outbox entry of its database: keep ot
 async def worker_url(redis_url: str) -> str:
     """A database of the test server of its own, emptied first."""
     url = f"{redis_url.rstrip('/').rsplit('/', 1)[0] if redis_url.count('/') > 2 else redis_url}/{WORKER_DB}"
-    client = Redis.from_url(url)
+    client = blocking_client(url, decode=False)
     await client.flushdb()
     await client.aclose()
     return url

@@ -16,6 +16,7 @@ from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.notifications import expired_deadlines
 from service.store.watching import WatchMarkers
+from tests.clients import blocking_client
 from tests.processes import until
 from tests.receivers import Receiver
 from tests.worker.conftest import worker_running
@@ -24,7 +25,7 @@ from tests.worker.conftest import worker_running
 @pytest.fixture
 async def redis(worker_url: str) -> AsyncIterator[Redis]:
     """A client of the worker tests' own database."""
-    async with Redis.from_url(worker_url, decode_responses=True) as client:
+    async with blocking_client(worker_url) as client:
         yield client
 
 

@@ -7,12 +7,12 @@ import subprocess
 import sys
 
 import pytest
-from redis.asyncio import Redis
 
 from service.clock import FrozenClock
 from service.embedded import free_port
 from service.settings import Settings
 from service.store.heartbeats import STALE_MS, Heartbeats
+from tests.clients import blocking_client
 from tests.processes import ROOT
 from tests.worker.conftest import worker_running
 
@@ -30,7 +30,7 @@ def check(redis_url: str) -> subprocess.CompletedProcess[str]:
 async def test_a_running_worker_passes_the_check_and_a_silent_one_fails_it(worker_settings: Settings,
                                                                             worker_url: str) -> None:  # fmt: skip
     clock = FrozenClock()
-    redis = Redis.from_url(worker_url, decode_responses=True)
+    redis = blocking_client(worker_url)
     beats = Heartbeats(redis, clock)
     try:
         assert not await beats.alive(f"{socket.gethostname()}-")

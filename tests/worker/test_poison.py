@@ -4,13 +4,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from service.clock import SystemClock
 from service.domain.models import Decision, NewInterrupt
 from service.store import keys
 from service.store.deliveries import MAX_DELIVERIES, DeliveryStore
 from service.store.interrupts import InterruptStore
+from tests.clients import blocking_client
 from worker.outbox import OutboxConsumer
 
 
@@ -27,7 +27,7 @@ class Crashing:
 
 @pytest.mark.timeout(60)
 async def test_an_entry_that_always_crashes_is_given_up_and_listed_failed(worker_url: str) -> None:
-    redis = Redis.from_url(worker_url, decode_responses=True)
+    redis = blocking_client(worker_url)
     interrupts = InterruptStore(redis, SystemClock(), retention_ms=60_000)
     deliveries = DeliveryStore(redis, retention_ms=60_000)
     new = NewInterrupt(agent_id="a", user_id="u", action="x", context="{}", urgency="low", expires_in_ms=60_000,

@@ -5,13 +5,13 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from service.app import create_app
 from service.clock import FrozenClock
 from service.settings import Settings
 from service.store import keys
 from tests.asgi import local_client
+from tests.clients import blocking_client
 from tests.mailsink import MailSink
 from tests.receivers import Receiver
 from tests.worker.conftest import worker_running
@@ -82,7 +82,7 @@ async def test_each_reminder_and_the_escalation_reach_each_reviewer_exactly_once
 async def test_a_decided_interrupt_is_not_reminded_and_leaves_the_index(mail_settings: Settings, sink: MailSink,
                                                                         worker_url: str) -> None:  # fmt: skip
     clock = FrozenClock()
-    redis = Redis.from_url(worker_url)
+    redis = blocking_client(worker_url, decode=False)
     try:
         async with local_client(create_app(mail_settings, clock=clock)) as api:
             made = (await api.post("/interrupts", json=ASK | {"reviewers": [CAROL], "remindEvery": 60})).json()

@@ -3,7 +3,6 @@
 import httpx
 import pytest
 from litestar import Litestar
-from redis.asyncio import Redis
 
 from service.app import create_app
 from service.clock import SystemClock
@@ -12,6 +11,7 @@ from service.domain.models import Decision, NewInterrupt
 from service.store.deliveries import DeliveryStore
 from service.store.interrupts import InterruptStore
 from tests.asgi import local_client
+from tests.clients import blocking_client
 from tests.conftest import settings_for
 from worker.delivery import Deliverer
 
@@ -126,7 +126,7 @@ async def test_no_connection_is_ever_made_to_a_blocked_address(worker_url: str) 
         seen.append(request)
         return httpx.Response(204, stream=httpx.ByteStream(b""))  # streamed, as from the network
 
-    redis = Redis.from_url(worker_url, decode_responses=True)
+    redis = blocking_client(worker_url)
     clock = SystemClock()
     interrupts = InterruptStore(redis, clock, retention_ms=60_000)
     deliveries = DeliveryStore(redis, retention_ms=60_000)

@@ -7,12 +7,12 @@ import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from redis.asyncio import Redis
 from standardwebhooks.webhooks import Webhook
 
 from service.embedded import free_port
 from service.settings import Settings
 from service.store import keys
+from tests.clients import blocking_client
 from tests.receivers import Receiver
 from tests.worker.conftest import worker_running
 
@@ -274,15 +274,14 @@ async def test_without_webhook_secret_one_is_generated_kept_and_used(
     api: Client, receiver: Receiver, worker_settings: Settings, worker_url: str
 ) -> None:
     settings = msgspec.structs.replace(worker_settings, webhook_secret=None)
-    async with worker_running(settings), Redis.from_url(worker_url, decode_responses=True) as redis:
+    async with worker_running(settings), blocking_client(worker_url) as redis:
         interrupt_id = await create(api, receiver, "/generated")
         await api.delete(f"/interrupts/{interrupt_id}")
         [got] = await receiver.wait_for("/generated", 1)
         kept = await redis.get(keys.webhook_secret())
-    assert kept is not None
-    assert kept.startswith("whsec_")
+    assert isinstance(kept, str) and kept.startswith("whsec_")
     assert Webhook(kept).verify(got.body, got.headers) == {"interruptId": interrupt_id, "status": "cancelled"}
-    async with worker_running(settings), Redis.from_url(worker_url, decode_responses=True) as redis:
+    async with worker_running(settings), blocking_client(worker_url) as redis:
         again = await create(api, receiver, "/generated")
         await api.delete(f"/interrupts/{again}")
         [_, second] = await receiver.wait_for("/generated", 2)

@@ -16,6 +16,7 @@ from service.domain.models import NewInterrupt
 from service.store import keys
 from service.store.deliveries import GROUP
 from service.store.interrupts import InterruptStore
+from tests.clients import blocking_client
 from tests.processes import ROOT, ServeProcess
 from tests.receivers import SECRET, Receiver
 
@@ -49,7 +50,7 @@ async def cancelled_with_callbacks(redis: Redis, callback: str, count: int) -> l
 @pytest.mark.timeout(120)
 async def test_kill_9_mid_delivery_loses_nothing(worker_url: str, receiver: Receiver, tmp_path: Path) -> None:
     receiver.delay_s = 0.05  # slow enough that deliveries are in flight when the worker dies
-    redis = Redis.from_url(worker_url, decode_responses=True)
+    redis = blocking_client(worker_url)
     ids = await cancelled_with_callbacks(redis, receiver.url("/kill"), 300)
     await redis.aclose()
     expected = {f"msg_{i}_2" for i in ids}
@@ -98,7 +99,7 @@ async def test_serve_runs_a_worker_that_expires_and_delivers(
 @pytest.mark.timeout(60)
 async def test_sigterm_finishes_the_deliveries_in_flight(worker_url: str, receiver: Receiver, tmp_path: Path) -> None:
     receiver.delay_s = 0.5  # every delivery is still in flight when the signal arrives
-    redis = Redis.from_url(worker_url, decode_responses=True)
+    redis = blocking_client(worker_url)
     ids = await cancelled_with_callbacks(redis, receiver.url("/term"), 20)
     worker = start_worker(worker_url, tmp_path / "worker.log")
     try:
