@@ -78,7 +78,7 @@ class EmbeddedRedis:
         *,
         port: int | None = None,
         extra: tuple[str, ...] = (),
-        password: bool = True,
+        password: bool | str = True,
         fsync: str = "everysec",
     ):
         self.data_dir = Path(data_dir).resolve()
@@ -88,7 +88,7 @@ class EmbeddedRedis:
         self.password: str | None = None
         if password:  # known before the first start, so `url` can be handed out early
             self._private_dir()
-            self.password = kept_password(self.data_dir)
+            self.password = password if isinstance(password, str) else kept_password(self.data_dir)
 
     @property
     def url(self) -> str:
@@ -101,7 +101,8 @@ class EmbeddedRedis:
         self._private_dir()
         config = []
         if self.password:
-            config = [str(write_private(self.data_dir / "server.conf", f"requirepass {self.password}\n"))]
+            auth = f"requirepass {self.password}\nmasterauth {self.password}\n"  # masterauth: as a cluster's replica
+            config = [str(write_private(self.data_dir / "server.conf", auth))]
         cmd = [
             find_server_binary(),
             *config,

@@ -8,6 +8,7 @@ with the same webhook-id.
 import asyncio
 import contextlib
 import logging
+from collections import deque
 
 from service.clock import Clock, SystemClock
 from service.domain.errors import StoreUnavailable
@@ -63,6 +64,7 @@ class OutboxConsumer:
         self._room = asyncio.Event()
         self._room.set()
         self._inflight: set[asyncio.Task[None]] = set()
+        self._waiting: deque[OutboxEntry] = deque()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set, then let the deliveries in flight finish."""
@@ -85,7 +87,7 @@ class OutboxConsumer:
                         log.error("outbox: %s %s failed every try; given up (webhooks: in the failed list)",
                                   entry.kind, entry.subject_id)  # fmt: skip
                     self._start(again)
-                if self._free:
+                if self._free:  # so nothing is waiting here: a read takes only what can start now, or soon
                     count = min(READ_BATCH, self._free)
                     self._start(await self._deliveries.read(self._name, count=count, block_ms=BLOCK_MS))
                 outage.ok()
@@ -94,17 +96,24 @@ class OutboxConsumer:
                 outage.failed(exc, RETRY_PAUSE_S)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), RETRY_PAUSE_S)
-        if self._inflight:
-            await asyncio.wait(self._inflight)
+        while self._inflight:  # those in flight, and the waiting ones they start as they finish
+            await asyncio.wait(set(self._inflight))
 
     def _start(self, entries: list[OutboxEntry]) -> None:
-        for entry in entries:
+        """Start `entries` in free slots; what does not fit waits here and starts as slots free up.
+
+        A read takes up to `count` from each partition's outbox, so a read can bring more than the
+        free slots; those wait in memory (still pending in the group: claimed by another worker if
+        this one dies), and no new read is made until they have all started.
+        """
+        self._waiting.extend(entries)
+        while self._free and self._waiting:
             self._free -= 1
-            if not self._free:
-                self._room.clear()
-            task = asyncio.create_task(self._handle(entry))
+            task = asyncio.create_task(self._handle(self._waiting.popleft()))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
+        if not self._free:
+            self._room.clear()
 
     async def _handle(self, entry: OutboxEntry) -> None:
         try:
@@ -122,7 +131,9 @@ class OutboxConsumer:
             log.exception("outbox: delivery of %s crashed; it stays queued for another try", entry.subject_id)
         finally:
             self._free += 1
-            self._room.set()
+            self._start([])
+            if self._free:
+                self._room.set()
 
     async def _message(self, entry: OutboxEntry) -> None:
         """The mails (and a reminder's webhook) or the Slack message of an entry of MESSAGES."""

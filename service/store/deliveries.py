@@ -1,16 +1,18 @@
 """Webhook bookkeeping in Redis: the outbox stream and its consumer group, the attempt log, failures, the secret."""
 
-from collections import Counter
+import asyncio
+from collections import Counter, defaultdict
 from typing import Any, cast
 
 import msgspec
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from service.domain.errors import RateLimited
 from service.domain.loops import Loop
 from service.domain.models import Attempt, Interrupt, OutboxEntry
-from service.store import keys, paging
+from service.store import keys, paging, partitions
 from service.store.errors import translated
 from service.store.loops import loop_from_hash
 from service.store.records import from_hash
@@ -24,14 +26,14 @@ _attempt_decoder = msgspec.json.Decoder(Attempt)
 _encoder = msgspec.json.Encoder()
 
 
-def _entries(rows: list[Any]) -> list[OutboxEntry]:
-    """Outbox entries from XREADGROUP/XAUTOCLAIM rows of (entry id, fields)."""
+def _entries(partition: int, rows: list[Any]) -> list[OutboxEntry]:
+    """Outbox entries from XREADGROUP/XAUTOCLAIM rows of (stream entry id, fields) of a partition's outbox."""
     found = []
-    for entry_id, fields in rows:
+    for stream_id, fields in rows:
         if fields:  # a deleted entry still pending in the group comes back without fields
             found.append(
                 OutboxEntry(
-                    entry_id=entry_id,
+                    entry_id=f"{partition}/{stream_id}",
                     subject_id=fields["id"],
                     version=int(fields["v"]),
                     manual="r" in fields,
@@ -40,6 +42,22 @@ def _entries(rows: list[Any]) -> list[OutboxEntry]:
                 )
             )
     return found
+
+
+def _by_partition(entry_ids: list[str]) -> dict[int, list[str]]:
+    """Our entry ids (`<partition>/<stream id>`) as each partition's stream ids."""
+    grouped: dict[int, list[str]] = defaultdict(list)
+    for entry_id in entry_ids:
+        partition, _, stream_id = entry_id.partition("/")
+        grouped[int(partition)].append(stream_id)
+    return grouped
+
+
+def _acked(pipe: Pipeline, entry_ids: list[str]) -> None:
+    """Queue the acknowledgement and deletion of handled entries, one XACK and one XDEL per partition."""
+    for partition, stream_ids in _by_partition(entry_ids).items():
+        pipe.xack(keys.outbox(partition), GROUP, *stream_ids)
+        pipe.xdel(keys.outbox(partition), *stream_ids)
 
 
 class DeliveryStore:
@@ -53,27 +71,27 @@ class DeliveryStore:
 
     @translated
     async def ensure_group(self) -> None:
-        """Create the workers' consumer group from the stream's start (entries written before any worker ran count)."""
-        try:
-            await self._redis.xgroup_create(keys.outbox(), GROUP, id="0", mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        """Create the workers' consumer group on every partition's outbox from its start (earlier entries count)."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for partition in range(keys.PARTITIONS):
+                pipe.xgroup_create(keys.outbox(partition), GROUP, id="0", mkstream=True)
+            replies = await pipe.execute(raise_on_error=False)
+        for reply in replies:
+            if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
+                raise reply
 
     @translated
     async def read(self, consumer: str, *, count: int, block_ms: int) -> list[OutboxEntry]:
-        """New entries for `consumer`, waiting up to `block_ms` for the first one."""
+        """New entries for `consumer` (up to `count` of each partition), waiting up to `block_ms` for the first."""
+        streams: dict[Any, Any] = {keys.outbox(p): ">" for p in range(keys.PARTITIONS)}
         try:
-            reply = cast(
-                list[Any],
-                await self._redis.xreadgroup(GROUP, consumer, {keys.outbox(): ">"}, count=count, block=block_ms),
-            )
+            reply = cast(list[Any], await self._redis.xreadgroup(GROUP, consumer, streams, count=count, block=block_ms))
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
-            await self.ensure_group()  # the stream or group was deleted (FLUSHDB, a restore): make it again
+            await self.ensure_group()  # a stream or the group was deleted (FLUSHDB, a restore): make it again
             return []
-        return _entries(reply[0][1]) if reply else []
+        return [entry for stream, rows in reply or [] for entry in _entries(keys.partition_of_key(stream), rows)]
 
     @translated
     async def claim_stale(
@@ -85,13 +103,15 @@ class DeliveryStore:
         fails for a reason that will not go away; it is acknowledged, and a webhook's interrupt or loop
         is put in the failed list, instead of crash-looping every worker for ever.
         """
-        reply = await self._redis.xautoclaim(keys.outbox(), GROUP, consumer, min_idle_ms, "0-0", count=count)
-        entries = _entries(reply[1])
+        claimed = await partitions.each(self._redis, "XAUTOCLAIM", keys.outbox, GROUP, consumer, min_idle_ms, "0-0",
+                                        "COUNT", count)  # fmt: skip
+        entries = [e for p, reply in enumerate(claimed) for e in _entries(p, reply[1])][:count]
         if not entries:
             return [], []
         async with self._redis.pipeline(transaction=False) as pipe:
             for entry in entries:
-                pipe.xpending_range(keys.outbox(), GROUP, min=entry.entry_id, max=entry.entry_id, count=1)
+                partition, _, stream_id = entry.entry_id.partition("/")
+                pipe.xpending_range(keys.outbox(int(partition)), GROUP, min=stream_id, max=stream_id, count=1)
             pending = await pipe.execute()
         tries = [rows[0]["times_delivered"] if rows else 0 for rows in pending]
         retry = [e for e, n in zip(entries, tries, strict=True) if n <= max_deliveries]
@@ -102,13 +122,11 @@ class DeliveryStore:
 
     async def _give_up(self, entries: list[OutboxEntry], now_ms: int) -> None:
         """Acknowledge entries that keep failing; their webhooks go to the failed list (mails stay as last marked)."""
-        failed = {e.subject_id: now_ms for e in entries if e.kind in ("interrupt", "loop")}
         async with self._redis.pipeline(transaction=True) as pipe:
-            if failed:
-                pipe.zadd(keys.failed_deliveries(), failed)
-            ids = [e.entry_id for e in entries]
-            pipe.xack(keys.outbox(), GROUP, *ids)
-            pipe.xdel(keys.outbox(), *ids)
+            for e in entries:
+                if e.kind in ("interrupt", "loop"):
+                    pipe.zadd(keys.failed_deliveries(keys.partition_of(e.subject_id)), {e.subject_id: now_ms})
+            _acked(pipe, [e.entry_id for e in entries])
             await pipe.execute()
 
     @translated
@@ -116,15 +134,15 @@ class DeliveryStore:
         """Acknowledge and delete handled entries (the stream only holds work not yet done)."""
         if entry_ids:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xack(keys.outbox(), GROUP, *entry_ids)
-                pipe.xdel(keys.outbox(), *entry_ids)
+                _acked(pipe, entry_ids)
                 await pipe.execute()
 
     @translated
     async def enqueue_redelivery(self, interrupt_id: str, version: int) -> None:
         """Queue one more attempt of an interrupt's webhook (original webhook-id); RateLimited within the gap."""
+        outbox = keys.outbox(keys.partition_of(interrupt_id))
         wait_ms = await self._redeliver(
-            keys=[keys.redelivery_limit(interrupt_id), keys.outbox()], args=[interrupt_id, version, REDELIVERY_GAP_MS]
+            keys=[keys.redelivery_limit(interrupt_id), outbox], args=[interrupt_id, version, REDELIVERY_GAP_MS]
         )
         if wait_ms:
             seconds = -(-int(wait_ms) // 1000)
@@ -150,22 +168,19 @@ class DeliveryStore:
     @translated
     async def record_many(self, items: list[tuple[str, Attempt, str | None]]) -> None:
         """`record` for many attempts in one transaction (group commit)."""
-        acks = [ack for _, _, ack in items if ack is not None]
-        delivered = [interrupt_id for interrupt_id, attempt, _ in items if attempt.state == "delivered"]
-        failed = {interrupt_id: attempt.at for interrupt_id, attempt, _ in items if attempt.state == "failed"}
         async with self._redis.pipeline(transaction=True) as pipe:
-            for interrupt_id, attempt, _ in items:
-                pipe.rpush(keys.attempts(interrupt_id), _encoder.encode(attempt))
-                pipe.pexpire(keys.attempts(interrupt_id), self._retention)
-            if acks:  # one command for the whole batch: fewer replies to read back
-                pipe.xack(keys.outbox(), GROUP, *acks)
-                pipe.xdel(keys.outbox(), *acks)
-            if delivered:
-                pipe.zrem(keys.failed_deliveries(), *delivered)
-            if failed:
-                pipe.zadd(keys.failed_deliveries(), failed)
-            for state, count in Counter(attempt.state for _, attempt, _ in items).items():
-                pipe.hincrby(keys.metrics(), f"webhook:{state}", count)
+            for subject_id, attempt, _ in items:
+                partition = keys.partition_of(subject_id)
+                pipe.rpush(keys.attempts(subject_id), _encoder.encode(attempt))
+                pipe.pexpire(keys.attempts(subject_id), self._retention)
+                if attempt.state == "delivered":
+                    pipe.zrem(keys.failed_deliveries(partition), subject_id)
+                elif attempt.state == "failed":
+                    pipe.zadd(keys.failed_deliveries(partition), {subject_id: attempt.at})
+            _acked(pipe, [ack for _, _, ack in items if ack is not None])
+            counts = Counter((keys.partition_of(subject_id), attempt.state) for subject_id, attempt, _ in items)
+            for (partition, state), count in counts.items():
+                pipe.hincrby(keys.metrics(partition), f"webhook:{state}", count)
             await pipe.execute()
 
     @translated
@@ -187,15 +202,19 @@ class DeliveryStore:
     async def failed(self, *, limit: int, cursor: str | None) -> tuple[list[tuple[str, int]], str | None]:
         """A page of (subject id, failed at ms) of failed deliveries, newest first, and the next page's cursor."""
         score, after = paging.decode_cursor(cursor)
-        rows: list[str] = await self._page(keys=[keys.failed_deliveries()], args=[score, after, limit])
-        page, next_cursor = paging.split(list(zip(rows[0::2], rows[1::2], strict=True)), limit)
+        pages: list[list[str]] = await asyncio.gather(  # each partition's next page, then the newest of them all
+            *(self._page(keys=[keys.failed_deliveries(p)], args=[score, after, limit]) for p in range(keys.PARTITIONS))
+        )  # concurrent calls, not a pipeline: redis-py's cluster pipelines refuse scripts
+        rows = [(row[i], row[i + 1]) for row in pages for i in range(0, len(row), 2)]
+        rows.sort(key=lambda r: (float(r[1]), r[0]), reverse=True)  # every page's order: score, then id, descending
+        page, next_cursor = paging.split(rows[: limit + 1], limit)
         return [(subject_id, int(float(at))) for subject_id, at in page], next_cursor
 
     @translated
     async def forget_failed_before(self, cutoff_ms: int) -> int:
         """Drop failed-index entries older than retention (their records are gone)."""
-        removed: int = await self._redis.zremrangebyscore(keys.failed_deliveries(), "-inf", cutoff_ms)
-        return removed
+        removed = await partitions.each(self._redis, "ZREMRANGEBYSCORE", keys.failed_deliveries, "-inf", cutoff_ms)
+        return sum(removed)
 
     async def secret(self) -> str:
         """The generated signing secret: made once (first caller wins) and kept in Redis."""

@@ -1,7 +1,6 @@
 """The interrupt store: every read and transition of interrupts, one Lua script per transition."""
 
 import contextlib
-import hashlib
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -13,16 +12,17 @@ from service.domain import machine
 from service.domain.errors import (
     AlreadyDecided,
     CannotCancel,
-    IdempotencyConflict,
     InterlockError,
     InterruptNotFound,
     InvalidField,
     InvalidResponse,
 )
 from service.domain.models import API_ANONYMOUS, Actor, Analytics, Decision, Interrupt, NewInterrupt, PendingPage
-from service.store import keys, paging
+from service.store import keys, paging, partitions
 from service.store.errors import translated
-from service.store.ids import IDEMPOTENCY_TTL_MS, NO_IDEMPOTENCY_KEY, is_valid_id, new_id
+from service.store.idempotency import IdempotencyRecords, fingerprint
+from service.store.ids import is_valid_id, new_id
+from service.store.interrupt_calls import create_args, create_keys, decide_args, transition_args, transition_keys
 from service.store.records import conflict_current, from_hash
 from service.store.schema_memo import SchemaMemo
 from service.store.scripts import Scripts
@@ -57,6 +57,7 @@ class InterruptStore:
         self._retention = retention_ms
         self._user_ttl = retention_ms + _MAX_EXPIRY_MS + 86_400_000  # user indexes outlive any pending + retention
         self._scripts = Scripts.register(redis)
+        self._idempotency = IdempotencyRecords(redis, retention_ms=retention_ms)
         self._schemas = SchemaMemo()
         self._check = check  # how a typed answer is checked (answers.checked_decision); None: never decides one
 
@@ -65,46 +66,26 @@ class InterruptStore:
         self, new: NewInterrupt, *, actor: Actor = API_ANONYMOUS, idempotency: tuple[str, str] | None = None
     ) -> Created:
         """Store a new pending interrupt made by `actor`; with (scope, key), replay an earlier identical create."""
-        interrupt_id = new_id()
+        interrupt_id = new_id(keys.user_partition(new.user_id))
         now = self._clock.now_ms()
         expires_at = now + new.expires_in_ms
-        fingerprint = hashlib.sha256(msgspec.json.encode(new)).hexdigest() if idempotency else ""
-        idem_key = keys.idempotency(*idempotency) if idempotency else NO_IDEMPOTENCY_KEY
+        if idempotency:
+            seen = await self._idempotency.claim(idempotency, fingerprint(new), f"{interrupt_id} {expires_at}")
+            if seen is not None:  # an identical create came first: its ids, made now if it was lost
+                interrupt_id, expiry = seen.split(" ")
+                expires_at = int(expiry)
         reply = await self._scripts.create(
-            keys=_create_keys(interrupt_id, new.user_id, idem_key),
-            args=[
+            keys=create_keys(interrupt_id, new.user_id),
+            args=create_args(
+                new,
                 interrupt_id,
-                new.agent_id,
-                new.user_id,
-                new.action,
-                new.context,
-                new.urgency,
-                now,
-                expires_at,
-                new.callback_url or "",
-                self._retention,
-                self._user_ttl,
-                fingerprint,
-                f"{interrupt_id} {expires_at}",
-                IDEMPOTENCY_TTL_MS,
-                keys.channel(keys.user_topic(new.user_id)),
-                keys.FAST_EXPIRY_HORIZON_MS,
-                actor.by or "",
-                actor.via,
-                msgspec.json.encode(new.reviewers).decode() if new.reviewers else "",
-                new.on_timeout or "",
-                new.response_schema or "",
-                "" if new.remind_every_ms is None else new.remind_every_ms,
-                "" if new.escalate_after_ms is None else new.escalate_after_ms,
-                msgspec.json.encode(new.escalate_to).decode() if new.escalate_to else "",
-                new.slack_channel or "",
-            ],
+                (now, expires_at, self._retention, self._user_ttl),
+                actor,
+                guarded=idempotency is not None,
+            ),
         )
-        if reply[0] == "replay":
-            old_id, old_expiry = reply[1].split(" ")
-            return Created(id=old_id, expires_at=int(old_expiry), replayed=True)
-        if reply[0] == "idem_conflict":
-            raise IdempotencyConflict()
+        if reply[0] == "exists":
+            return Created(id=interrupt_id, expires_at=expires_at, replayed=True)
         self._schemas.remember(interrupt_id, new.response_schema)
         return Created(id=interrupt_id, expires_at=expires_at)
 
@@ -132,13 +113,13 @@ class InterruptStore:
         if known is not None and check is not None and decision.schema_sha is None:
             with contextlib.suppress(InvalidResponse):
                 decision = check(known, decision)
-        reply = await self._transition(self._scripts.decide, interrupt_id, _decide_args(decision))
+        reply = await self._transition(self._scripts.decide, interrupt_id, decide_args(decision))
         if reply[0] == "schema":
             if check is None:
                 raise InterlockError(f"{interrupt_id} has a responseSchema and this store cannot check one")
             self._schemas.remember(interrupt_id, reply[1])
             decision = check(reply[1], decision)
-            reply = await self._transition(self._scripts.decide, interrupt_id, _decide_args(decision))
+            reply = await self._transition(self._scripts.decide, interrupt_id, decide_args(decision))
         if reply[0] == "unasked":
             raise InvalidField("response is taken only by an interrupt created with a responseSchema", field="response")
         if reply[0] == "conflict":
@@ -169,43 +150,24 @@ class InterruptStore:
     @translated
     async def due(self, now_ms: int, *, limit: int) -> list[str]:
         """Ids of interrupts whose deadline is at or before `now_ms` (oldest first), from the deadline index."""
-        due = cast(list[str], await self._redis.zrangebyscore(keys.deadlines(), "-inf", now_ms, start=0, num=limit))
-        return due
+        return await partitions.due(self._redis, keys.deadlines, now_ms, limit)
 
     @translated
     async def next_deadline(self) -> int | None:
         """The earliest deadline still in the index (ms), or None when nothing is pending."""
-        first = await self._redis.zrange(keys.deadlines(), 0, 0, withscores=True)
-        return int(first[0][1]) if first else None
+        return await partitions.earliest(self._redis, keys.deadlines)
 
     @translated
     async def service_counters(self) -> dict[str, int]:
         """The service-wide counters the transition scripts keep (for /metrics)."""
-        raw = cast(dict[str, str], await self._redis.hgetall(keys.metrics()))
-        return {name: int(value) for name, value in raw.items()}
+        return await partitions.summed(self._redis, keys.metrics)
 
     async def _transition(self, script: Any, interrupt_id: str, extra: list[str]) -> list[Any]:
         if not is_valid_id(interrupt_id):
             raise InterruptNotFound()
+        times = (self._clock.now_ms(), self._retention, self._user_ttl)
         reply: list[Any] = await script(  # the script finds the user's keys from the hash: one round trip
-            keys=[
-                keys.interrupt(interrupt_id),
-                keys.events(interrupt_id),
-                keys.deadlines(),
-                keys.deadline_ttl(interrupt_id),
-                keys.outbox(),
-                keys.metrics(),
-                keys.watched(interrupt_id),
-            ],
-            args=[
-                interrupt_id,
-                keys.user_tag_prefix(),
-                self._clock.now_ms(),
-                self._retention,
-                self._user_ttl,
-                keys.channel(interrupt_id),
-                *extra,
-            ],
+            keys=transition_keys(interrupt_id), args=transition_args(interrupt_id, times, extra)
         )
         if reply[0] == "missing":
             raise InterruptNotFound()
@@ -216,7 +178,7 @@ class InterruptStore:
         """One page of the user's pending interrupts (not past deadline), newest first."""
         score, after = paging.decode_cursor(cursor)
         rows: list[list[str]] = await self._scripts.pending_read(
-            keys=[keys.user_pending(user_id)], args=[score, after, limit, keys.tag_prefix()]
+            keys=[keys.user_pending(user_id)], args=[score, after, limit, keys.base(keys.user_partition(user_id))]
         )
         ids, flat = rows[0], rows[1:]
         page, next_cursor = paging.split(list(zip(ids[0::2], ids[1::2], strict=True)), limit)
@@ -265,36 +227,3 @@ class InterruptStore:
             decided_ms_sum=stats.get("dms", 0),
             top_actions=top[:5],
         )
-
-
-def _decide_args(decision: Decision) -> list[str]:
-    """The decide script's ARGV after the transition's own (7 onwards)."""
-    return [
-        decision.decision,
-        "1" if decision.reason is not None else "0",
-        decision.reason or "",
-        "1" if decision.modified_params is not None else "0",
-        decision.modified_params or "",
-        decision.actor.by or "",
-        decision.actor.via,
-        "1" if decision.response is not None else "0",
-        decision.response or "",
-        decision.schema_sha or "",
-    ]
-
-
-def _create_keys(interrupt_id: str, user_id: str, idempotency_key: str) -> list[str]:
-    """The keys create.lua touches, in its KEYS order."""
-    return [
-        keys.interrupt(interrupt_id),
-        keys.user_pending(user_id),
-        keys.user_stats(user_id),
-        keys.user_actions(user_id),
-        keys.deadlines(),
-        idempotency_key,
-        keys.deadline_ttl(interrupt_id),
-        keys.metrics(),
-        keys.user_watched(user_id),
-        keys.outbox(),
-        keys.nudges(),
-    ]

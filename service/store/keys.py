@@ -1,16 +1,69 @@
-"""The only place that names Redis keys and channels.
+"""The only place that names Redis keys and channels, and the rule that places them in partitions.
 
-One interrupt's keys share the hash tag `{<id>}`; a user's indexes and counters share `{<userId>}`.
+Every key lives in one of `PARTITIONS` partitions: `interlock:{<tag>}:…`, the tag (a hash tag) naming
+the partition, so on Redis Cluster a partition is one slot and everything one transition touches is
+in one slot. A record's partition is read from its id (`partition_of`): an interrupt's is its user's
+(`user_partition`), so the user's pending index and counters sit beside every one of their records;
+a loop's promises share the loop's. The tags are chosen so partition k lies in the k-th of
+`PARTITIONS` equal slot ranges: any even split of the slots between primaries splits the partitions
+evenly too (48 = 1, 2, 3, 4, 6, 8, 12, 16, 24 or 48 primaries). Keys outside every transition (the
+worker registry, secrets, Slack replay guards) stay single keys of their own.
 """
 
 import hashlib
+import zlib
+
+from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
 PREFIX = "interlock"
+PARTITIONS = 48  # fixed for a deployment's lifetime: ids carry their partition
+
+
+def _tag(partition: int) -> str:
+    """The shortest `<partition><n>` whose slot falls in the partition's share of the slots."""
+    low = partition * REDIS_CLUSTER_HASH_SLOTS // PARTITIONS
+    high = (partition + 1) * REDIS_CLUSTER_HASH_SLOTS // PARTITIONS
+    n = 0
+    while not low <= key_slot(f"{partition:02d}{n:x}".encode()) < high:
+        n += 1
+    return f"{partition:02d}{n:x}"
+
+
+TAGS = tuple(_tag(p) for p in range(PARTITIONS))
+_BASES = tuple(f"{PREFIX}:{{{tag}}}:" for tag in TAGS)
+_BY_TAG = {tag: p for p, tag in enumerate(TAGS)}
+
+
+def partition_of(subject_id: str) -> int:
+    """The partition of an id we issue (interrupt, loop, promise): its first byte modulo PARTITIONS."""
+    try:
+        return int(subject_id[:2], 16) % PARTITIONS
+    except ValueError:  # not one of our ids: some partition, where it is not found
+        return zlib.crc32(subject_id.encode()) % PARTITIONS
+
+
+def partition_of_key(key: str) -> int:
+    """The partition of a key (or channel) named here, read from its hash tag."""
+    return _BY_TAG[key[key.index("{") + 1 : key.index("}")]]
+
+
+def user_partition(user_id: str) -> int:
+    """The partition of a user's indexes and counters, and of every interrupt made for the user."""
+    return zlib.crc32(user_id.encode()) % PARTITIONS
+
+
+def base(partition: int) -> str:
+    """What every key of `partition` starts with: `interlock:{<tag>}:`."""
+    return _BASES[partition]
+
+
+def _of(subject_id: str) -> str:
+    return _BASES[partition_of(subject_id)] + subject_id
 
 
 def interrupt(interrupt_id: str) -> str:
     """The hash holding one interrupt."""
-    return f"{PREFIX}:{{{interrupt_id}}}:i"
+    return f"{_of(interrupt_id)}:i"
 
 
 def events(interrupt_id: str) -> str:
@@ -18,12 +71,7 @@ def events(interrupt_id: str) -> str:
 
     A list, not a stream: a one-entry stream costs ~4 KiB, a list ~0.1 KiB.
     """
-    return f"{PREFIX}:{{{interrupt_id}}}:events"
-
-
-def channel(interrupt_id: str) -> str:
-    """The pub/sub channel that wakes waiters on one interrupt."""
-    return f"{PREFIX}:{{{interrupt_id}}}:ch"
+    return f"{_of(interrupt_id)}:events"
 
 
 def user_topic(user_id: str) -> str:
@@ -31,9 +79,21 @@ def user_topic(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def _topic(key: str) -> str:
+    """`key` (an id or a user topic) within its partition."""
+    if key.startswith("user:"):
+        return _BASES[user_partition(key[5:])] + key
+    return _of(key)
+
+
+def channel(key: str) -> str:
+    """The pub/sub channel that wakes waiters on `key`: an interrupt or loop id, or a user topic."""
+    return f"{_topic(key)}:ch"
+
+
 def watched(key: str) -> str:
     """Exists while some process waits on `key` (an id or a user topic): changes publish on its channel only then."""
-    return f"{PREFIX}:{{{key}}}:watched"
+    return f"{_topic(key)}:watched"
 
 
 def user_watched(user_id: str) -> str:
@@ -42,39 +102,47 @@ def user_watched(user_id: str) -> str:
 
 
 def channel_pattern() -> str:
-    """The pattern matching every interrupt's channel (one subscription per process)."""
-    return f"{PREFIX}:{{*}}:ch"
+    """The pattern matching every channel `channel` names (one subscription per process)."""
+    return f"{PREFIX}:{{*}}:*:ch"
 
 
 def id_from_channel(name: str) -> str:
-    """The interrupt id inside a channel name made by `channel`."""
-    return name[len(PREFIX) + 2 : -4]
+    """The id or user topic inside a channel name made by `channel`."""
+    return name[name.index("}:") + 2 : -3]
 
 
 def user_pending(user_id: str) -> str:
     """The sorted set of a user's pending interrupt ids, scored by createdAt (ms)."""
-    return f"{PREFIX}:user:{{{user_id}}}:pending"
+    return f"{user_prefix(user_partition(user_id))}{user_id}:pending"
 
 
 def user_stats(user_id: str) -> str:
     """The hash of a user's analytics counters."""
-    return f"{PREFIX}:user:{{{user_id}}}:stats"
+    return f"{user_prefix(user_partition(user_id))}{user_id}:stats"
 
 
 def user_actions(user_id: str) -> str:
     """The sorted set counting a user's interrupts by action string."""
-    return f"{PREFIX}:user:{{{user_id}}}:actions"
+    return f"{user_prefix(user_partition(user_id))}{user_id}:actions"
 
 
-def deadlines() -> str:
-    """The sorted set of pending interrupt ids scored by deadline (ms): the worker's sweep list."""
-    return f"{PREFIX}:deadlines"
+def user_prefix(partition: int) -> str:
+    """What a user's index keys in `partition` start with, up to the user id (transition scripts derive them)."""
+    return f"{_BASES[partition]}user:"
+
+
+def deadlines(partition: int) -> str:
+    """The sorted set of a partition's pending interrupt ids scored by deadline (ms): the worker's sweep list."""
+    return f"{_BASES[partition]}deadlines"
 
 
 def idempotency(scope: str, key: str) -> str:
-    """The record of one Idempotency-Key within one API key's scope (the key is hashed)."""
+    """The record of one Idempotency-Key within one API key's scope (the key is hashed), in a partition of its own.
+
+    Not the created record's partition: the same key sent with another body (another user) must find it.
+    """
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"{PREFIX}:idem:{{{scope}}}:{digest}"
+    return f"{_BASES[int(digest[:8], 16) % PARTITIONS]}idem:{scope}:{digest}"
 
 
 def webhook_secret() -> str:
@@ -89,18 +157,20 @@ FAST_EXPIRY_HORIZON_MS = 1_000
 
 def deadline_ttl(interrupt_id: str) -> str:
     """An empty key expiring at a near deadline (FAST_EXPIRY_HORIZON_MS); its keyspace notification wakes the worker."""
-    return f"{PREFIX}:{{{interrupt_id}}}:ttl"
+    return f"{_of(interrupt_id)}:ttl"
 
 
 def id_from_deadline_ttl(key: str) -> str | None:
     """The interrupt id inside a key made by `deadline_ttl`, or None for any other key."""
-    head, tail = f"{PREFIX}:{{", "}:ttl"
-    return key[len(head) : -len(tail)] if key.startswith(head) and key.endswith(tail) else None
+    head, _, rest = key.partition("}:")
+    if not head.startswith(f"{PREFIX}:{{") or not rest.endswith(":ttl"):
+        return None
+    return rest[: -len(":ttl")]
 
 
-def nudges() -> str:
-    """The sorted set of pending interrupt ids with reminders or an escalation, scored by when the next is due (ms)."""
-    return f"{PREFIX}:nudges"
+def nudges(partition: int) -> str:
+    """A partition's sorted set of pending ids with reminders or an escalation, scored by when the next is due."""
+    return f"{_BASES[partition]}nudges"
 
 
 def slack_seen(digest: str) -> str:
@@ -113,59 +183,49 @@ def workers() -> str:
     return f"{PREFIX}:workers"
 
 
-def outbox() -> str:
-    """The stream of webhooks to send, appended by the terminal transitions and read by the workers' group."""
-    return f"{PREFIX}:outbox"
+def outbox(partition: int) -> str:
+    """A partition's stream of webhooks and messages to send, appended by transitions, read by the workers' group."""
+    return f"{_BASES[partition]}outbox"
 
 
 def history(interrupt_id: str) -> str:
     """The list of one interrupt's events that are not transitions (review links minted or mailed), as JSON."""
-    return f"{PREFIX}:{{{interrupt_id}}}:history"
+    return f"{_of(interrupt_id)}:history"
 
 
 def redelivery_limit(interrupt_id: str) -> str:
     """Exists for a short while after a redelivery of the interrupt's webhook was queued (the rate limit)."""
-    return f"{PREFIX}:{{{interrupt_id}}}:redeliver"
+    return f"{_of(interrupt_id)}:redeliver"
 
 
 def attempts(interrupt_id: str) -> str:
     """The list of one interrupt's webhook attempts, oldest first, as JSON."""
-    return f"{PREFIX}:{{{interrupt_id}}}:attempts"
+    return f"{_of(interrupt_id)}:attempts"
 
 
-def failed_deliveries() -> str:
-    """The sorted set of interrupt ids whose webhook failed for good, scored by when (ms)."""
-    return f"{PREFIX}:deliveries:failed"
-
-
-def tag_prefix() -> str:
-    """What every per-record key and channel starts with, up to its hash tag (scripts derive keys from it)."""
-    return f"{PREFIX}:{{"
-
-
-def user_tag_prefix() -> str:
-    """What a user's index keys start with, up to the user id (the transition scripts derive them from it)."""
-    return f"{PREFIX}:user:{{"
+def failed_deliveries(partition: int) -> str:
+    """A partition's sorted set of ids whose webhook failed for good, scored by when (ms)."""
+    return f"{_BASES[partition]}deliveries:failed"
 
 
 def loop(loop_id: str) -> str:
     """The hash holding one loop and its participants' promises."""
-    return f"{PREFIX}:{{{loop_id}}}:loop"
+    return f"{_of(loop_id)}:loop"
 
 
 def promise(promise_id: str) -> str:
-    """Which loop and participant a promise id belongs to (`<loopId> <index>`)."""
-    return f"{PREFIX}:{{{promise_id}}}:promise"
+    """Which loop and participant a promise id belongs to (`<loopId> <index>`); in the loop's partition."""
+    return f"{_of(promise_id)}:promise"
 
 
-def loop_deadlines() -> str:
-    """The sorted set of pending loop ids scored by deadline (ms): swept by the worker."""
-    return f"{PREFIX}:loop-deadlines"
+def loop_deadlines(partition: int) -> str:
+    """A partition's sorted set of pending loop ids scored by deadline (ms): swept by the worker."""
+    return f"{_BASES[partition]}loop-deadlines"
 
 
-def metrics() -> str:
-    """The service-wide counters the transitions keep (pending by urgency, outcomes, time to decision, webhooks)."""
-    return f"{PREFIX}:metrics"
+def metrics(partition: int) -> str:
+    """A partition's counters the transitions keep (pending by urgency, outcomes, time to decision, webhooks)."""
+    return f"{_BASES[partition]}metrics"
 
 
 def page_secret() -> str:

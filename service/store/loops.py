@@ -1,6 +1,5 @@
 """The loop store: create, read, resolve and expire loops, one Lua script per transition."""
 
-import hashlib
 from typing import Any, cast
 
 import msgspec
@@ -8,11 +7,12 @@ from redis.asyncio import Redis
 
 from service.clock import Clock
 from service.domain import loops
-from service.domain.errors import IdempotencyConflict, LoopNotFound, PromiseConflict, PromiseNotFound
+from service.domain.errors import LoopNotFound, PromiseConflict, PromiseNotFound
 from service.domain.loops import Loop, NewLoop, Participant
-from service.store import keys
+from service.store import keys, partitions
 from service.store.errors import translated
-from service.store.ids import IDEMPOTENCY_TTL_MS, NO_IDEMPOTENCY_KEY, is_valid_id, new_id
+from service.store.idempotency import IdempotencyRecords, fingerprint
+from service.store.ids import is_valid_id, new_id
 from service.store.scripts import source
 
 _WHY = {
@@ -49,6 +49,7 @@ class LoopStore:
         self._resolve = redis.register_script(source("loop_resolve"))
         self._expire = redis.register_script(source("loop_expire"))
         self._mark = redis.register_script(source("loop_mark"))
+        self._idempotency = IdempotencyRecords(redis, retention_ms=retention_ms)
 
     @translated
     async def create(
@@ -56,15 +57,20 @@ class LoopStore:
     ) -> LoopCreated:
         """Store a new pending loop (queueing email invitations with `invite`); replay an identical create."""
         loop_id = new_id()
-        promise_ids = tuple(new_id() for _ in new.participants)
+        partition = keys.partition_of(loop_id)
+        promise_ids = tuple(new_id(partition) for _ in new.participants)
         now = self._clock.now_ms()
-        fingerprint = hashlib.sha256(msgspec.json.encode(new)).hexdigest() if idempotency else ""
+        if idempotency:
+            seen = await self._idempotency.claim(idempotency, fingerprint(new), " ".join((loop_id, *promise_ids)))
+            if seen is not None:  # an identical create came first: its ids, made now if it was lost
+                loop_id, *others = seen.split(" ")
+                promise_ids = tuple(others)
+                partition = keys.partition_of(loop_id)
         reply = await self._create(
             keys=[
                 keys.loop(loop_id),
-                keys.loop_deadlines(),
-                keys.idempotency(*idempotency) if idempotency else NO_IDEMPOTENCY_KEY,
-                keys.outbox(),
+                keys.loop_deadlines(partition),
+                keys.outbox(partition),
                 *(keys.promise(p) for p in promise_ids),
             ],
             args=[
@@ -77,21 +83,14 @@ class LoopStore:
                 now,
                 now + new.timeout_ms,
                 self._retention,
-                fingerprint,
-                " ".join((loop_id, *promise_ids)),
-                IDEMPOTENCY_TTL_MS,
+                "1" if idempotency else "",
                 new.callback_url or "",
                 "1" if invite else "0",
                 *new.participants,
                 *promise_ids,
             ],
         )
-        if reply[0] == "replay":
-            old_id, *old_promises = reply[1].split(" ")
-            return LoopCreated(id=old_id, promise_ids=tuple(old_promises), replayed=True)
-        if reply[0] == "idem_conflict":
-            raise IdempotencyConflict()
-        return LoopCreated(id=loop_id, promise_ids=promise_ids)
+        return LoopCreated(id=loop_id, promise_ids=promise_ids, replayed=reply[0] == "exists")
 
     @translated
     async def get(self, loop_id: str) -> Loop:
@@ -117,9 +116,10 @@ class LoopStore:
         """Record one participant's decision in one round trip; the same again is accepted, anything else 409."""
         if not is_valid_id(promise_id):
             raise PromiseNotFound()
+        partition = keys.partition_of(promise_id)
         reply: list[Any] = await self._resolve(
-            keys=[keys.promise(promise_id), keys.loop_deadlines(), keys.outbox()],
-            args=["1" if accept else "0", self._clock.now_ms(), self._retention, keys.tag_prefix()],
+            keys=[keys.promise(promise_id), keys.loop_deadlines(partition), keys.outbox(partition)],
+            args=["1" if accept else "0", self._clock.now_ms(), self._retention, keys.base(partition)],
         )
         if reply[0] == "missing":
             raise PromiseNotFound()
@@ -132,7 +132,11 @@ class LoopStore:
     async def expire(self, loop_id: str) -> bool:
         """Time out a pending loop past its deadline; True when this call ended it."""
         reply = await self._expire(
-            keys=[keys.loop(loop_id), keys.loop_deadlines(), keys.outbox(), keys.watched(loop_id)],
+            keys=[
+                keys.loop(loop_id),
+                *(key(keys.partition_of(loop_id)) for key in (keys.loop_deadlines, keys.outbox)),
+                keys.watched(loop_id),
+            ],
             args=[loop_id, self._clock.now_ms(), self._retention, keys.channel(loop_id)],
         )
         return bool(reply[0] == "ok")
@@ -146,16 +150,12 @@ class LoopStore:
     @translated
     async def due(self, now_ms: int, *, limit: int) -> list[str]:
         """Ids of pending loops whose deadline is at or before `now_ms`."""
-        due = cast(
-            list[str], await self._redis.zrangebyscore(keys.loop_deadlines(), "-inf", now_ms, start=0, num=limit)
-        )
-        return due
+        return await partitions.due(self._redis, keys.loop_deadlines, now_ms, limit)
 
     @translated
     async def next_deadline(self) -> int | None:
         """The earliest loop deadline still in the index (ms), or None."""
-        first = await self._redis.zrange(keys.loop_deadlines(), 0, 0, withscores=True)
-        return int(first[0][1]) if first else None
+        return await partitions.earliest(self._redis, keys.loop_deadlines)
 
 
 def loop_from_hash(loop_id: str, f: dict[str, str]) -> Loop:

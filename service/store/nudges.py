@@ -6,12 +6,11 @@ sent by the outbox consumer, once per entry.
 """
 
 from dataclasses import dataclass
-from typing import cast
 
 from redis.asyncio import Redis
 
 from service.clock import Clock
-from service.store import keys
+from service.store import keys, partitions
 from service.store.errors import translated
 from service.store.ids import is_valid_id
 from service.store.scripts import Scripts
@@ -36,8 +35,7 @@ class NudgeStore:
     @translated
     async def due(self, now_ms: int, *, limit: int) -> list[str]:
         """Ids whose next reminder or escalation is due at `now_ms`, soonest first."""
-        due = cast(list[str], await self._redis.zrangebyscore(keys.nudges(), "-inf", now_ms, start=0, num=limit))
-        return due
+        return await partitions.due(self._redis, keys.nudges, now_ms, limit)
 
     @translated
     async def expire(self, interrupt_id: str) -> Nudged | None:
@@ -45,11 +43,17 @@ class NudgeStore:
 
         None when nothing was: not due any more (another worker took it), or no longer pending.
         """
+        partition = keys.partition_of(interrupt_id)
         if not is_valid_id(interrupt_id):
-            await self._redis.zrem(keys.nudges(), interrupt_id)
+            await self._redis.zrem(keys.nudges(partition), interrupt_id)
             return None
         reply = await self._scripts.nudge(
-            keys=[keys.interrupt(interrupt_id), keys.nudges(), keys.outbox(), keys.history(interrupt_id)],
+            keys=[
+                keys.interrupt(interrupt_id),
+                keys.nudges(partition),
+                keys.outbox(partition),
+                keys.history(interrupt_id),
+            ],
             args=[interrupt_id, self._clock.now_ms()],
         )
         return Nudged(reminder=int(reply[1]), first_added=int(reply[2])) if reply[0] == "sent" else None
@@ -57,5 +61,4 @@ class NudgeStore:
     @translated
     async def next_deadline(self) -> int | None:
         """When the soonest reminder or escalation is due (ms), or None when none is."""
-        first = await self._redis.zrange(keys.nudges(), 0, 0, withscores=True)
-        return int(first[0][1]) if first else None
+        return await partitions.earliest(self._redis, keys.nudges)

@@ -31,8 +31,16 @@ _CONSTANTS = {
 }
 
 
+# scripts that only read: declared so (they still run on a full server, and on a replica)
+_READ_ONLY = frozenset({"pending_read", "analytics", "newest_page"})
+
+
 def source(name: str) -> str:
-    """The full source of script `name`, with the shared constants and helpers prepended where it uses them."""
+    """The full source of script `name`, with the shared constants and helpers prepended where it uses them.
+
+    It starts with a `#!lua` shebang: the server then refuses a key in another slot than the declared
+    ones (on Redis Cluster), instead of running it wherever the slots happen to share a node.
+    """
     folder = resources.files("service.store") / "lua"
     body = (folder / f"{name}.lua").read_text()
     preludes = []
@@ -40,7 +48,8 @@ def source(name: str) -> str:
         if prelude in _CONSTANTS:
             preludes.append(_CONSTANTS[prelude])
         preludes.append((folder / prelude).read_text())
-    return "\n".join([*preludes, body])
+    shebang = "#!lua flags=no-writes" if name in _READ_ONLY else "#!lua"
+    return "\n".join([shebang, *preludes, body])
 
 
 @dataclass(frozen=True, slots=True)

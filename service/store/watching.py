@@ -1,5 +1,7 @@
 """Watch markers: a waiting process says which keys it listens to, so transitions publish only for those."""
 
+import asyncio
+from collections import defaultdict
 from collections.abc import Collection
 
 from redis.asyncio import Redis
@@ -17,6 +19,10 @@ class WatchMarkers:
 
     @translated
     async def mark(self, watched: Collection[str], ttl_ms: int) -> None:
-        """Keep the markers of `watched` (ids, user topics) for at least `ttl_ms`, in one call."""
-        if watched:
-            await self._script(keys=[keys.watched(key) for key in watched], args=[ttl_ms])
+        """Keep the markers of `watched` (ids, user topics) for at least `ttl_ms`: one call per partition, at once."""
+        markers: dict[int, list[str]] = defaultdict(list)  # one call per partition (a user's list: one)
+        for key in watched:
+            marker = keys.watched(key)
+            markers[keys.partition_of_key(marker)].append(marker)
+        # concurrent calls, not a pipeline: redis-py's cluster pipelines refuse scripts
+        await asyncio.gather(*(self._script(keys=group, args=[ttl_ms]) for group in markers.values()))

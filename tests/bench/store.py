@@ -21,8 +21,11 @@ from pathlib import Path
 import httpx
 from redis.asyncio import Redis
 
+from service.domain.models import API_ANONYMOUS, NewInterrupt
 from service.embedded import EmbeddedRedis, free_port
 from service.store import keys
+from service.store.ids import new_id
+from service.store.interrupt_calls import create_args, create_keys
 from service.store.scripts import Scripts
 from tests.bench.core import CONTEXT, start_server, wait_http
 
@@ -41,15 +44,20 @@ async def fill(redis: Redis, count: int, users: int, batch: int = 2000) -> float
     while done < count:
         async with redis.pipeline(transaction=False) as pipe:
             for i in range(done, min(done + batch, count)):
-                interrupt_id, user = str(uuid.uuid4()), f"user-{i % users}"
-                expires = now + 3_600_000
+                user = f"user-{i % users}"
+                interrupt_id = new_id(keys.user_partition(user))
+                new = NewInterrupt(
+                    agent_id="agent-payments-v2",
+                    user_id=user,
+                    action=ACTIONS[i % len(ACTIONS)],
+                    context=CONTEXT_TEXT,
+                    urgency="high",
+                    expires_in_ms=3_600_000,
+                )
                 await scripts.create(
-                    keys=[keys.interrupt(interrupt_id), keys.user_pending(user),
-                          keys.user_stats(user), keys.user_actions(user), keys.deadlines(), keys.idempotency("-", "-"),
-                          keys.deadline_ttl(interrupt_id), keys.metrics(), keys.user_watched(user)],
-                    args=[interrupt_id, "agent-payments-v2", user, ACTIONS[i % len(ACTIONS)], CONTEXT_TEXT, "high",
-                          now, expires, "", RETENTION, USER_TTL, "", "", 0, keys.channel(keys.user_topic(user)),
-                          keys.FAST_EXPIRY_HORIZON_MS],
+                    keys=create_keys(interrupt_id, user),
+                    args=create_args(new, interrupt_id, (now, now + 3_600_000, RETENTION, USER_TTL), API_ANONYMOUS,
+                                     guarded=False),
                     client=pipe,
                 )  # fmt: skip
             await pipe.execute()

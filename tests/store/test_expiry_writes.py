@@ -27,8 +27,10 @@ async def test_only_near_deadlines_get_a_keyspace_notification_key(redis: Redis,
     near = await store.create(msgspec.structs.replace(NEW, user_id=user_id, expires_in_ms=400))
     assert not await redis.exists(keys.deadline_ttl(far.id))
     assert 0 < await redis.pttl(keys.deadline_ttl(near.id)) <= 400
-    assert await redis.zscore(keys.deadlines(), far.id) == far.expires_at  # the sweep's guarantee, for both
-    assert await redis.zscore(keys.deadlines(), near.id) == near.expires_at
+    assert (
+        await redis.zscore(keys.deadlines(keys.partition_of(far.id)), far.id) == far.expires_at
+    )  # the sweep's guarantee, for both
+    assert await redis.zscore(keys.deadlines(keys.partition_of(near.id)), near.id) == near.expires_at
 
 
 @pytest.mark.timeout(30)

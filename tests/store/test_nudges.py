@@ -27,7 +27,7 @@ async def test_twenty_sweeps_racing_one_due_time_send_it_once(redis: Redis, cloc
     outcomes = await asyncio.gather(*(s.expire(interrupt_id) for s in sweeps))
     assert [o for o in outcomes if o is not None] == [Nudged(reminder=1, first_added=-1)]
     record = await InterruptStore(redis, clock, retention_ms=60_000).get(interrupt_id)
-    assert await redis.zscore(keys.nudges(), interrupt_id) == record.created_at + 120_000
+    assert await redis.zscore(keys.nudges(keys.partition_of(interrupt_id)), interrupt_id) == record.created_at + 120_000
 
 
 async def test_reminders_missed_while_no_worker_ran_are_sent_as_one(redis: Redis, clock: FrozenClock,
@@ -51,4 +51,6 @@ async def test_nothing_is_due_after_the_deadline(redis: Redis, clock: FrozenCloc
     clock.advance(60_000)
     sweep = NudgeStore(redis, clock)
     assert await sweep.expire(interrupt_id) == Nudged(reminder=1, first_added=-1)
-    assert await redis.zscore(keys.nudges(), interrupt_id) is None  # the next (120 s) is past the deadline (100 s)
+    assert (
+        await redis.zscore(keys.nudges(keys.partition_of(interrupt_id)), interrupt_id) is None
+    )  # the next (120 s) is past the deadline (100 s)

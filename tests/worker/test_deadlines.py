@@ -122,7 +122,7 @@ async def test_loop_timeouts_are_recorded_by_the_worker(redis: Redis, worker_set
         "REJECTED_TIMEDOUT",
     )
     assert 0 <= int(record["endedAt"]) - int(record["deadline"]) < 1000
-    assert await redis.zscore(keys.loop_deadlines(), created.id) is None
+    assert await redis.zscore(keys.loop_deadlines(keys.partition_of(created.id)), created.id) is None
 
 
 async def more_patterns(redis: Redis, before: int) -> bool:

@@ -43,13 +43,13 @@ async def test_an_entry_that_always_crashes_is_given_up_and_listed_failed(worker
     task = asyncio.create_task(consumer.run(stop))
     try:
         while True:  # a poll of the stream, bounded by the test timeout
-            if not await redis.xlen(keys.outbox()):
+            if not await redis.xlen(keys.outbox(keys.partition_of(made.id))):
                 break
             await asyncio.sleep(0.01)
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
     assert crashing.calls == MAX_DELIVERIES  # every read was one try, then no more
-    assert await redis.zscore(keys.failed_deliveries(), made.id) is not None
+    assert await redis.zscore(keys.failed_deliveries(keys.partition_of(made.id)), made.id) is not None
     assert (await deliveries.claim_stale("poison-test", min_idle_ms=0, count=10, now_ms=0)) == ([], [])
     await redis.aclose()

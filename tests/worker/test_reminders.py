@@ -88,11 +88,14 @@ async def test_a_decided_interrupt_is_not_reminded_and_leaves_the_index(mail_set
             made = (await api.post("/interrupts", json=ASK | {"reviewers": [CAROL], "remindEvery": 60})).json()
             async with worker_running(mail_settings, clock):
                 await sink.wait_until(lambda got: counts(sink) == {CAROL: 1})
-                assert await redis.zscore(keys.nudges(), made["interruptId"]) is not None
+                assert (
+                    await redis.zscore(keys.nudges(keys.partition_of(made["interruptId"])), made["interruptId"])
+                    is not None
+                )
                 await api.post(f"/interrupts/{made['interruptId']}/decide", json={"decision": "approved"})
                 clock.advance(120_000)
                 while True:  # poll (bounded by the test timeout): the sweep finds it decided and drops it
-                    if not await redis.zcard(keys.nudges()):
+                    if not await redis.zcard(keys.nudges(keys.partition_of(made["interruptId"]))):
                         break
                     await asyncio.sleep(0.02)
             assert counts(sink) == {CAROL: 1}

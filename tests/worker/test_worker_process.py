@@ -112,8 +112,9 @@ async def test_sigterm_finishes_the_deliveries_in_flight(worker_url: str, receiv
             rows = await redis.lrange(keys.attempts(interrupt_id), 0, -1)
             logged.update({json.loads(row)["webhookId"]: json.loads(row)["state"] for row in rows})
         assert reached and all(logged.get(webhook_id) == "delivered" for webhook_id in reached)
-        pending = await redis.xpending(keys.outbox(), GROUP)
-        assert pending["pending"] == 0  # nothing read was left unacknowledged for another worker to redo
+        for partition in range(keys.PARTITIONS):
+            pending = await redis.xpending(keys.outbox(partition), GROUP)
+            assert pending["pending"] == 0  # nothing read was left unacknowledged for another worker to redo
     finally:
         worker.kill()
         await redis.aclose()

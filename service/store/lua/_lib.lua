@@ -5,7 +5,7 @@
 -- scripts.py from service/domain/machine.py.
 
 -- Move a pending interrupt to a terminal status: hash, indexes, counters, event, outbox, publish.
--- k = {hash, events, pending, stats, deadlines, deadline ttl key, outbox stream, service metrics, watched marker};
+-- k = {hash, events, pending, stats, deadlines, deadline ttl key, outbox stream, partition metrics, watched marker};
 -- extra = flat list of additional hash fields. Returns the new version.
 local function finish(k, id, status, now, retention, user_ttl, channel, extra)
   local f = redis.call('HMGET', k[1], 'createdAt', 'callbackUrl', 'urgency', 'slackChannel')
@@ -72,12 +72,13 @@ local function expire_if_due(k, id, now, retention, user_ttl, channel)
 end
 
 -- The keys of a transition (the k list above): the interrupt's own from KEYS (1 hash, 2 event list,
--- 3 deadlines, 4 deadline ttl key, 5 outbox, 6 service metrics, 7 watched marker) and its user's
--- pending index and counters derived from the hash's userId and `user_prefix` (keys.user_tag_prefix),
--- so a transition is one round trip (standalone Redis, like the global indexes). nil when it is gone.
+-- 3 deadlines, 4 deadline ttl key, 5 outbox, 6 partition metrics, 7 watched marker) and its user's
+-- pending index and counters derived from the hash's userId and `user_prefix` (keys.user_prefix of
+-- the interrupt's partition, which is its user's: the same slot), so a transition is one round trip.
+-- nil when it is gone.
 local function transition_keys(user_prefix)
   local owner = redis.call('HGET', KEYS[1], 'userId')
   if not owner then return nil end
-  local user = user_prefix .. owner .. '}:'
+  local user = user_prefix .. owner .. ':'
   return {KEYS[1], KEYS[2], user .. 'pending', user .. 'stats', KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]}
 end

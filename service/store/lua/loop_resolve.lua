@@ -1,17 +1,17 @@
 -- loop_resolve: one participant accepts or rejects; the loop ends as soon as its outcome is certain.
 -- The promise key names the loop and the participant, so one call finds and resolves them: the loop
--- hash, its channel and its watched marker are derived here (standalone Redis, like every script
--- touching a global index). One HMGET reads all it needs; the version is bumped in the same HSET.
+-- hash, its channel and its watched marker are derived here (the promise is in the loop's partition:
+-- the same slot). One HMGET reads all it needs; the version is bumped in the same HSET.
 -- KEYS: 1 promise key, 2 loop deadlines, 3 outbox
--- ARGV: 1 accept ('1'/'0'), 2 now ms, 3 retention ms, 4 key prefix up to the hash tag ('interlock:{')
+-- ARGV: 1 accept ('1'/'0'), 2 now ms, 3 retention ms, 4 the partition's key prefix (keys.base: 'interlock:{<tag>}:')
 -- Returns: {'ok', loop status, loopId} | {'same', loop status, loopId}
 --          | {'conflict', why, earlier accept, loop status, loopId} | {'missing'}   (why: resolved, timedout, ended)
 local found = redis.call('GET', KEYS[1])
 if not found then return {'missing'} end
 local space = string.find(found, ' ', 1, true)
 local id, i = string.sub(found, 1, space - 1), string.sub(found, space + 1)
-local channel = ARGV[4] .. id .. '}:ch'
-local k = {ARGV[4] .. id .. '}:loop', KEYS[2], KEYS[3], ARGV[4] .. id .. '}:watched'}
+local channel = ARGV[4] .. id .. ':ch'
+local k = {ARGV[4] .. id .. ':loop', KEYS[2], KEYS[3], ARGV[4] .. id .. ':watched'}
 local accept, now = ARGV[1], tonumber(ARGV[2])
 local fields = {'s' .. i, 'a' .. i, 'status', 'k', 'n', 'acc', 'ref', 'v', 'deadline'}
 local f = redis.call('HMGET', k[1], unpack(fields))

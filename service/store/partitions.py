@@ -1,0 +1,48 @@
+"""Reads across every partition (keys.PARTITIONS): one pipelined command per partition, then merged.
+
+Only reads and aggregates span partitions (the workers' sweeps, /metrics, the failed list); every
+transition stays inside one. On Redis Cluster the pipeline is split by node and sent in parallel.
+"""
+
+import heapq
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+from service.store import keys
+
+KeyOf = Callable[[int], str]
+
+
+async def each(redis: Redis, command: str, key_of: KeyOf, *args: Any) -> list[Any]:
+    """`command key_of(p) *args` for every partition p, in one pipeline: the replies by partition."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for partition in range(keys.PARTITIONS):
+            pipe.execute_command(command, key_of(partition), *args)
+        replies: list[Any] = await pipe.execute()
+    return replies
+
+
+async def due(redis: Redis, key_of: KeyOf, now_ms: int, limit: int) -> list[str]:
+    """The members of the sorted sets `key_of(p)` scored at or before `now_ms`, lowest score first, at most `limit`."""
+    rows = await each(redis, "ZRANGE", key_of, "-inf", now_ms, "BYSCORE", "LIMIT", 0, limit, "WITHSCORES")
+    scored = [[(float(row[i + 1]), row[i]) for i in range(0, len(row), 2)] for row in rows]
+    return [member for _, member in heapq.merge(*scored)][:limit]
+
+
+async def earliest(redis: Redis, key_of: KeyOf) -> int | None:
+    """The lowest score in any of the sorted sets `key_of(p)` (ms), or None when all are empty."""
+    rows = await each(redis, "ZRANGE", key_of, 0, 0, "WITHSCORES")
+    scores = [float(row[1]) for row in rows if row]
+    return int(min(scores)) if scores else None
+
+
+async def summed(redis: Redis, key_of: KeyOf) -> dict[str, int]:
+    """The hashes `key_of(p)` of integer counters, added up field by field."""
+    total: Counter[str] = Counter()
+    for flat in await each(redis, "HGETALL", key_of):
+        pairs = flat.items() if isinstance(flat, dict) else zip(flat[0::2], flat[1::2], strict=True)
+        total.update({field: int(value) for field, value in pairs})
+    return dict(total)
