@@ -16,7 +16,9 @@ from service.supervisor import Supervisor
 
 log = logging.getLogger("interlock")
 SERVE_EPILOG = """settings come from the environment (the README lists them all), among them:
-  REDIS_URL                unset: an embedded Valkey, data in $INTERLOCK_DATA_DIR (./.interlock)
+  REDIS_URL                unset: an embedded Valkey, data in $INTERLOCK_DATA_DIR (./.interlock);
+                           redis+cluster://host:port[,…] names a Redis Cluster (then INTERLOCK_JOBS_URL
+                           names a standalone Redis for the worker's scheduled jobs)
   API_KEY_SECRET           an admin key (agent and reviewer keys: INTERLOCK_AGENT_KEYS,
                            INTERLOCK_REVIEWER_KEYS, label=secret,...); no key at all: no auth
   LOOPIN_BASE_URL          the public URL in links (default http://localhost:<port>)
@@ -40,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="port (default $PORT or 3002)")
     serve.add_argument("--workers", type=int, help="HTTP worker processes (default $INTERLOCK_WORKERS or 2)")
     serve.add_argument("--no-worker", action="store_true", help="run no background worker in this process tree")
+    serve.add_argument(
+        "--cluster", action="store_true", help="with REDIS_URL unset: an embedded 3-primary Redis Cluster instead"
+    )
     worker = commands.add_parser("worker", help="run the background worker alone: deadlines, webhooks, email")
     worker.add_argument(
         "--check", action="store_true", help="exit 0 if a worker on this host beat in the last 30 s, else 1"
@@ -55,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     logs.configure(settings.log_level, settings.log_format)
     if args.command == "serve":
-        return serve_command(settings, host=args.host, port=args.port, workers=args.workers, worker=not args.no_worker)
+        return serve_command(settings, host=args.host, port=args.port, workers=args.workers, worker=not args.no_worker,
+                             cluster=args.cluster)  # fmt: skip
     if args.command == "worker":
         return worker_check(settings) if args.check else worker_command(settings)
     return 2
@@ -72,6 +78,28 @@ def mcp_command() -> int:
     return 0
 
 
+def refuse_legacy_store(redis_url: str) -> str | None:
+    """Why `redis_url` cannot be served (it holds the unpartitioned layout), or None; unreachable counts as fine."""
+    import asyncio
+
+    from service.domain.errors import StoreUnavailable
+    from service.store.connection import redis_factory_for
+    from service.store.layout import legacy_data, refusal
+
+    async def check() -> list[str]:
+        redis = redis_factory_for(Settings(redis_url=redis_url))()
+        try:
+            return await legacy_data(redis)
+        finally:
+            await redis.aclose()
+
+    try:
+        found = asyncio.run(check())
+    except StoreUnavailable:  # not up yet: the service answers 503 until it is, and checks nothing then
+        return None
+    return refusal(found) if found else None
+
+
 def worker_command(settings: Settings) -> int:
     """Run the worker until SIGTERM/SIGINT."""
     import asyncio
@@ -84,6 +112,9 @@ def worker_command(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    if problem := refuse_legacy_store(settings.redis_url):
+        print(f"interlock: {problem}", file=sys.stderr)
+        return 1
     asyncio.run(run(settings))
     return 0
 
@@ -129,11 +160,13 @@ def _apply_flags(*, host: str | None, port: int | None, workers: int | None) -> 
 
 
 def serve_command(
-    settings: Settings, *, host: str | None, port: int | None, workers: int | None, worker: bool = True
-) -> int:
-    """Start the embedded Redis if needed, and a worker unless told not to, then serve until a signal arrives."""
+    settings: Settings, *, host: str | None, port: int | None, workers: int | None, worker: bool = True,
+    cluster: bool = False,
+) -> int:  # fmt: skip
+    """Start the embedded Redis (or cluster) if needed, and a worker unless told not to, then serve until a signal."""
     from service import servers
-    from service.embedded import EmbeddedRedis, EmbeddedRedisError
+    from service.embedded import EmbeddedRedisError
+    from service.local_stores import LocalStores
 
     _apply_flags(host=host, port=port, workers=workers)
     bind = Settings.from_env(os.environ)
@@ -142,16 +175,22 @@ def serve_command(
         return 1
     embedded = None
     if not settings.redis_url:
+        embedded = LocalStores(settings, cluster=cluster)
         try:
-            embedded = EmbeddedRedis(settings.data_dir, fsync=settings.fsync).start()
+            os.environ.update(embedded.start())  # worker processes read it
         except EmbeddedRedisError as exc:
+            embedded.stop()
             print(f"interlock: {exc}", file=sys.stderr)
             return 1
-        os.environ["REDIS_URL"] = embedded.url  # worker processes read it
+    if problem := refuse_legacy_store(os.environ.get("REDIS_URL", "")):
+        if embedded is not None:
+            embedded.stop()
+        print(f"interlock: {problem}", file=sys.stderr)
+        return 1
     helper = WorkerProcess() if worker else None
     supervisor = Supervisor()
     if embedded is not None:
-        supervisor.watch("the embedded Redis", lambda: embedded.running, embedded.start)
+        embedded.watch(supervisor)
     if helper is not None:
         supervisor.watch("the worker", helper.alive, helper.restart)
     supervisor.start()
@@ -167,7 +206,6 @@ def serve_command(
         if helper is not None:
             helper.stop()
         if embedded is not None:
-            log.info("stopping embedded Redis (AOF flushed on shutdown)")
             embedded.stop()
     return 0
 

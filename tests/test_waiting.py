@@ -9,7 +9,10 @@ import pytest
 from redis.asyncio import Redis
 
 from service.store import keys
+from tests.clients import kill_pubsub_clients
 from tests.processes import ServeProcess, until
+
+pytestmark = pytest.mark.cluster_too  # also on a Redis Cluster
 
 BODY = {"agentId": "waiter", "userId": "wait-user", "action": "deploy", "context": {}}
 
@@ -88,7 +91,7 @@ async def test_no_waiter_misses_a_decision_while_pubsub_connections_are_killed(
         killed = 0
         for i, interrupt_id in enumerate(ids):
             if i % 10 == 0:
-                killed += await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")  # type: ignore[no-untyped-call]
+                killed += await kill_pubsub_clients(redis)
             await http.post(f"{two_apis[i % 2].url}/interrupts/{interrupt_id}/decide", json={"decision": "rejected"})
         answers = await asyncio.gather(*waits)
     assert killed >= 2  # the subscriptions really were cut, more than once
@@ -108,7 +111,7 @@ async def test_a_waiter_whose_marker_was_lost_renews_it_when_pubsub_comes_back(
         waiting = asyncio.create_task(http.get(f"{two_apis[0].url}/interrupts/{interrupt_id}?wait=30"))
         await until(lambda: redis.exists(marker))  # the waiter has registered
         await redis.delete(marker)
-        assert await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub")  # type: ignore[no-untyped-call]
+        assert await kill_pubsub_clients(redis)
         await until(lambda: redis.exists(marker))  # resubscribed: every waiter woke, renewed and re-read
         decided = await http.post(f"{two_apis[1].url}/interrupts/{interrupt_id}/decide", json={"decision": "approved"})
         assert decided.status_code == 200

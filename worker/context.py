@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 from arq.connections import ArqRedis
 from httpx_aiohttp import AiohttpTransport
-from redis.asyncio import Redis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from service.clock import Clock, SystemClock
@@ -17,9 +16,9 @@ from service.domain import addresses
 from service.domain.links import ReviewLinks
 from service.domain.tokens import Signer
 from service.jobs import ArqJobQueue
-from service.settings import Settings
+from service.settings import Settings, SettingsError
 from service.store import keys
-from service.store.connection import client_factory, redis_factory_for
+from service.store.connection import AnyRedis, client_factory, cluster_address, redis_factory_for
 from service.store.deliveries import DeliveryStore
 from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
@@ -36,13 +35,25 @@ from worker.slack import SlackMessenger
 log = logging.getLogger(__name__)
 
 
+def jobs_url(settings: Settings) -> str | None:
+    """Arq's job store: INTERLOCK_JOBS_URL, else REDIS_URL unless that is a cluster (arq's enqueue spans slots).
+
+    Jobs carry only ids and the cluster holds every state, so losing this store loses no decision.
+    """
+    if settings.jobs_url:
+        return settings.jobs_url
+    if cluster_address(settings.redis_url or "") is not None:
+        raise SettingsError("REDIS_URL names a cluster: INTERLOCK_JOBS_URL must name a standalone Redis for arq's jobs")
+    return settings.redis_url
+
+
 @dataclass(slots=True)
 class Deps:
     """What the worker's loops and jobs use."""
 
     settings: Settings
     clock: Clock
-    redis: Redis
+    redis: AnyRedis
     arq: ArqRedis
     interrupts: InterruptStore
     loops: LoopStore
@@ -61,7 +72,7 @@ class Deps:
         """Connect to Redis, load the signing secrets and build the deliverer."""
         the_clock = clock or SystemClock()
         redis = redis_factory_for(settings)()
-        arq = client_factory(settings.redis_url, settings.redis_pool_size, ArqRedis, decode=False)()
+        arq = client_factory(jobs_url(settings), settings.redis_pool_size, ArqRedis, decode=False)()
         interrupts = InterruptStore(redis, the_clock, retention_ms=settings.retention_ms)
         loops = LoopStore(redis, the_clock, retention_ms=settings.retention_ms)
         deliveries = DeliveryStore(redis, retention_ms=settings.retention_ms)

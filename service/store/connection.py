@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 import hiredis
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import AbstractConnection, Connection
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool, SentinelManagedConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -24,6 +25,9 @@ from redis.maint_notifications import MaintNotificationsConfig
 from service.settings import Settings
 
 SENTINEL_SCHEME = "redis+sentinel"
+CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")  # rediss: TLS to every node
+CLUSTER_CONNECTIONS_PER_POOL = 4  # a cluster node's connection cap, in pool sizes (redis-py's does not wait)
+AnyRedis = Redis | RedisCluster  # what the stores take: one server (or Sentinel-managed), or a cluster
 _PLAIN = frozenset({str, bytes, int})  # exact types: bool and str subclasses go the slow way
 
 
@@ -125,12 +129,58 @@ def sentinel_address(url: str) -> SentinelAddress | None:
     return SentinelAddress(sentinels, parts[0], int(parts[1]) if len(parts) == 2 else 0, password or None)
 
 
-RedisFactory = Callable[[], Redis]
+@dataclass(frozen=True, slots=True)
+class ClusterAddress:
+    """Where a `redis+cluster://` URL points: some of the nodes (a client finds the others), credentials, TLS."""
+
+    nodes: list[tuple[str, int]]
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+
+def cluster_address(url: str) -> ClusterAddress | None:
+    """`redis+cluster://[user:password@]host:port[,host:port…]` (or `rediss+cluster://`) parsed; None otherwise."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in CLUSTER_SCHEMES:
+        return None
+    credentials, _, hosts = rest.rpartition("@")
+    hosts = hosts.rstrip("/")
+    nodes = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":")
+        if not name or not port.isdigit():
+            raise ValueError(f"REDIS_URL: every cluster node needs host:port, got {host!r}")
+        nodes.append((name.strip("[]"), int(port)))
+    user, _, password = credentials.partition(":")
+    return ClusterAddress(nodes, unquote(user) or None, unquote(password) or None, scheme == CLUSTER_SCHEMES[1])
+
+
+def cluster_client(address: ClusterAddress, pool_size: int) -> RedisCluster:
+    """A cluster client (RESP2, str replies) that follows MOVED/ASK and refreshes the slot map on failover."""
+    return RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in address.nodes],
+        username=address.username,
+        password=address.password,
+        ssl=address.tls,
+        decode_responses=True,
+        protocol=2,
+        max_connections=pool_size * CLUSTER_CONNECTIONS_PER_POOL,
+        socket_connect_timeout=2,
+        socket_timeout=10,
+        health_check_interval=30,
+    )
+
+
+RedisFactory = Callable[[], AnyRedis]
 C = TypeVar("C", bound=Redis)
 
 
 def redis_factory_for(settings: Settings) -> RedisFactory:
-    """A factory of clients for settings.redis_url with a blocking pool (waits instead of failing at the cap)."""
+    """A factory of clients for settings.redis_url: a cluster client, or one with a blocking pool (waits at the cap)."""
+    cluster = cluster_address(settings.redis_url or "")
+    if cluster is not None:
+        return lambda: cluster_client(cluster, settings.redis_pool_size)
     return client_factory(settings.redis_url, settings.redis_pool_size, Redis)
 
 

@@ -5,14 +5,13 @@ from collections import Counter, defaultdict
 from typing import Any, cast
 
 import msgspec
-from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from service.domain.errors import RateLimited
 from service.domain.loops import Loop
 from service.domain.models import Attempt, Interrupt, OutboxEntry
 from service.store import keys, paging, partitions
+from service.store.connection import AnyRedis
 from service.store.errors import translated
 from service.store.loops import loop_from_hash
 from service.store.records import from_hash
@@ -53,17 +52,19 @@ def _by_partition(entry_ids: list[str]) -> dict[int, list[str]]:
     return grouped
 
 
-def _acked(pipe: Pipeline, entry_ids: list[str]) -> None:
-    """Queue the acknowledgement and deletion of handled entries, one XACK and one XDEL per partition."""
+def _acked(entry_ids: list[str]) -> list[partitions.Command]:
+    """The acknowledgement and deletion of handled entries: one XACK and one XDEL per partition."""
+    commands: list[partitions.Command] = []
     for partition, stream_ids in _by_partition(entry_ids).items():
-        pipe.xack(keys.outbox(partition), GROUP, *stream_ids)
-        pipe.xdel(keys.outbox(partition), *stream_ids)
+        commands += [(partition, ("XACK", keys.outbox(partition), GROUP, *stream_ids)),
+                     (partition, ("XDEL", keys.outbox(partition), *stream_ids))]  # fmt: skip
+    return commands
 
 
 class DeliveryStore:
     """The outbox consumer group, the per-interrupt attempt log and the failed-delivery index."""
 
-    def __init__(self, redis: Redis, *, retention_ms: int) -> None:
+    def __init__(self, redis: AnyRedis, *, retention_ms: int) -> None:
         self._redis = redis
         self._retention = retention_ms
         self._page = redis.register_script(source("newest_page"))  # pages the failed-delivery index, newest first
@@ -122,20 +123,16 @@ class DeliveryStore:
 
     async def _give_up(self, entries: list[OutboxEntry], now_ms: int) -> None:
         """Acknowledge entries that keep failing; their webhooks go to the failed list (mails stay as last marked)."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for e in entries:
-                if e.kind in ("interrupt", "loop"):
-                    pipe.zadd(keys.failed_deliveries(keys.partition_of(e.subject_id)), {e.subject_id: now_ms})
-            _acked(pipe, [e.entry_id for e in entries])
-            await pipe.execute()
+        failed = [e.subject_id for e in entries if e.kind in ("interrupt", "loop")]
+        listed = [
+            (keys.partition_of(i), ("ZADD", keys.failed_deliveries(keys.partition_of(i)), now_ms, i)) for i in failed
+        ]
+        await partitions.transact(self._redis, [*listed, *_acked([e.entry_id for e in entries])])
 
     @translated
     async def ack(self, entry_ids: list[str]) -> None:
         """Acknowledge and delete handled entries (the stream only holds work not yet done)."""
-        if entry_ids:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                _acked(pipe, entry_ids)
-                await pipe.execute()
+        await partitions.transact(self._redis, _acked(entry_ids))
 
     @translated
     async def enqueue_redelivery(self, interrupt_id: str, version: int) -> None:
@@ -167,21 +164,21 @@ class DeliveryStore:
 
     @translated
     async def record_many(self, items: list[tuple[str, Attempt, str | None]]) -> None:
-        """`record` for many attempts in one transaction (group commit)."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for subject_id, attempt, _ in items:
-                partition = keys.partition_of(subject_id)
-                pipe.rpush(keys.attempts(subject_id), _encoder.encode(attempt))
-                pipe.pexpire(keys.attempts(subject_id), self._retention)
-                if attempt.state == "delivered":
-                    pipe.zrem(keys.failed_deliveries(partition), subject_id)
-                elif attempt.state == "failed":
-                    pipe.zadd(keys.failed_deliveries(partition), {subject_id: attempt.at})
-            _acked(pipe, [ack for _, _, ack in items if ack is not None])
-            counts = Counter((keys.partition_of(subject_id), attempt.state) for subject_id, attempt, _ in items)
-            for (partition, state), count in counts.items():
-                pipe.hincrby(keys.metrics(partition), f"webhook:{state}", count)
-            await pipe.execute()
+        """`record` for many attempts in one transaction (group commit; on a cluster one per partition)."""
+        commands: list[partitions.Command] = []
+        for subject_id, attempt, _ in items:
+            partition, log = keys.partition_of(subject_id), keys.attempts(subject_id)
+            commands += [(partition, ("RPUSH", log, _encoder.encode(attempt))),
+                         (partition, ("PEXPIRE", log, self._retention))]  # fmt: skip
+            if attempt.state == "delivered":
+                commands.append((partition, ("ZREM", keys.failed_deliveries(partition), subject_id)))
+            elif attempt.state == "failed":
+                commands.append((partition, ("ZADD", keys.failed_deliveries(partition), attempt.at, subject_id)))
+        commands += _acked([ack for _, _, ack in items if ack is not None])  # after the attempts they acknowledge
+        counts = Counter((keys.partition_of(subject_id), attempt.state) for subject_id, attempt, _ in items)
+        for (partition, state), count in counts.items():
+            commands.append((partition, ("HINCRBY", keys.metrics(partition), f"webhook:{state}", count)))
+        await partitions.transact(self._redis, commands)
 
     @translated
     async def attempts(self, interrupt_id: str) -> list[Attempt]:

@@ -3,10 +3,10 @@
 import logging
 from typing import NamedTuple
 
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from service.store import keys
+from service.store import keys, layout
+from service.store.connection import AnyRedis
 from service.store.errors import UNAVAILABLE, refusal
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ class Readiness(NamedTuple):
 class HealthProbe:
     """Checks the Redis server behind the stores."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: AnyRedis) -> None:
         self._redis = redis
 
     async def problems(self) -> Readiness:
@@ -43,7 +43,7 @@ class HealthProbe:
             return Readiness([], [warning])
         except UNAVAILABLE as exc:
             return Readiness([f"redis is not reachable: {type(exc).__name__}"], [])
-        problems = []
+        problems = [layout.refusal(found)] if (found := await layout.legacy_data(self._redis)) else []
         if config.get("maxmemory-policy") != "noeviction":
             problems.append(f"maxmemory-policy is {config.get('maxmemory-policy')}, must be noeviction")
         if config.get("appendonly") != "yes":

@@ -7,10 +7,9 @@ dropped by the next beat of any worker.
 
 from typing import cast
 
-from redis.asyncio import Redis
-
 from service.clock import Clock
 from service.store import keys
+from service.store.connection import AnyRedis
 from service.store.errors import translated
 
 BEAT_EVERY_S = 5.0
@@ -21,7 +20,7 @@ FORGET_MS = 3_600_000
 class Heartbeats:
     """Writes and reads the workers' heartbeats."""
 
-    def __init__(self, redis: Redis, clock: Clock) -> None:
+    def __init__(self, redis: AnyRedis, clock: Clock) -> None:
         self._redis = redis
         self._clock = clock
 

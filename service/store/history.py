@@ -7,11 +7,11 @@ log) plus one list for events that are not transitions, so it costs O(events) an
 from typing import Any, cast
 
 import msgspec
-from redis.asyncio import Redis
 
 from service.domain.errors import InterruptNotFound
 from service.domain.models import HistoryEvent, Interrupt
 from service.store import keys
+from service.store.connection import AnyRedis
 from service.store.errors import translated
 from service.store.ids import is_valid_id
 from service.store.records import from_hash
@@ -26,7 +26,7 @@ HISTORY_COUNT = "h"  # the hash field counting the history list's entries (histo
 class HistoryStore:
     """Appends the non-transition events and reads the whole history."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: AnyRedis) -> None:
         self._redis = redis
         self._scripts = Scripts.register(redis)
 

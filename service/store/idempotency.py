@@ -3,10 +3,10 @@
 import hashlib
 
 import msgspec
-from redis.asyncio import Redis
 
 from service.domain.errors import IdempotencyConflict
 from service.store import keys
+from service.store.connection import AnyRedis
 from service.store.ids import IDEMPOTENCY_TTL_MS
 from service.store.scripts import source
 
@@ -23,7 +23,7 @@ class IdempotencyRecords:
     find the claim without the record and make the record again.
     """
 
-    def __init__(self, redis: Redis, *, retention_ms: int) -> None:
+    def __init__(self, redis: AnyRedis, *, retention_ms: int) -> None:
         self._claim = redis.register_script(source("idem_claim"))
         self._ttl = min(IDEMPOTENCY_TTL_MS, retention_ms)
 

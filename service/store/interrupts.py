@@ -5,7 +5,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import msgspec
-from redis.asyncio import Redis
 
 from service.clock import Clock
 from service.domain import machine
@@ -19,6 +18,7 @@ from service.domain.errors import (
 )
 from service.domain.models import API_ANONYMOUS, Actor, Analytics, Decision, Interrupt, NewInterrupt, PendingPage
 from service.store import keys, paging, partitions
+from service.store.connection import AnyRedis
 from service.store.errors import translated
 from service.store.idempotency import IdempotencyRecords, fingerprint
 from service.store.ids import is_valid_id, new_id
@@ -51,7 +51,7 @@ class Transitioned(msgspec.Struct, frozen=True, kw_only=True):
 class InterruptStore:
     """Reads and atomic transitions of interrupts in Redis."""
 
-    def __init__(self, redis: Redis, clock: Clock, *, retention_ms: int, check: ResponseCheck | None = None) -> None:
+    def __init__(self, redis: AnyRedis, clock: Clock, *, retention_ms: int, check: ResponseCheck | None = None) -> None:
         self._redis = redis
         self._clock = clock
         self._retention = retention_ms

@@ -3,13 +3,13 @@
 from typing import Any, cast
 
 import msgspec
-from redis.asyncio import Redis
 
 from service.clock import Clock
 from service.domain import loops
 from service.domain.errors import LoopNotFound, PromiseConflict, PromiseNotFound
 from service.domain.loops import Loop, NewLoop, Participant
 from service.store import keys, partitions
+from service.store.connection import AnyRedis
 from service.store.errors import translated
 from service.store.idempotency import IdempotencyRecords, fingerprint
 from service.store.ids import is_valid_id, new_id
@@ -41,7 +41,7 @@ class Resolved(msgspec.Struct, frozen=True, kw_only=True):
 class LoopStore:
     """Reads and atomic transitions of loops in Redis."""
 
-    def __init__(self, redis: Redis, clock: Clock, *, retention_ms: int) -> None:
+    def __init__(self, redis: AnyRedis, clock: Clock, *, retention_ms: int) -> None:
         self._redis = redis
         self._clock = clock
         self._retention = retention_ms

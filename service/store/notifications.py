@@ -5,10 +5,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import RedisCluster
 
 from service.store import keys
+from service.store.connection import AnyRedis
 from service.store.errors import UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -17,7 +19,7 @@ CONFIRM_WITHIN_S = 5.0  # a subscription Redis has not confirmed by then counts 
 
 
 async def changes(
-    redis: Redis, stop: asyncio.Event, *, backoff: float = 0.2, max_backoff: float = 2.0
+    redis: AnyRedis, stop: asyncio.Event, *, backoff: float = 0.2, max_backoff: float = 2.0
 ) -> AsyncIterator[str | None]:
     """Yield the id of each interrupt whose state changed, and RESUBSCRIBED after each (re)connect.
 
@@ -30,6 +32,7 @@ async def changes(
     while not stop.is_set():
         pubsub = redis.pubsub()
         try:
+            await _ready(redis)
             await pubsub.psubscribe(keys.channel_pattern())
             await _confirmed(pubsub)
             delay = backoff
@@ -47,6 +50,12 @@ async def changes(
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
+async def _ready(redis: AnyRedis) -> None:
+    """A cluster client knows the slot map before it subscribes (its pub/sub picks a node by slot)."""
+    if isinstance(redis, RedisCluster):
+        await redis.initialize()
+
+
 async def _confirmed(pubsub: PubSub) -> None:
     """Wait for Redis to confirm the subscription (a silent server counts as unreachable).
 
@@ -61,12 +70,42 @@ async def _confirmed(pubsub: PubSub) -> None:
                 return
 
 
-async def expired_deadlines(redis: Redis, stop: asyncio.Event, *, backoff: float = 0.2) -> AsyncIterator[str]:
+async def expired_deadlines(redis: AnyRedis, stop: asyncio.Event, *, backoff: float = 0.2) -> AsyncIterator[str]:
     """Yield the id of each interrupt whose deadline key Redis expired (keyspace notifications, `Ex`).
 
     Lossy by nature (nothing is replayed after a reconnect, and Redis may expire keys late): the
-    worker's deadline sweep is the guarantee, this only makes some expiries quicker.
+    worker's deadline sweep is the guarantee, this only makes some expiries quicker. Notifications
+    are per server: on a cluster every node known at the start is listened to (a replica too, for
+    after its promotion).
     """
+    if not isinstance(redis, RedisCluster):
+        async for interrupt_id in _expired_on(redis, stop, backoff):
+            yield interrupt_id
+        return
+    await redis.initialize()
+    found: asyncio.Queue[str] = asyncio.Queue()
+    nodes = [Redis(connection_pool=ConnectionPool(connection_class=n.connection_class, **n.connection_kwargs))
+             for n in redis.get_nodes()]  # fmt: skip
+    pumps = [asyncio.create_task(_pump(_expired_on(node, stop, backoff), found)) for node in nodes]
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                yield await asyncio.wait_for(found.get(), 0.2)
+    finally:
+        for pump in pumps:
+            pump.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+        for node in nodes:
+            await node.aclose()
+
+
+async def _pump(source: AsyncIterator[str], into: asyncio.Queue[str]) -> None:
+    async for item in source:
+        into.put_nowait(item)
+
+
+async def _expired_on(redis: Redis, stop: asyncio.Event, backoff: float) -> AsyncIterator[str]:
+    """expired_deadlines of one server."""
     while not stop.is_set():
         pubsub = redis.pubsub(ignore_subscribe_messages=True)
         try:

@@ -7,10 +7,9 @@ sent by the outbox consumer, once per entry.
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from service.clock import Clock
 from service.store import keys, partitions
+from service.store.connection import AnyRedis
 from service.store.errors import translated
 from service.store.ids import is_valid_id
 from service.store.scripts import Scripts
@@ -27,7 +26,7 @@ class Nudged:
 class NudgeStore:
     """The nudge index (`keys.nudges`) and its one script (nudge.lua)."""
 
-    def __init__(self, redis: Redis, clock: Clock) -> None:
+    def __init__(self, redis: AnyRedis, clock: Clock) -> None:
         self._redis = redis
         self._clock = clock
         self._scripts = Scripts.register(redis)

@@ -4,19 +4,22 @@ Only reads and aggregates span partitions (the workers' sweeps, /metrics, the fa
 transition stays inside one. On Redis Cluster the pipeline is split by node and sent in parallel.
 """
 
+import asyncio
 import heapq
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from service.store import keys
+from service.store.connection import AnyRedis
 
 KeyOf = Callable[[int], str]
+Command = tuple[int, Sequence[Any]]  # (partition, the command and its arguments)
 
 
-async def each(redis: Redis, command: str, key_of: KeyOf, *args: Any) -> list[Any]:
+async def each(redis: AnyRedis, command: str, key_of: KeyOf, *args: Any) -> list[Any]:
     """`command key_of(p) *args` for every partition p, in one pipeline: the replies by partition."""
     async with redis.pipeline(transaction=False) as pipe:
         for partition in range(keys.PARTITIONS):
@@ -25,24 +28,46 @@ async def each(redis: Redis, command: str, key_of: KeyOf, *args: Any) -> list[An
     return replies
 
 
-async def due(redis: Redis, key_of: KeyOf, now_ms: int, limit: int) -> list[str]:
+async def due(redis: AnyRedis, key_of: KeyOf, now_ms: int, limit: int) -> list[str]:
     """The members of the sorted sets `key_of(p)` scored at or before `now_ms`, lowest score first, at most `limit`."""
     rows = await each(redis, "ZRANGE", key_of, "-inf", now_ms, "BYSCORE", "LIMIT", 0, limit, "WITHSCORES")
     scored = [[(float(row[i + 1]), row[i]) for i in range(0, len(row), 2)] for row in rows]
     return [member for _, member in heapq.merge(*scored)][:limit]
 
 
-async def earliest(redis: Redis, key_of: KeyOf) -> int | None:
+async def earliest(redis: AnyRedis, key_of: KeyOf) -> int | None:
     """The lowest score in any of the sorted sets `key_of(p)` (ms), or None when all are empty."""
     rows = await each(redis, "ZRANGE", key_of, 0, 0, "WITHSCORES")
     scores = [float(row[1]) for row in rows if row]
     return int(min(scores)) if scores else None
 
 
-async def summed(redis: Redis, key_of: KeyOf) -> dict[str, int]:
+async def summed(redis: AnyRedis, key_of: KeyOf) -> dict[str, int]:
     """The hashes `key_of(p)` of integer counters, added up field by field."""
     total: Counter[str] = Counter()
     for flat in await each(redis, "HGETALL", key_of):
         pairs = flat.items() if isinstance(flat, dict) else zip(flat[0::2], flat[1::2], strict=True)
         total.update({field: int(value) for field, value in pairs})
     return dict(total)
+
+
+async def transact(redis: AnyRedis, commands: Iterable[Command]) -> None:
+    """Run `commands` in MULTI/EXEC: one transaction on one server; on a cluster one per partition, at once.
+
+    Within a partition the commands keep their order and are atomic either way (a write that must
+    not happen without another, an acknowledgement without its logged attempt, is in its partition).
+    """
+    by_partition: dict[int, list[Sequence[Any]]] = defaultdict(list)
+    for partition, command in commands:
+        by_partition[partition].append(command)
+    if isinstance(redis, RedisCluster):
+        await asyncio.gather(*(_multi(redis, queued) for queued in by_partition.values()))
+    elif by_partition:
+        await _multi(redis, [command for queued in by_partition.values() for command in queued])
+
+
+async def _multi(redis: AnyRedis, commands: list[Sequence[Any]]) -> None:
+    async with redis.pipeline(transaction=True) as pipe:
+        for command in commands:
+            pipe.execute_command(*command)
+        await pipe.execute()

@@ -4,10 +4,10 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 
-from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
 from service.domain import machine
+from service.store.connection import AnyRedis
 
 # scripts that share helpers get them prepended: the interrupt transitions and the loop transitions
 _INTERRUPT_LIB = ("_ttl.lua", "_notify.lua", "_lib.lua")
@@ -66,7 +66,7 @@ class Scripts:
     nudge: AsyncScript
 
     @classmethod
-    def register(cls, redis: "Redis") -> "Scripts":
+    def register(cls, redis: AnyRedis) -> "Scripts":
         """Register every script on `redis`."""
         return cls(
             create=redis.register_script(source("create")),

@@ -3,9 +3,8 @@
 import hashlib
 from typing import cast
 
-from redis.asyncio import Redis
-
 from service.store import keys
+from service.store.connection import AnyRedis
 from service.store.errors import translated
 from service.store.scripts import source
 
@@ -15,7 +14,7 @@ REPLAY_WINDOW_MS = 6 * 60_000  # longer than the 5 minutes Slack's signatures ar
 class SlackStore:
     """The Slack message coordinates (a hash field) and the replay guard (one key per signature, for the window)."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: AnyRedis) -> None:
         self._redis = redis
         self._posted = redis.register_script(source("slack_posted"))
 

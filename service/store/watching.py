@@ -4,9 +4,8 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Collection
 
-from redis.asyncio import Redis
-
 from service.store import keys
+from service.store.connection import AnyRedis
 from service.store.errors import translated
 from service.store.scripts import source
 
@@ -14,7 +13,7 @@ from service.store.scripts import source
 class WatchMarkers:
     """Sets the `keys.watched` markers that make the transition scripts publish a key's changes."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: AnyRedis) -> None:
         self._script = redis.register_script(source("watch"))
 
     @translated

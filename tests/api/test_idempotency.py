@@ -3,9 +3,12 @@
 import uuid
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import AGENT_KEY, API_KEY
+
+pytestmark = pytest.mark.cluster_too  # also on a Redis Cluster
 
 Client = AsyncTestClient[Any]
 

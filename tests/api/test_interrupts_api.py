@@ -9,6 +9,8 @@ from litestar.testing import AsyncTestClient
 
 from service.clock import FrozenClock, iso_ms
 
+pytestmark = pytest.mark.cluster_too  # also on a Redis Cluster
+
 Client = AsyncTestClient[Any]
 
 

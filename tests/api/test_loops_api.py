@@ -9,6 +9,8 @@ from litestar.testing import AsyncTestClient
 from service.clock import FrozenClock
 from tests.conftest import API_KEY
 
+pytestmark = pytest.mark.cluster_too  # also on a Redis Cluster
+
 Client = AsyncTestClient[Litestar]
 JSON = {"Accept": "application/json"}
 

@@ -1,8 +1,10 @@
 """Core throughput benchmark: `interlock serve` against a bare-stack reference, side by side, with wrk.
 
 Run: `uv run python -m tests.bench.core [--duration 8] [--rounds 5] [--workers 2] [--server granian]
-[--fsync everysec|always]` (needs `wrk`: `apt-get install wrk`). `--fsync` sets our embedded server's
-INTERLOCK_FSYNC; the reference's Redis stays at `everysec`, the fixed yardstick. Each round measures
+[--fsync everysec|always] [--cluster]` (needs `wrk`: `apt-get install wrk`). `--fsync` sets our embedded
+server's INTERLOCK_FSYNC; the reference's Redis stays at `everysec`, the fixed yardstick. `--cluster`
+measures `interlock serve --cluster` (three embedded primaries) against `interlock serve` on one
+embedded server instead of against the reference. Each round measures
 both sides back to back, alternating which goes first; it reports the median run of each side and the
 median of the per-round ratios.
 """
@@ -139,17 +141,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--fsync", default="everysec", choices=["everysec", "always"])
+    parser.add_argument("--cluster", action="store_true", help="ours on an embedded cluster vs ours on one server")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="interlock-bench-"))
     ours_port, ref_port = free_port(), free_port()
     common = {"INTERLOCK_WORKERS": str(args.workers), "INTERLOCK_SERVER": args.server}
-    ours = start_server(["-m", "service", "serve", "--port", str(ours_port), "--no-worker"],
+    serve = ["-m", "service", "serve", "--no-worker", "--port"]
+    ours = start_server([*serve, str(ours_port), *(["--cluster"] if args.cluster else [])],
                         common | {"INTERLOCK_DATA_DIR": str(tmp / "ours"), "INTERLOCK_FSYNC": args.fsync},
                         tmp / "ours.log")  # fmt: skip
-    ref_redis = EmbeddedRedis(tmp / "ref").start()
-    ref = start_reference(ref_port, ref_redis.url, common, tmp / "ref.log")
+    ref_redis = None if args.cluster else EmbeddedRedis(tmp / "ref").start()
+    if ref_redis is None:  # the yardstick: our own service on one embedded server
+        ref = start_server([*serve, str(ref_port)], common | {"INTERLOCK_DATA_DIR": str(tmp / "ref"),
+                           "INTERLOCK_FSYNC": args.fsync}, tmp / "ref.log")  # fmt: skip
+    else:
+        ref = start_reference(ref_port, ref_redis.url, common, tmp / "ref.log")
     targets = {"reference": f"http://127.0.0.1:{ref_port}", "interlock": f"http://127.0.0.1:{ours_port}"}
     results: dict[str, dict[str, list[dict[str, Any]]]] = {t: {"create": [], "read": []} for t in targets}
     try:
@@ -172,7 +180,8 @@ def main() -> None:
         for proc in (ours, ref):
             proc.terminate()
             proc.wait(30)
-        ref_redis.stop()
+        if ref_redis is not None:
+            ref_redis.stop()
     report(results, args)
 
 
@@ -189,7 +198,8 @@ def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.N
     summary: dict[str, Any] = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "command": f"wrk -t1 -c{args.connections} -d{args.duration}s; server={args.server} workers={args.workers} "
-        f"fsync={args.fsync}",
+        f"fsync={args.fsync}"
+        + ("; reference = interlock on one server, interlock on a 3-primary cluster" * args.cluster),
     }
     for kind in ("create", "read"):
         ref, ours = median_run(results["reference"][kind]), median_run(results["interlock"][kind])

@@ -15,7 +15,9 @@ from service.store.connection import FastBlockingPool, FastConnection, redis_fac
 def client_for(redis_url: str, pool_size: int = 4) -> Redis:
     """A client made exactly as the service makes them."""
     settings = msgspec.structs.replace(Settings(redis_url=redis_url), redis_pool_size=pool_size)
-    return redis_factory_for(settings)()
+    client = redis_factory_for(settings)()
+    assert isinstance(client, Redis)
+    return client
 
 
 def pool_of(client: Redis) -> FastBlockingPool:

@@ -12,6 +12,8 @@ from service.domain.loops import NewLoop
 from service.store.loops import LoopStore
 from tests.clients import blocking_client
 
+pytestmark = pytest.mark.cluster_too  # also on a Redis Cluster
+
 
 @pytest.fixture
 async def store(redis_url: str) -> AsyncIterator[LoopStore]:

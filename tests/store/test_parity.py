@@ -10,6 +10,8 @@ from service.domain.machine import Action, Verdict
 from service.domain.models import Decision, NewInterrupt
 from service.store.interrupts import InterruptStore
 
+pytestmark = pytest.mark.cluster_too  # also on a Redis Cluster
+
 EXPIRES_MS = 10_000
 STATES = ["pending", "pending-past-deadline", "approved", "rejected", "expired", "cancelled"]
 

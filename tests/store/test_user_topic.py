@@ -11,6 +11,8 @@ from service.store import keys
 from service.store.interrupts import InterruptStore
 from service.store.watching import WatchMarkers
 
+pytestmark = pytest.mark.cluster_too  # also on a Redis Cluster
+
 NEW = NewInterrupt(agent_id="a", user_id="u", action="pay", context="{}", urgency="low", expires_in_ms=60_000)
 
 

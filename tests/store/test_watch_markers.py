@@ -15,6 +15,8 @@ from service.store.loops import LoopStore
 from service.store.watching import WatchMarkers
 from tests.store.test_user_topic import heard_before_marker
 
+pytestmark = pytest.mark.cluster_too  # also on a Redis Cluster
+
 NEW = NewInterrupt(agent_id="a", user_id="u", action="pay", context="{}", urgency="low", expires_in_ms=60_000)
 
 
