@@ -20,7 +20,7 @@ from service.api.hosts import LoopbackHosts, is_loopback
 from service.api.inbox_links import InboxLinkController
 from service.api.interrupts import AnalyticsController, InterruptController, review_events
 from service.api.loops import LoopController, root
-from service.api.metrics import WAITERS, RequestCounts, RequestMetrics, metrics
+from service.api.metrics import PUBSUB_MESSAGES, WAITERS, RequestCounts, RequestMetrics, metrics
 from service.api.openapi import openapi_json
 from service.api.problems import EXCEPTION_HANDLERS
 from service.api.slack import slack_interactions, verifier
@@ -40,9 +40,9 @@ from service.store.health import HealthProbe
 from service.store.history import HistoryStore
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
-from service.store.notifications import changes
 from service.store.secrets import kept_secret
 from service.store.slack import SlackStore
+from service.store.subscriptions import Subscriptions, listener
 from service.store.watching import WatchMarkers
 from service.waiting.hub import WaiterHub
 from service.waiting.inboxes import InboxSources
@@ -72,7 +72,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = make_redis()
-        hub = WaiterHub(WAITERS, marker=WatchMarkers(redis).mark)
+        subscriber = make_redis()  # its own pool: the subscriptions hold their connections for good
+        subscriptions = Subscriptions(subscriber, counter=PUBSUB_MESSAGES)
+        hub = WaiterHub(WAITERS, marker=listener(subscriptions, WatchMarkers(redis)), on_idle=subscriptions.drop)
         tokens = Signer(lambda: kept_secret(redis, keys.page_secret()))
         interrupts = InterruptStore(
             redis, the_clock, retention_ms=settings.retention_ms, check=answers.checked_decision
@@ -94,9 +96,8 @@ def create_app(
             slack=SlackStore(redis),
             slack_verifier=verifier(settings.slack_signing_secret, the_clock) if settings.slack else None,
         )
-        subscriber = make_redis()  # its own pool: the subscription holds its connection for good
         stop = asyncio.Event()
-        feed = asyncio.create_task(hub.consume(changes(subscriber, stop)), name="interlock-pubsub")
+        feed = asyncio.create_task(hub.consume(subscriptions.feed(stop)), name="interlock-pubsub")
         app.state.request_counts = request_counts
         flusher = asyncio.create_task(request_counts.flush_every(1.0, stop), name="interlock-request-counts")
         notice = (

@@ -3,7 +3,8 @@
 from typing import cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterPubSub, RedisCluster
 
 from service.store.connection import cluster_address, cluster_client
 
@@ -27,3 +28,27 @@ async def kill_pubsub_clients(redis: Redis | RedisCluster) -> int:
         cut = await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub", target_nodes=redis.get_nodes())
         return sum(int(n) for n in cut.values())
     return int(await redis.execute_command("CLIENT", "KILL", "TYPE", "pubsub"))  # type: ignore[no-untyped-call]
+
+
+async def heard_before_markers(pubsub: PubSub, redis: Redis | RedisCluster, channels: list[str]) -> list[str]:
+    """What a sharded subscription to `channels` heard so far: SPUBLISH a marker on each, read up to them all.
+
+    The server keeps the order of one channel's messages (and of one node's), so every message sent
+    before a marker is read before it.
+    """
+    for channel in channels:
+        await redis.spublish(channel, "marker")
+    heard: list[str] = []
+    marked: set[str] = set()
+    while marked != set(channels):  # bounded by the test's timeout; None: nothing within 5 s yet
+        if isinstance(pubsub, ClusterPubSub):
+            message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=5)
+        else:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+        if message is None:
+            continue
+        if message["data"] == "marker":
+            marked.add(message["channel"])
+        else:
+            heard.append(message["data"])
+    return heard

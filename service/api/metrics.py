@@ -31,6 +31,9 @@ REQUESTS = Counter(
     "interlock_http_requests", "HTTP requests answered, by method, route template and status",
     ["method", "route", "status"], registry=None,
 )  # fmt: skip
+PUBSUB_MESSAGES = Counter(
+    "interlock_pubsub_messages", "Change messages this process heard on its pub/sub subscriptions", registry=None
+)
 WAITERS = Gauge(
     "interlock_waiters_open", "Long-polls, event streams and inbox feeds held open", registry=None,
     multiprocess_mode="livesum",
@@ -177,6 +180,7 @@ def _registry(counters: dict[str, int] | None) -> CollectorRegistry:
     else:
         registry.register(REQUESTS)
         registry.register(WAITERS)
+        registry.register(PUBSUB_MESSAGES)
     registry.register(ServiceCollector(counters))
     return registry
 

@@ -1,4 +1,4 @@
-"""The process's one pub/sub connection: yields the ids of interrupts that changed, surviving reconnects."""
+"""Keyspace notifications: the ids of interrupts whose near-deadline key expired, from every server."""
 
 import asyncio
 import contextlib
@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 
 from redis.asyncio import ConnectionPool, Redis
-from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
 
 from service.store import keys
@@ -14,60 +13,6 @@ from service.store.connection import AnyRedis
 from service.store.errors import UNAVAILABLE
 
 log = logging.getLogger(__name__)
-RESUBSCRIBED = None  # yielded after every (re)subscription: every waiter must re-read its state
-CONFIRM_WITHIN_S = 5.0  # a subscription Redis has not confirmed by then counts as a lost connection
-
-
-async def changes(
-    redis: AnyRedis, stop: asyncio.Event, *, backoff: float = 0.2, max_backoff: float = 2.0
-) -> AsyncIterator[str | None]:
-    """Yield the id of each interrupt whose state changed, and RESUBSCRIBED after each (re)connect.
-
-    One pattern subscription serves every waiter of the process; a lost connection is retried with
-    backoff, and since messages sent meanwhile are lost, RESUBSCRIBED tells waiters to re-read.
-    Ends when `stop` is set (checked every 0.2 s): stopping cooperatively rather than by
-    cancellation, which redis-py's connection code does not always let through.
-    """
-    delay = backoff
-    while not stop.is_set():
-        pubsub = redis.pubsub()
-        try:
-            await _ready(redis)
-            await pubsub.psubscribe(keys.channel_pattern())
-            await _confirmed(pubsub)
-            delay = backoff
-            yield RESUBSCRIBED
-            while not stop.is_set():
-                message = await pubsub.get_message(timeout=0.2)
-                if message is not None and message["type"] == "pmessage":
-                    yield keys.id_from_channel(message["channel"])
-        except UNAVAILABLE as exc:
-            log.warning("pub/sub connection lost (%s); resubscribing in %.1fs", type(exc).__name__, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
-            delay = min(delay * 2, max_backoff)
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
-
-
-async def _ready(redis: AnyRedis) -> None:
-    """A cluster client knows the slot map before it subscribes (its pub/sub picks a node by slot)."""
-    if isinstance(redis, RedisCluster):
-        await redis.initialize()
-
-
-async def _confirmed(pubsub: PubSub) -> None:
-    """Wait for Redis to confirm the subscription (a silent server counts as unreachable).
-
-    `psubscribe` only sends the command. Until Redis has run it, a change is not heard. A waiter
-    told RESUBSCRIBED before that could re-read, through another connection, before the
-    subscription exists, and then miss a change made in between.
-    """
-    async with asyncio.timeout(CONFIRM_WITHIN_S):
-        while True:
-            message = await pubsub.get_message(timeout=CONFIRM_WITHIN_S)
-            if message is not None and message["type"] == "psubscribe":
-                return
 
 
 async def expired_deadlines(redis: AnyRedis, stop: asyncio.Event, *, backoff: float = 0.2) -> AsyncIterator[str]:

@@ -59,18 +59,22 @@ class Signal:
 class WaiterHub:
     """Fans change notifications out to the waiters of this process, by interrupt id."""
 
-    def __init__(self, gauge: Gauge | None = None, *, marker: Marker | None = None) -> None:
+    def __init__(
+        self, gauge: Gauge | None = None, *, marker: Marker | None = None, on_idle: Callable[[str], None] | None = None
+    ) -> None:
         self._waiters: dict[str, set[Signal]] = {}
         self._closing = False
         self._open = 0
         self._gauge = gauge
         self._marker = marker
+        self._on_idle = on_idle  # told when a key's last waiter has gone (its subscription can go)
 
     async def listen(self, keys: Collection[str], seconds: float) -> None:
-        """Have changes of `keys` published for the next `seconds` (call after registering, before reading).
+        """Have changes of `keys` reach this process for the next `seconds` (after registering, before reading).
 
-        Transitions publish only while a key's marker exists in Redis; without a marker function
-        (a hub fed by hand, in tests) this does nothing.
+        The marker function subscribes to the keys' channels and sets their markers (transitions
+        publish only while a key's marker exists); without one (a hub fed by hand, in tests) this
+        does nothing.
         """
         if self._marker is not None:
             await self._marker(keys, int(max(seconds, 0) * 1000) + MARKER_MARGIN_MS)
@@ -126,6 +130,8 @@ class WaiterHub:
             events.discard(event)
             if not events:
                 del self._waiters[key]
+                if self._on_idle is not None:
+                    self._on_idle(key)
 
     def notify(self, interrupt_id: str | None) -> None:
         """Wake the waiters of one interrupt, or every waiter when `interrupt_id` is None."""

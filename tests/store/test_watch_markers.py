@@ -13,7 +13,7 @@ from service.store import keys
 from service.store.interrupts import InterruptStore
 from service.store.loops import LoopStore
 from service.store.watching import WatchMarkers
-from tests.store.test_user_topic import heard_before_marker
+from tests.clients import heard_before_markers
 
 pytestmark = pytest.mark.cluster_too  # also on a Redis Cluster
 
@@ -25,12 +25,13 @@ async def test_decides_publish_only_on_watched_interrupts(redis: Redis, user_id:
     store = InterruptStore(redis, SystemClock(), retention_ms=60_000)
     quiet, watched = [await store.create(msgspec.structs.replace(NEW, user_id=user_id)) for _ in range(2)]
     await WatchMarkers(redis).mark([watched.id], 10_000)
+    channels = [keys.channel(quiet.id), keys.channel(watched.id)]
     async with redis.pubsub() as pubsub:
-        await pubsub.subscribe(keys.channel(quiet.id), keys.channel(watched.id))
+        await pubsub.ssubscribe(*channels)
         await store.decide(quiet.id, Decision(decision="approved"))
         await store.cancel(watched.id)
-        # both channels' messages, in order, up to a marker sent after both transitions
-        assert await heard_before_marker(pubsub, redis, keys.channel(watched.id)) == ["2 cancelled"]
+        # both channels' messages, up to a marker sent on each after both transitions
+        assert await heard_before_markers(pubsub, redis, channels) == ["2 cancelled"]
 
 
 @pytest.mark.timeout(30)
@@ -39,11 +40,12 @@ async def test_loop_resolves_publish_only_on_watched_loops(redis: Redis) -> None
     new = NewLoop(name="n", description="", participants=("a@x.io", "b@x.io"), timeout_ms=60_000)
     quiet, watched = await asyncio.gather(store.create(new), store.create(new))
     await WatchMarkers(redis).mark([watched.id], 10_000)
+    channels = [keys.channel(quiet.id), keys.channel(watched.id)]
     async with redis.pubsub() as pubsub:
-        await pubsub.subscribe(keys.channel(quiet.id), keys.channel(watched.id))
+        await pubsub.ssubscribe(*channels)
         await store.resolve(quiet.promise_ids[0], True)
         await store.resolve(watched.promise_ids[0], True)
-        assert await heard_before_marker(pubsub, redis, keys.channel(watched.id)) == ["PENDING"]
+        assert await heard_before_markers(pubsub, redis, channels) == ["PENDING"]
 
 
 @pytest.mark.timeout(30)

@@ -110,7 +110,7 @@ async def test_loop_timeouts_are_recorded_by_the_worker(redis: Redis, worker_set
         new = NewLoop(name="n", description="d", participants=("a@x.io", "b@x.io"), timeout_ms=1000)
         created = await loops.create(new)
         await WatchMarkers(redis).mark([created.id], 30_000)  # as a waiter does: its changes are published
-        await pubsub.subscribe(keys.channel(created.id))
+        await pubsub.ssubscribe(keys.channel(created.id))
         while (message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)) is None:
             continue  # get_message waits up to 5 s itself; the test timeout bounds the loop
         assert message["data"] == "timedout"

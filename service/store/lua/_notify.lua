@@ -2,5 +2,5 @@
 -- key (keys.watched, set by a waiting process before it reads) exists. Unwatched changes then cost
 -- no pub/sub traffic: no pattern matching in Redis, no message for every API process to parse.
 local function notify(marker, channel, message)
-  if redis.call('EXISTS', marker) == 1 then redis.call('PUBLISH', channel, message) end
+  if redis.call('EXISTS', marker) == 1 then redis.call('SPUBLISH', channel, message) end
 end
