@@ -67,6 +67,17 @@ class Subscriptions:
 
     async def follow(self, watched: Collection[str]) -> None:
         """Have the changes of `watched` (ids, user topics) reach this process; returns once the server confirmed."""
+        await self.confirmed(await self.subscribe(watched))
+
+    async def confirmed(self, waits: list[asyncio.Future[None]]) -> None:
+        """Wait for the confirmations `subscribe` handed out; StoreUnavailable when one does not come in time."""
+        if waits:  # asyncio.wait never cancels what it waits for: other waiters share these confirmations
+            _, unconfirmed = await asyncio.wait(waits, timeout=CONFIRM_WITHIN_S)
+            if unconfirmed:
+                raise StoreUnavailable()
+
+    async def subscribe(self, watched: Collection[str]) -> list[asyncio.Future[None]]:
+        """Send the subscriptions `watched` still needs; the confirmations to wait for before reading."""
         loop = asyncio.get_running_loop()
         waits: list[asyncio.Future[None]] = []
         by_node: dict[str, list[str]] = {}
@@ -85,12 +96,7 @@ class Subscriptions:
             by_node.setdefault(await self._node_of(channel), []).append(channel)
         for name, channels in by_node.items():
             await self._subscribe(self._nodes[name], channels)
-        if waits:
-            try:
-                async with asyncio.timeout(CONFIRM_WITHIN_S):
-                    await asyncio.gather(*(asyncio.shield(w) for w in waits))
-            except TimeoutError:
-                raise StoreUnavailable() from None
+        return waits
 
     def drop(self, key: str) -> None:
         """`key` has no waiter left here: unsubscribe its channel after LINGER_S unless one comes back."""
@@ -236,9 +242,11 @@ class Subscriptions:
 
 
 def listener(subscriptions: Subscriptions, markers: WatchMarkers) -> Callable[[Collection[str], int], Awaitable[None]]:
-    """The hub's marker function: subscribe to the keys' channels and set their markers, at once."""
+    """The hub's marker function: subscribe to the keys' channels and set their markers, both in flight at once."""
 
     async def listen(watched: Collection[str], ttl_ms: int) -> None:
-        await asyncio.gather(subscriptions.follow(watched), markers.mark(watched, ttl_ms))
+        confirmations = await subscriptions.subscribe(watched)  # sent; confirmed while the markers are set
+        await markers.mark(watched, ttl_ms)
+        await subscriptions.confirmed(confirmations)
 
     return listen

@@ -23,5 +23,7 @@ class WatchMarkers:
         for key in watched:
             marker = keys.watched(key)
             markers[keys.partition_of_key(marker)].append(marker)
-        # concurrent calls, not a pipeline: redis-py's cluster pipelines refuse scripts
-        await asyncio.gather(*(self._script(keys=group, args=[ttl_ms]) for group in markers.values()))
+        if len(markers) == 1:  # the usual case (one key, or a user's list): no task for a gather
+            await self._script(keys=next(iter(markers.values())), args=[ttl_ms])
+        elif markers:  # concurrent calls, not a pipeline: redis-py's cluster pipelines refuse scripts
+            await asyncio.gather(*(self._script(keys=group, args=[ttl_ms]) for group in markers.values()))
