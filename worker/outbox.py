@@ -67,18 +67,30 @@ class OutboxConsumer:
         self._waiting: deque[OutboxEntry] = deque()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set, then let the deliveries in flight finish."""
+        """Consume until `stop` is set, then let the deliveries in flight finish.
+
+        One reader per group of partitions one read may name (one on a single server, one per
+        partition on a cluster), sharing this consumer's delivery slots; the first also takes over
+        stale entries of every partition.
+        """
+        groups = self._deliveries.read_groups()
+        readers = [asyncio.create_task(self._consume(group, stop, claims=n == 0)) for n, group in enumerate(groups)]
+        await asyncio.gather(*readers)
+        while self._inflight:  # those in flight, and the waiting ones they start as they finish
+            await asyncio.wait(set(self._inflight))
+
+    async def _consume(self, partitions: tuple[int, ...], stop: asyncio.Event, *, claims: bool) -> None:
         loop = asyncio.get_running_loop()
         next_claim = 0.0
         grouped = False
         outage = OutageLog("outbox", log)
         while not stop.is_set():
             try:
-                if not grouped:
+                if not grouped and claims:
                     await self._deliveries.ensure_group()
                     grouped = True
                 await self._room.wait()  # read only what can start now: a read entry must not wait its turn
-                if loop.time() >= next_claim:
+                if claims and loop.time() >= next_claim:
                     next_claim = loop.time() + self._claim_every_s
                     again, given_up = await self._deliveries.claim_stale(
                         self._name, min_idle_ms=self._stale_ms, count=self._free, now_ms=self._clock.now_ms()
@@ -89,15 +101,15 @@ class OutboxConsumer:
                     self._start(again)
                 if self._free:  # so nothing is waiting here: a read takes only what can start now, or soon
                     count = min(READ_BATCH, self._free)
-                    self._start(await self._deliveries.read(self._name, count=count, block_ms=BLOCK_MS))
+                    entries = await self._deliveries.read(self._name, count=count, block_ms=BLOCK_MS,
+                                                          partitions=partitions)  # fmt: skip
+                    self._start(entries)
                 outage.ok()
             except StoreUnavailable as exc:
                 grouped = False  # a restarted Redis may have lost the group
                 outage.failed(exc, RETRY_PAUSE_S)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), RETRY_PAUSE_S)
-        while self._inflight:  # those in flight, and the waiting ones they start as they finish
-            await asyncio.wait(set(self._inflight))
 
     def _start(self, entries: list[OutboxEntry]) -> None:
         """Start `entries` in free slots; what does not fit waits here and starts as slots free up.

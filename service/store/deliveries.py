@@ -5,6 +5,7 @@ from collections import Counter, defaultdict
 from typing import Any, cast
 
 import msgspec
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError
 
 from service.domain.errors import RateLimited
@@ -69,6 +70,7 @@ class DeliveryStore:
         self._retention = retention_ms
         self._page = redis.register_script(source("newest_page"))  # pages the failed-delivery index, newest first
         self._redeliver = redis.register_script(source("redeliver"))
+        self._transact = partitions.Transactions(redis)
 
     @translated
     async def ensure_group(self) -> None:
@@ -81,10 +83,22 @@ class DeliveryStore:
             if isinstance(reply, Exception) and "BUSYGROUP" not in str(reply):
                 raise reply
 
+    def read_groups(self) -> list[tuple[int, ...]]:
+        """The partitions one `read` may name together: all of them on one server, one at a time on a cluster."""
+        if isinstance(self._redis, RedisCluster):  # a command's keys must share a slot there
+            return [(p,) for p in range(keys.PARTITIONS)]
+        return [tuple(range(keys.PARTITIONS))]
+
     @translated
-    async def read(self, consumer: str, *, count: int, block_ms: int) -> list[OutboxEntry]:
-        """New entries for `consumer` (up to `count` of each partition), waiting up to `block_ms` for the first."""
-        streams: dict[Any, Any] = {keys.outbox(p): ">" for p in range(keys.PARTITIONS)}
+    async def read(
+        self, consumer: str, *, count: int, block_ms: int, partitions: tuple[int, ...] | None = None
+    ) -> list[OutboxEntry]:
+        """New entries for `consumer` (up to `count` of each partition), waiting up to `block_ms` for the first.
+
+        `partitions`: one of `read_groups` (default: every partition, one server only).
+        """
+        chosen = range(keys.PARTITIONS) if partitions is None else partitions
+        streams: dict[Any, Any] = {keys.outbox(p): ">" for p in chosen}
         try:
             reply = cast(list[Any], await self._redis.xreadgroup(GROUP, consumer, streams, count=count, block=block_ms))
         except ResponseError as exc:
@@ -127,12 +141,12 @@ class DeliveryStore:
         listed = [
             (keys.partition_of(i), ("ZADD", keys.failed_deliveries(keys.partition_of(i)), now_ms, i)) for i in failed
         ]
-        await partitions.transact(self._redis, [*listed, *_acked([e.entry_id for e in entries])])
+        await self._transact.run([*listed, *_acked([e.entry_id for e in entries])])
 
     @translated
     async def ack(self, entry_ids: list[str]) -> None:
         """Acknowledge and delete handled entries (the stream only holds work not yet done)."""
-        await partitions.transact(self._redis, _acked(entry_ids))
+        await self._transact.run(_acked(entry_ids))
 
     @translated
     async def enqueue_redelivery(self, interrupt_id: str, version: int) -> None:
@@ -178,7 +192,7 @@ class DeliveryStore:
         counts = Counter((keys.partition_of(subject_id), attempt.state) for subject_id, attempt, _ in items)
         for (partition, state), count in counts.items():
             commands.append((partition, ("HINCRBY", keys.metrics(partition), f"webhook:{state}", count)))
-        await partitions.transact(self._redis, commands)
+        await self._transact.run(commands)
 
     @translated
     async def attempts(self, interrupt_id: str) -> list[Attempt]:

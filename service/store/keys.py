@@ -101,11 +101,6 @@ def user_watched(user_id: str) -> str:
     return watched(user_topic(user_id))
 
 
-def channel_pattern() -> str:
-    """The pattern matching every channel `channel` names (one subscription per process)."""
-    return f"{PREFIX}:{{*}}:*:ch"
-
-
 def id_from_channel(name: str) -> str:
     """The id or user topic inside a channel name made by `channel`."""
     return name[name.index("}:") + 2 : -3]

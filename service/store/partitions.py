@@ -1,4 +1,4 @@
-"""Reads across every partition (keys.PARTITIONS): one pipelined command per partition, then merged.
+"""Work across partitions (keys.PARTITIONS): reads pipelined per partition and merged, and group commits.
 
 Only reads and aggregates span partitions (the workers' sweeps, /metrics, the failed list); every
 transition stays inside one. On Redis Cluster the pipeline is split by node and sent in parallel.
@@ -6,6 +6,7 @@ transition stays inside one. On Redis Cluster the pipeline is split by node and 
 
 import asyncio
 import heapq
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -14,6 +15,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from service.store import keys
 from service.store.connection import AnyRedis
+from service.store.scripts import source
 
 KeyOf = Callable[[int], str]
 Command = tuple[int, Sequence[Any]]  # (partition, the command and its arguments)
@@ -51,23 +53,27 @@ async def summed(redis: AnyRedis, key_of: KeyOf) -> dict[str, int]:
     return dict(total)
 
 
-async def transact(redis: AnyRedis, commands: Iterable[Command]) -> None:
-    """Run `commands` in MULTI/EXEC: one transaction on one server; on a cluster one per partition, at once.
+class Transactions:
+    """Commands run atomically as one script call (`transact.lua`): one on one server, one per partition on a cluster.
 
     Within a partition the commands keep their order and are atomic either way (a write that must
     not happen without another, an acknowledgement without its logged attempt, is in its partition).
+    A script, not MULTI: redis-py's cluster transactions break connections when run concurrently.
     """
-    by_partition: dict[int, list[Sequence[Any]]] = defaultdict(list)
-    for partition, command in commands:
-        by_partition[partition].append(command)
-    if isinstance(redis, RedisCluster):
-        await asyncio.gather(*(_multi(redis, queued) for queued in by_partition.values()))
-    elif by_partition:
-        await _multi(redis, [command for queued in by_partition.values() for command in queued])
 
+    def __init__(self, redis: AnyRedis) -> None:
+        self._redis = redis
+        self._script = redis.register_script(source("transact"))
 
-async def _multi(redis: AnyRedis, commands: list[Sequence[Any]]) -> None:
-    async with redis.pipeline(transaction=True) as pipe:
-        for command in commands:
-            pipe.execute_command(*command)
-        await pipe.execute()
+    async def run(self, commands: Iterable[Command]) -> None:
+        """Run `commands`, each (partition, command and arguments)."""
+        by_partition: dict[int, list[list[str]]] = defaultdict(list)
+        for partition, command in commands:
+            by_partition[partition].append([p.decode() if isinstance(p, bytes) else str(p) for p in command])
+        if isinstance(self._redis, RedisCluster):
+            await asyncio.gather(*(self._call(p, queued) for p, queued in by_partition.items()))
+        elif by_partition:
+            await self._call(0, [command for queued in by_partition.values() for command in queued])
+
+    async def _call(self, partition: int, commands: list[list[str]]) -> None:
+        await self._script(keys=[keys.outbox(partition)], args=[json.dumps(commands)])

@@ -66,6 +66,7 @@ async def test_every_script_runs_on_a_cluster(client: RecordingCluster) -> None:
     pending = await interrupts.pending("slot-user", limit=10, cursor=None)
     assert {i.id for i in pending.items} == {made.id, other.id, late.id}
     elsewhere = new_id((keys.user_partition("slot-user") + 1) % keys.PARTITIONS)  # markers in two partitions
+    loop_id_elsewhere = elsewhere
     await WatchMarkers(redis).mark({made.id, keys.user_topic("slot-user"), elsewhere}, 5_000)  # type: ignore[arg-type]
     await HistoryStore(redis).add(made.id, HistoryEvent(at=clock.now_ms(), event="review-link", channel="api"))  # type: ignore[arg-type]
     clock.advance(1_000)
@@ -78,6 +79,7 @@ async def test_every_script_runs_on_a_cluster(client: RecordingCluster) -> None:
     deliveries = DeliveryStore(redis, retention_ms=retention)  # type: ignore[arg-type]
     await deliveries.enqueue_redelivery(made.id, 2)
     assert await deliveries.failed(limit=5, cursor=None) == ([], None)
+    await deliveries.ack([f"{keys.partition_of(made.id)}/0-1", f"{keys.partition_of(loop_id_elsewhere)}/0-1"])
     loops = LoopStore(redis, clock, retention_ms=retention)  # type: ignore[arg-type]
     spec = NewLoop(name="n", description="d", participants=("a@example.com", "b@example.com"), timeout_ms=1_000)
     loop = await loops.create(spec, idempotency=("admin", "k-2"))
