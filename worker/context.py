@@ -112,6 +112,7 @@ class Deps:
         """Close every connection."""
         await self.transport.aclose()
         await self.arq.aclose()
+        await self.deliveries.aclose()
         await self.redis.aclose()
 
 

@@ -5,10 +5,11 @@ from collections import Counter, defaultdict
 from typing import Any, cast
 
 import msgspec
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import ResponseError
+from redis.exceptions import AskError, MovedError, ResponseError
 
-from service.domain.errors import RateLimited
+from service.domain.errors import RateLimited, StoreUnavailable
 from service.domain.loops import Loop
 from service.domain.models import Attempt, Interrupt, OutboxEntry
 from service.store import keys, paging, partitions
@@ -71,6 +72,7 @@ class DeliveryStore:
         self._page = redis.register_script(source("newest_page"))  # pages the failed-delivery index, newest first
         self._redeliver = redis.register_script(source("redeliver"))
         self._transact = partitions.Transactions(redis)
+        self._readers: dict[str, Redis] = {}  # on a cluster: a client per node for the blocking outbox reads
 
     @translated
     async def ensure_group(self) -> None:
@@ -89,6 +91,29 @@ class DeliveryStore:
             return [(p,) for p in range(keys.PARTITIONS)]
         return [tuple(range(keys.PARTITIONS))]
 
+    async def aclose(self) -> None:
+        """Close the node clients of the blocking reads (the main client is its owner's to close)."""
+        readers, self._readers = list(self._readers.values()), {}
+        for reader in readers:
+            await reader.aclose()
+
+    async def _reader_for(self, partition: int) -> AnyRedis:
+        """Who blocks reading a partition's outbox: on a cluster a plain client of its slot's node.
+
+        redis-py's cluster client drops its node connections when it refreshes the slot map, which
+        under 48 concurrent blocking reads it kept doing; a node's own client holds them.
+        """
+        if not isinstance(self._redis, RedisCluster):
+            return self._redis
+        await self._redis.initialize()
+        node = self._redis.get_node_from_key(keys.outbox(partition))
+        if node is None:
+            raise StoreUnavailable()
+        if node.name not in self._readers:
+            pool = ConnectionPool(connection_class=node.connection_class, **node.connection_kwargs)
+            self._readers[node.name] = Redis.from_pool(pool)
+        return self._readers[node.name]
+
     @translated
     async def read(
         self, consumer: str, *, count: int, block_ms: int, partitions: tuple[int, ...] | None = None
@@ -99,8 +124,13 @@ class DeliveryStore:
         """
         chosen = range(keys.PARTITIONS) if partitions is None else partitions
         streams: dict[Any, Any] = {keys.outbox(p): ">" for p in chosen}
+        reader = self._redis if partitions is None else await self._reader_for(partitions[0])
         try:
-            reply = cast(list[Any], await self._redis.xreadgroup(GROUP, consumer, streams, count=count, block=block_ms))
+            reply = cast(list[Any], await reader.xreadgroup(GROUP, consumer, streams, count=count, block=block_ms))
+        except (MovedError, AskError) as exc:  # on a cluster: the partition's slot moved since its node was looked up
+            if isinstance(self._redis, RedisCluster):
+                await self._redis.nodes_manager.initialize()
+            raise StoreUnavailable() from exc
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise

@@ -29,7 +29,7 @@ async def expired_deadlines(redis: AnyRedis, stop: asyncio.Event, *, backoff: fl
         return
     await redis.initialize()
     found: asyncio.Queue[str] = asyncio.Queue()
-    nodes = [Redis(connection_pool=ConnectionPool(connection_class=n.connection_class, **n.connection_kwargs))
+    nodes = [Redis.from_pool(ConnectionPool(connection_class=n.connection_class, **n.connection_kwargs))
              for n in redis.get_nodes()]  # fmt: skip
     pumps = [asyncio.create_task(_pump(_expired_on(node, stop, backoff), found)) for node in nodes]
     try:

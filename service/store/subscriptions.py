@@ -49,6 +49,7 @@ class _Node:
         self.lock = asyncio.Lock()  # subscribe and unsubscribe go out in the order they were decided
         self.reader: asyncio.Task[None] | None = None
         self.restarting = False  # a resubscription is under way: its own failures retry, they start no other
+        self.again = False  # a subscribe failed during the resubscription: it must run once more
 
 
 class Subscriptions:
@@ -134,7 +135,7 @@ class Subscriptions:
             raise StoreUnavailable()
         if node.name not in self._nodes:
             pool = ConnectionPool(connection_class=node.connection_class, **node.connection_kwargs)
-            self._nodes[node.name] = _Node(Redis(connection_pool=pool))
+            self._nodes[node.name] = _Node(Redis.from_pool(pool))
         return str(node.name)
 
     async def _subscribe(self, node: _Node, channels: list[str]) -> None:
@@ -201,6 +202,7 @@ class Subscriptions:
         if failed is not None and node.pubsub is failed:
             node.pubsub = None
             if node.restarting:
+                node.again = True
                 return
             node.restarting = True
             task = asyncio.get_running_loop().create_task(self._resubscribe(node, failed), name="interlock-resubscribe")
@@ -219,8 +221,10 @@ class Subscriptions:
             try:
                 if isinstance(self._redis, RedisCluster):
                     await self._redis.nodes_manager.initialize()  # the slots may have moved
+                node.again = False
                 await self.follow([keys.id_from_channel(c) for c in channels])
-                break
+                if not node.again:  # else a subscribe failed meanwhile: take its channels too, on a new connection
+                    break
             except (StoreUnavailable, *BROKEN):
                 await asyncio.sleep(delay)  # a retry's pause, not synchronisation
                 delay = min(delay * 2, 2.0)
