@@ -119,14 +119,20 @@ def sentinel_address(url: str) -> SentinelAddress | None:
     parts = [unquote(p) for p in path.split("/") if p]
     if not hosts or not parts or len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
         raise ValueError(f"REDIS_URL must look like {prefix}host:26379[,host:26379…]/service[/db]")
-    sentinels = []
+    sentinels = _host_ports(hosts, "Sentinel")
+    password = unquote(credentials.partition(":")[2]) if credentials else None
+    return SentinelAddress(sentinels, parts[0], int(parts[1]) if len(parts) == 2 else 0, password or None)
+
+
+def _host_ports(hosts: str, what: str) -> list[tuple[str, int]]:
+    """`host:port[,host:port…]` of a URL as pairs ([v6] brackets dropped); ValueError naming `what` otherwise."""
+    found = []
     for host in hosts.split(","):
         name, _, port = host.rpartition(":")
         if not name or not port.isdigit():
-            raise ValueError(f"REDIS_URL: every Sentinel needs host:port, got {host!r}")
-        sentinels.append((name.strip("[]"), int(port)))
-    password = unquote(credentials.partition(":")[2]) if credentials else None
-    return SentinelAddress(sentinels, parts[0], int(parts[1]) if len(parts) == 2 else 0, password or None)
+            raise ValueError(f"REDIS_URL: every {what} needs host:port, got {host!r}")
+        found.append((name.strip("[]"), int(port)))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,13 +151,7 @@ def cluster_address(url: str) -> ClusterAddress | None:
     if not sep or scheme not in CLUSTER_SCHEMES:
         return None
     credentials, _, hosts = rest.rpartition("@")
-    hosts = hosts.rstrip("/")
-    nodes = []
-    for host in hosts.split(","):
-        name, _, port = host.rpartition(":")
-        if not name or not port.isdigit():
-            raise ValueError(f"REDIS_URL: every cluster node needs host:port, got {host!r}")
-        nodes.append((name.strip("[]"), int(port)))
+    nodes = _host_ports(hosts.rstrip("/"), "cluster node")
     user, _, password = credentials.partition(":")
     return ClusterAddress(nodes, unquote(user) or None, unquote(password) or None, scheme == CLUSTER_SCHEMES[1])
 
